@@ -1,0 +1,19 @@
+/* Small-file I/O for metadata: atomic replace and bounded whole-file read. */
+#pragma once
+
+#include <stddef.h>
+
+/* Replaces dir/name with data so that a crash leaves either the old or the new content, never
+ * a mix: writes ".<name>.tmp-XXXXXX" beside it, fsyncs it, renames it over name, fsyncs dir.
+ * The temp file is removed on failure. */
+int fileio_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+/* Reads all of path into a NUL-terminated buffer (caller frees). -EFBIG when the file is larger
+ * than max bytes; -ENOENT when absent. */
+int fileio_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* fsyncs a directory (after creating, renaming or removing entries in it). */
+int fileio_fsync_dir(const char *dir);
+
+/* True for names fileio_write_atomic() uses for its temp files. */
+int fileio_is_temp_name(const char *name);

@@ -1,0 +1,129 @@
+#include "common/store-format.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/fileio.h"
+#include "common/cleanup.h"
+
+static const char *const store_dirs[] = {"volumes", "snapshots", "groups", "nodes"};
+
+int store_dir(const char *pool, enum store_kind kind, char **ret)
+{
+        char *p = NULL;
+        if (asprintf(&p, "%s/%s", pool, store_dirs[kind]) < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+int store_path(const char *pool, enum store_kind kind, const char *id, const char *ext, char **ret)
+{
+        char *p = NULL;
+        if (asprintf(&p, "%s/%s/%s%s", pool, store_dirs[kind], id, ext) < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+static int store_format_line(char *line, store_format_fn fn, void *ctx, bool *seen_id,
+                             const char *id)
+{
+        char *eq = strchr(line, '=');
+        if (!eq)
+                return -EBADMSG;
+        *eq = '\0';
+        if (strcmp(line, "id") == 0) {
+                if (strcmp(eq + 1, id) != 0)
+                        return -EBADMSG;
+                *seen_id = true;
+        }
+        return fn(line, eq + 1, ctx);
+}
+
+int store_format_load(const char *pool, enum store_kind kind, const char *id, store_format_fn fn,
+                      void *ctx)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *buf = NULL;
+        int r = store_path(pool, kind, id, ".meta", &path);
+        if (r < 0)
+                return r;
+        r = fileio_read_all(path, STORE_META_MAX, &buf, NULL);
+        if (r == -ENOENT)
+                return -SILO_ENOTFOUND;
+        if (r < 0)
+                return r;
+        bool seen_id = false;
+        char *save = NULL;
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                r = store_format_line(line, fn, ctx, &seen_id, id);
+                if (r < 0)
+                        return r;
+        }
+        return seen_id ? 0 : -EBADMSG;
+}
+
+FILE *store_format_open(char **buf, size_t *len)
+{
+        *buf = NULL;
+        *len = 0;
+        return open_memstream(buf, len);
+}
+
+int store_format_commit(const char *pool, enum store_kind kind, const char *id, FILE *f, char **buf,
+                        size_t *len)
+{
+        bool bad = ferror(f);
+        if (fclose(f) != 0 || bad)
+                return -ENOMEM;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *name = NULL;
+        if (store_dir(pool, kind, &dir) < 0 || asprintf(&name, "%s.meta", id) < 0)
+                return -ENOMEM;
+        return fileio_write_atomic(dir, name, *buf, *len);
+}
+
+int store_format_u64(const char *value, uint64_t *ret)
+{
+        if (!*value || *value < '0' || *value > '9')
+                return -EBADMSG;
+        errno = 0;
+        char *end = NULL;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno != 0 || *end != '\0')
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int store_format_copy(char *dst, size_t size, const char *value)
+{
+        if (strlen(value) >= size)
+                return -EBADMSG;
+        memcpy(dst, value, strlen(value) + 1);
+        return 0;
+}
+
+int store_format_dup(char **dst, const char *value)
+{
+        char *p = strdup(value);
+        if (!p)
+                return -ENOMEM;
+        free(*dst);
+        *dst = p;
+        return 0;
+}
+
+int store_format_unlink(const char *pool, enum store_kind kind, const char *id, const char *ext)
+{
+        _cleanup_free_ char *path = NULL;
+        int r = store_path(pool, kind, id, ext, &path);
+        if (r < 0)
+                return r;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return neg_errno();
+        return 0;
+}

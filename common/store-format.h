@@ -1,0 +1,28 @@
+/* The "key=value" line format of the store's metadata files, shared by store*.c. */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/store.h"
+
+typedef int (*store_format_fn)(const char *key, const char *value, void *ctx);
+
+/* Reads <pool>/<kind>/<id>.meta and calls fn for each line. -SILO_ENOTFOUND when absent,
+ * -EBADMSG for a malformed line or a missing/mismatched "id". */
+int store_format_load(const char *pool, enum store_kind kind, const char *id, store_format_fn fn,
+                      void *ctx);
+
+/* Opens an in-memory writer; store_format_commit() writes it as <id>.meta atomically and
+ * closes it either way. */
+FILE *store_format_open(char **buf, size_t *len);
+int store_format_commit(const char *pool, enum store_kind kind, const char *id, FILE *f, char **buf,
+                        size_t *len);
+
+/* Parses helpers for values; -EBADMSG on junk or overflow. */
+int store_format_u64(const char *value, uint64_t *ret);
+int store_format_copy(char *dst, size_t size, const char *value);
+int store_format_dup(char **dst, const char *value);
+
+/* Removes <pool>/<kind>/<id><ext>; absent is fine. */
+int store_format_unlink(const char *pool, enum store_kind kind, const char *id, const char *ext);

@@ -1,0 +1,125 @@
+/* The volume/snapshot metadata store: one metadata file beside each data file in the pool,
+ * written atomically; no central state file. Pool layout:
+ *   <pool>/volumes/<id>.img   data      <pool>/volumes/<id>.meta   metadata
+ *   <pool>/snapshots/<id>.img data      <pool>/snapshots/<id>.meta metadata
+ *   <pool>/groups/<id>.meta   group snapshot: its member snapshots
+ *   <pool>/nodes/<node_id>    a node plugin registered itself (shared pools)
+ * The .meta file is the commit point: a data file without one is a crash leftover. Files named
+ * ".<something>.tmp-<...>" are in-progress temp files. Metadata is "key=value" lines.
+ * All functions expect IDs already validated with id_is_valid() (node IDs with
+ * id_node_is_valid()) and return -SILO_ENOTFOUND for an absent object.
+ * OWNER: controller engineer. The node service depends on store_volume_load(),
+ * store_volume_release(), store_volume_data_path(), store_node_register() and the fields
+ * marked (node); keep those stable. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/id.h"
+
+#define STORE_ID_MAX      ID_MAX
+#define STORE_NAME_MAX    128   /* CO-given names: bytes, printable, no newline */
+#define STORE_PUBLISH_MAX 64    /* attach records per volume */
+#define STORE_GROUP_MAX   64    /* member volumes per group snapshot */
+#define STORE_META_MAX    65536 /* bound on a metadata file we read */
+
+enum store_provisioning { STORE_THIN = 0, STORE_THICK = 1 };
+enum store_source { STORE_SOURCE_NONE = 0, STORE_SOURCE_SNAPSHOT, STORE_SOURCE_VOLUME };
+
+/* Capability bits recorded at creation (what the CO asked for). */
+enum {
+        STORE_CAP_BLOCK = 1u << 0,
+        STORE_CAP_MOUNT = 1u << 1,
+        STORE_CAP_MODE0 = 1u << 2, /* bit for access mode m is STORE_CAP_MODE0 << m */
+};
+
+/* One attach decision (ControllerPublishVolume). */
+struct store_publish {
+        char node_id[ID_NODE_MAX + 1];
+        bool readonly;
+        bool block; /* access type of the capability it was published with */
+        int mode;   /* csi access mode number */
+};
+
+struct store_volume {
+        char id[STORE_ID_MAX + 1];            /* (node) */
+        char *name;                           /* CO-given name */
+        uint64_t capacity_bytes;              /* (node) */
+        char fs_type[16];                     /* (node) "ext4" | "xfs" */
+        enum store_provisioning provisioning; /* (node) thick: format without discard */
+        enum store_source source_kind;        /* (node) a copy: xfs needs nouuid */
+        char source_id[STORE_ID_MAX + 1];
+        char node_id[ID_NODE_MAX + 1]; /* node scope: the node it lives on; "" when shared */
+        unsigned caps;                 /* STORE_CAP_* asked for at creation */
+        uint64_t created_ns;           /* CLOCK_REALTIME */
+        struct store_publish *published;
+        size_t n_published;
+};
+
+struct store_snapshot {
+        char id[STORE_ID_MAX + 1];
+        char *name;
+        char source_volume_id[STORE_ID_MAX + 1];
+        char group_id[STORE_ID_MAX + 1]; /* "" unless a member of a group snapshot */
+        char fs_type[16];                /* the source's, inherited by restores */
+        uint64_t size_bytes;
+        uint64_t created_ns;
+};
+
+struct store_group_member {
+        char snapshot_id[STORE_ID_MAX + 1];
+        char volume_id[STORE_ID_MAX + 1];
+};
+
+struct store_group {
+        char id[STORE_ID_MAX + 1];
+        char *name;
+        uint64_t created_ns;
+        struct store_group_member *members;
+        size_t n_members;
+};
+
+/* Which directory of the pool. */
+enum store_kind { STORE_VOLUMES, STORE_SNAPSHOTS, STORE_GROUPS, STORE_NODES };
+
+/* Creates the pool's subdirectories when missing. */
+int store_init(const char *pool);
+
+/* "<pool>/<kind dir>" and "<pool>/<kind dir>/<id><ext>" into *ret (caller frees). */
+int store_dir(const char *pool, enum store_kind kind, char **ret);
+int store_path(const char *pool, enum store_kind kind, const char *id, const char *ext, char **ret);
+
+/* Loads <pool>/volumes/<id>.meta. -SILO_ENOTFOUND when absent, -EBADMSG when unreadable. */
+int store_volume_load(const char *pool, const char *id, struct store_volume *ret); /* (node) */
+void store_volume_release(struct store_volume *v);                                 /* (node) */
+/* Allocates "<pool>/volumes/<id>.img" into *ret. */
+int store_volume_data_path(const char *pool, const char *id, char **ret); /* (node) */
+/* Writes the metadata atomically (the commit point of a create). */
+int store_volume_save(const char *pool, const struct store_volume *v);
+/* Removes metadata first, then data; absent is not an error. */
+int store_volume_remove(const char *pool, const char *id);
+
+int store_snapshot_load(const char *pool, const char *id, struct store_snapshot *ret);
+void store_snapshot_release(struct store_snapshot *s);
+int store_snapshot_save(const char *pool, const struct store_snapshot *s);
+int store_snapshot_remove(const char *pool, const char *id);
+
+int store_group_load(const char *pool, const char *id, struct store_group *ret);
+void store_group_release(struct store_group *g);
+int store_group_save(const char *pool, const struct store_group *g);
+int store_group_remove(const char *pool, const char *id);
+
+/* Sorted IDs of committed objects of kind (those with a .meta file). *ret is one allocation of
+ * n rows; caller frees. */
+typedef char store_id_t[STORE_ID_MAX + 1];
+int store_list_ids(const char *pool, enum store_kind kind, store_id_t **ret, size_t *ret_n);
+
+/* A node plugin announces itself in the pool (idempotent); the controller of a shared pool
+ * only attaches volumes to registered nodes. (node) */
+int store_node_register(const char *pool, const char *node_id);
+bool store_node_is_known(const char *pool, const char *node_id);
+
+/* CO-given names: 1..STORE_NAME_MAX bytes, no control characters. */
+bool store_name_is_valid(const char *name);

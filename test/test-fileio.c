@@ -1,0 +1,114 @@
+/* Unit tests: atomic write and bounded read. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/fileio.h"
+#include "common/cleanup.h"
+
+static char root[64];
+
+static void setup(void)
+{
+        snprintf(root, sizeof(root), "/tmp/silo-fileio-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static int count_entries(const char *dir)
+{
+        DIR *d = opendir(dir);
+        ck_assert_ptr_nonnull(d);
+        int n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+START_TEST(write_then_read)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/a.meta", root);
+        ck_assert_int_eq(fileio_write_atomic(root, "a.meta", "one\n", 4), 0);
+        ck_assert_int_eq(fileio_write_atomic(root, "a.meta", "two!\n", 5), 0);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(fileio_read_all(path, 100, &buf, &len), 0);
+        ck_assert_uint_eq(len, 5);
+        ck_assert_str_eq(buf, "two!\n");
+        /* No temp file stays behind. */
+        ck_assert_int_eq(count_entries(root), 1);
+}
+END_TEST
+
+START_TEST(read_bounds)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/big", root);
+        ck_assert_int_eq(fileio_write_atomic(root, "big", "0123456789", 10), 0);
+        char *buf = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(fileio_read_all(path, 9, &buf, &len), -EFBIG);
+        ck_assert_ptr_null(buf);
+        ck_assert_int_eq(fileio_read_all(path, 10, &buf, &len), 0);
+        ck_assert_uint_eq(len, 10);
+        free(buf);
+        snprintf(path, sizeof(path), "%s/absent", root);
+        ck_assert_int_eq(fileio_read_all(path, 10, &buf, &len), -ENOENT);
+}
+END_TEST
+
+START_TEST(write_failure_leaves_old)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/a", root);
+        ck_assert_int_eq(fileio_write_atomic(root, "a", "old", 3), 0);
+        /* A directory in the way of the rename: the old file is untouched, no temp remains. */
+        char sub[128];
+        snprintf(sub, sizeof(sub), "%s/d", root);
+        ck_assert_int_eq(mkdir(sub, 0700), 0);
+        ck_assert_int_lt(fileio_write_atomic(root, "d", "new", 3), 0);
+        ck_assert_int_eq(count_entries(root), 2);
+        ck_assert_int_eq(fileio_write_atomic("/nonexistent-dir-silo", "a", "x", 1), -ENOENT);
+        _cleanup_free_ char *buf = NULL;
+        ck_assert_int_eq(fileio_read_all(path, 10, &buf, NULL), 0);
+        ck_assert_str_eq(buf, "old");
+}
+END_TEST
+
+START_TEST(temp_names)
+{
+        ck_assert(fileio_is_temp_name(".vol-1.meta.tmp-12-0"));
+        ck_assert(fileio_is_temp_name(".vol-1.img.tmp-data"));
+        ck_assert(!fileio_is_temp_name("vol-1.meta"));
+        ck_assert(!fileio_is_temp_name("vol.tmp-1"));
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("fileio");
+        TCase *tc = tcase_create("fileio");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, write_then_read);
+        tcase_add_test(tc, read_bounds);
+        tcase_add_test(tc, write_failure_leaves_old);
+        tcase_add_test(tc, temp_names);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
