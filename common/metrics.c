@@ -1,0 +1,336 @@
+#include "common/metrics.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/opstats.h"
+#include "common/poolstat.h"
+#include "common/procstat.h"
+#include "common/rpc.h"
+#include "common/silo.h"
+#include "common/units.h"
+#include "common/cleanup.h"
+
+#define METRICS_MAX_COLLECTORS 16
+#define METRICS_CONTENT_TYPE   "text/plain; version=0.0.4; charset=utf-8"
+
+struct metrics {
+        struct MHD_Daemon *daemon;
+        struct silo *silo;
+        struct rpc_server *srv;
+        unsigned port;
+};
+
+struct metrics_collector {
+        metrics_collect_fn fn;
+        void *userdata;
+};
+
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct metrics_collector metrics_collectors[METRICS_MAX_COLLECTORS];
+
+void metrics_observe(const char *service, const char *method, int status, double seconds)
+{
+        opstats_observe(service, method, status, seconds);
+}
+
+int metrics_add_collector(metrics_collect_fn fn, void *userdata)
+{
+        int r = -ENOSPC;
+        pthread_mutex_lock(&metrics_lock);
+        for (size_t i = 0; i < METRICS_MAX_COLLECTORS; i++) {
+                if (!metrics_collectors[i].fn) {
+                        metrics_collectors[i] = (struct metrics_collector){fn, userdata};
+                        r = 0;
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&metrics_lock);
+        return r;
+}
+
+void metrics_remove_collector(metrics_collect_fn fn, void *userdata)
+{
+        pthread_mutex_lock(&metrics_lock);
+        for (size_t i = 0; i < METRICS_MAX_COLLECTORS; i++)
+                if (metrics_collectors[i].fn == fn && metrics_collectors[i].userdata == userdata)
+                        metrics_collectors[i] = (struct metrics_collector){0};
+        pthread_mutex_unlock(&metrics_lock);
+}
+
+static void metrics_gauge(struct promtext *w, const char *name, const char *help, double v)
+{
+        promtext_family(w, name, "gauge", help);
+        promtext_sample(w, name, NULL, v);
+}
+
+static void metrics_render_rpc(struct promtext *w, struct rpc_server *srv)
+{
+        if (!srv)
+                return;
+        struct rpc_stats st = {0};
+        rpc_server_stats(srv, &st);
+        metrics_gauge(w, "silo_rpc_in_flight", "Calls being handled now.", st.in_flight);
+        metrics_gauge(w, "silo_rpc_queued", "Calls waiting for a worker.", st.queued);
+        metrics_gauge(w, "silo_rpc_workers", "Size of the worker pool.", st.workers);
+}
+
+static void metrics_render_process(struct promtext *w)
+{
+        struct procstat st;
+        if (procstat_read(0, &st) < 0)
+                return;
+        promtext_family(w, "process_cpu_seconds_total", "counter",
+                        "User and system CPU time spent.");
+        promtext_sample(w, "process_cpu_seconds_total", NULL, st.cpu_seconds);
+        metrics_gauge(w, "process_resident_memory_bytes", "Resident set size (VmRSS).",
+                      (double)st.vm_rss_bytes);
+        metrics_gauge(w, "silo_process_anon_memory_bytes", "Anonymous resident memory (RssAnon).",
+                      (double)st.rss_anon_bytes);
+        metrics_gauge(w, "silo_process_peak_memory_bytes", "Peak resident set size (VmHWM).",
+                      (double)st.vm_hwm_bytes);
+        metrics_gauge(w, "process_open_fds", "Open file descriptors.", (double)st.open_fds);
+        metrics_gauge(w, "silo_process_threads", "Threads.", (double)st.threads);
+}
+
+static void metrics_render_collectors(struct promtext *w)
+{
+        /* Held across the calls so that remove_collector can promise fn is not running. */
+        pthread_mutex_lock(&metrics_lock);
+        for (size_t i = 0; i < METRICS_MAX_COLLECTORS; i++)
+                if (metrics_collectors[i].fn)
+                        metrics_collectors[i].fn(w, metrics_collectors[i].userdata);
+        pthread_mutex_unlock(&metrics_lock);
+}
+
+int metrics_render(struct metrics *m, char **ret_text, size_t *ret_len)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return neg_errno();
+        struct promtext w = {f};
+
+        promtext_family(&w, "silo_build_info", "gauge", "Version and git revision of silo.");
+        promtext_sample(&w, "silo_build_info",
+                        "version=\"" SILO_VERSION "\",revision=\"" SILO_GIT_REV "\"", 1);
+        if (m && m->silo)
+                metrics_gauge(&w, "silo_ready", "1 when the driver answers Probe ready.",
+                              atomic_load(&m->silo->ready) ? 1 : 0);
+        opstats_render(&w);
+        metrics_render_rpc(&w, m ? m->srv : NULL);
+        metrics_render_process(&w);
+        if (m && m->silo && m->silo->cfg)
+                poolstat_render(&w, m->silo->cfg->pool);
+        metrics_render_collectors(&w);
+
+        bool failed = ferror(f);
+        if (fclose(f) != 0 || failed) {
+                free(text);
+                return -ENOMEM;
+        }
+        *ret_text = text;
+        *ret_len = len;
+        return 0;
+}
+
+static enum MHD_Result metrics_answer(struct MHD_Connection *conn, unsigned code, const char *type,
+                                      void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+        struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+        if (!resp) {
+                if (mode == MHD_RESPMEM_MUST_FREE)
+                        free(body);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        enum MHD_Result r = MHD_queue_response(conn, code, resp);
+        MHD_destroy_response(resp);
+        return r;
+}
+
+static enum MHD_Result metrics_answer_text(struct MHD_Connection *conn, unsigned code,
+                                           const char *text)
+{
+        return metrics_answer(conn, code, "text/plain; charset=utf-8", (void *)text, strlen(text),
+                              MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result metrics_serve_metrics(struct metrics *m, struct MHD_Connection *conn)
+{
+        char *text;
+        size_t len;
+        if (metrics_render(m, &text, &len) < 0)
+                return metrics_answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                           "cannot render metrics\n");
+        return metrics_answer(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, text, len,
+                              MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **req_cls)
+{
+        struct metrics *m = cls;
+        (void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
+
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+                return metrics_answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                           "only GET and HEAD\n");
+        if (strcmp(url, "/metrics") == 0)
+                return metrics_serve_metrics(m, conn);
+        if (strcmp(url, "/healthz") == 0) {
+                bool ready = m->silo && atomic_load(&m->silo->ready);
+                return ready
+                           ? metrics_answer_text(conn, MHD_HTTP_OK, "ok\n")
+                           : metrics_answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
+        }
+        return metrics_answer_text(conn, MHD_HTTP_NOT_FOUND, "see /metrics and /healthz\n");
+}
+
+static int metrics_bad_address(const char *address, const char *why)
+{
+        log_error("msg='invalid metrics address' address='%s' reason='%s'", address, why);
+        return -EINVAL;
+}
+
+/* Splits "host:port" / "[v6]:port" / ":port" into host (may be "") and port. */
+static int metrics_split_address(const char *address, char *host, size_t size, uint64_t *ret_port)
+{
+        const char *colon = strrchr(address, ':');
+        if (!colon)
+                return metrics_bad_address(address, "expected host:port");
+        const char *h = address;
+        size_t hlen = (size_t)(colon - address);
+        if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+                h++;
+                hlen -= 2;
+        } else if (memchr(h, ':', hlen) || memchr(h, '[', hlen) || memchr(h, ']', hlen)) {
+                return metrics_bad_address(address, "IPv6 addresses go in brackets");
+        }
+        if (hlen >= size)
+                return metrics_bad_address(address, "host too long");
+        memcpy(host, h, hlen);
+        host[hlen] = '\0';
+        if (units_parse_u64(colon + 1, 0, 65535, ret_port) < 0)
+                return metrics_bad_address(address, "port must be a number 0-65535");
+        return 0;
+}
+
+int metrics_parse_address(const char *address, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+        char host[256];
+        uint64_t port;
+        if (!address || !address[0])
+                return metrics_bad_address("", "empty");
+        int r = metrics_split_address(address, host, sizeof(host), &port);
+        if (r < 0)
+                return r;
+
+        /* Numeric hosts only (plus localhost): no name service lookups at start-up. */
+        const char *node = host[0] ? host : "0.0.0.0";
+        if (strcmp(node, "localhost") == 0)
+                node = "127.0.0.1";
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE | AI_NUMERICHOST};
+        struct addrinfo *res = NULL;
+        if (getaddrinfo(node, NULL, &hints, &res) != 0)
+                return metrics_bad_address(address, "host must be an IP address or localhost");
+        memcpy(ret, res->ai_addr, res->ai_addrlen);
+        *ret_len = res->ai_addrlen;
+        freeaddrinfo(res);
+        if (ret->ss_family == AF_INET6)
+                ((struct sockaddr_in6 *)ret)->sin6_port = htons((uint16_t)port);
+        else
+                ((struct sockaddr_in *)ret)->sin_port = htons((uint16_t)port);
+        return 0;
+}
+
+/* Binds ourselves rather than through MHD to get a real errno (EADDRINUSE) and CLOEXEC. */
+static int metrics_listen(const struct sockaddr_storage *sa, socklen_t len, unsigned *ret_port)
+{
+        _cleanup_close_ int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return neg_errno();
+        int one = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                return neg_errno();
+        if (bind(fd, (const struct sockaddr *)sa, len) < 0 || listen(fd, 16) < 0)
+                return neg_errno();
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof(bound);
+        if (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0)
+                return neg_errno();
+        *ret_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                      : ((struct sockaddr_in *)&bound)->sin_port);
+        return TAKE_FD(fd);
+}
+
+static int metrics_serve(struct metrics *m, int fd, int family)
+{
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+        if (family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        m->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, metrics_handle, m, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+            MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+        /* On failure the listening socket may or may not have been closed by MHD; leaking
+         * it beats a double close in a threaded daemon that is about to exit anyway. */
+        return m->daemon ? 0 : -EIO;
+}
+
+int metrics_start(const char *address, struct silo *silo, struct rpc_server *srv,
+                  struct metrics **ret)
+{
+        *ret = NULL;
+        if (!address || !address[0])
+                return 0;
+        struct sockaddr_storage sa;
+        socklen_t len;
+        int r = metrics_parse_address(address, &sa, &len);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ struct metrics *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->silo = silo;
+        m->srv = srv;
+        int fd = metrics_listen(&sa, len, &m->port);
+        if (fd < 0) {
+                log_error("msg='cannot listen for metrics' address='%s' error='%s'", address,
+                          strerror(-fd));
+                return fd;
+        }
+        r = metrics_serve(m, fd, sa.ss_family);
+        if (r < 0) {
+                log_error("msg='cannot start metrics http server' address='%s'", address);
+                return r;
+        }
+        log_info("msg='serving metrics' address='%s' port=%u", address, m->port);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+void metrics_stop(struct metrics *m)
+{
+        if (!m)
+                return;
+        MHD_stop_daemon(m->daemon);
+        free(m);
+}
+
+unsigned metrics_port(const struct metrics *m)
+{
+        return m->port;
+}
