@@ -1,0 +1,63 @@
+# Operator entry points. `make run` and `make test` install what they need first.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+SILO_DIR := $(CURDIR)/.silo
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test test-unit test-asan lint format bench clean
+
+all: build
+
+deps:
+	@./deploy/install-deps.sh build
+
+# Release-like build: no test hooks.
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build build -j$(JOBS)
+
+build-test: deps
+	cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSILO_TEST_HOOKS=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-test -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSILO_TEST_HOOKS=ON -DSILO_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-asan -j$(JOBS)
+
+# Runs the driver in the foreground on a pool and socket under ./.silo/.
+run: build
+	@mkdir -p $(SILO_DIR)/pool $(SILO_DIR)/kubelet
+	exec ./build/silo --endpoint unix://$(SILO_DIR)/csi.sock --pool $(SILO_DIR)/pool \
+		--kubelet-dir $(SILO_DIR)/kubelet --nodeid $$(hostname)
+
+# The whole suite: lint, tests, then the same tests under ASan+UBSan.
+test: lint test-unit test-asan
+
+test-unit: build-test
+	cd build-test && ctest --output-on-failure -j1
+
+test-asan: build-asan
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp \
+		ctest --output-on-failure -j1
+
+LINT_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+lint: build-test
+	@echo "clang-format check"
+	@clang-format --dry-run --Werror $(LINT_SOURCES)
+	@echo "clang-tidy"
+	@clang-tidy -p build-test --quiet --warnings-as-errors='*' $(filter %.c,$(LINT_SOURCES)) 2>/dev/null
+	@echo "cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -I. $(filter %.c,$(LINT_SOURCES))
+
+format:
+	clang-format -i $(LINT_SOURCES)
+
+bench: build
+	./build/test/silo-bench $(BENCH_ARGS)
+
+clean:
+	rm -rf build build-test build-asan

@@ -1,0 +1,180 @@
+/* Blocking unary calls over the gRPC C core: one pluck completion queue per call, so any
+ * number of threads can share one channel. */
+#include "common/client.h"
+
+#include <errno.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+
+struct client {
+        grpc_channel *channel;
+};
+
+static int client_target(const char *endpoint, char *buf, size_t size)
+{
+        if (strncmp(endpoint, "unix://", 7) == 0)
+                snprintf(buf, size, "unix:%s", endpoint + 7);
+        else if (strncmp(endpoint, "tcp://", 6) == 0)
+                snprintf(buf, size, "%s", endpoint + 6);
+        else if (endpoint[0] == '/')
+                snprintf(buf, size, "unix:%s", endpoint);
+        else
+                return -EINVAL;
+        return 0;
+}
+
+int client_new(const char *endpoint, struct client **ret)
+{
+        char target[512];
+        int r = client_target(endpoint, target, sizeof(target));
+        if (r < 0)
+                return r;
+        struct client *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        grpc_init();
+        grpc_arg args[1] = {{.type = GRPC_ARG_INTEGER,
+                             .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                             .value.integer = 64 * 1024 * 1024}};
+        grpc_channel_args cargs = {.num_args = 1, .args = args};
+        grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+        c->channel = grpc_channel_create(target, creds, &cargs);
+        grpc_channel_credentials_release(creds);
+        if (!c->channel) {
+                free(c);
+                grpc_shutdown();
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+void client_free(struct client *c)
+{
+        if (!c)
+                return;
+        grpc_channel_destroy(c->channel);
+        free(c);
+        grpc_shutdown();
+}
+
+void client_result_release(struct client_result *res)
+{
+        free(res->message);
+        if (res->resp)
+                protobuf_c_message_free_unpacked(res->resp, NULL);
+        *res = (struct client_result){0};
+}
+
+struct client_batch {
+        grpc_metadata_array initial_md, trailing_md;
+        grpc_byte_buffer *send, *recv;
+        grpc_status_code status;
+        grpc_slice details;
+};
+
+static void client_batch_ops(struct client_batch *b, grpc_op *ops)
+{
+        memset(ops, 0, 6 * sizeof(*ops));
+        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[1].op = GRPC_OP_SEND_MESSAGE;
+        ops[1].data.send_message.send_message = b->send;
+        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+        ops[3].data.recv_initial_metadata.recv_initial_metadata = &b->initial_md;
+        ops[4].op = GRPC_OP_RECV_MESSAGE;
+        ops[4].data.recv_message.recv_message = &b->recv;
+        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        ops[5].data.recv_status_on_client.trailing_metadata = &b->trailing_md;
+        ops[5].data.recv_status_on_client.status = &b->status;
+        ops[5].data.recv_status_on_client.status_details = &b->details;
+}
+
+static int client_decode(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
+                         ProtobufCMessage **ret)
+{
+        grpc_byte_buffer_reader reader;
+        if (!bb || !grpc_byte_buffer_reader_init(&reader, bb))
+                return -EBADMSG;
+        grpc_slice s = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s),
+                                                        GRPC_SLICE_START_PTR(s));
+        grpc_slice_unref(s);
+        if (!m)
+                return -EBADMSG;
+        *ret = m;
+        return 0;
+}
+
+static void client_collect(struct client_batch *b, const ProtobufCMessageDescriptor *resp_desc,
+                           struct client_result *res)
+{
+        res->status = (enum err_status)b->status;
+        size_t len = GRPC_SLICE_LENGTH(b->details);
+        res->message = strndup((const char *)GRPC_SLICE_START_PTR(b->details), len);
+        if (res->status == ERR_OK && client_decode(b->recv, resp_desc, &res->resp) < 0) {
+                res->status = ERR_INTERNAL;
+                free(res->message);
+                res->message = strdup("cannot decode the reply");
+        }
+}
+
+int client_call_raw(struct client *c, const char *path, const void *data, size_t len,
+                    const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
+                    struct client_result *res)
+{
+        *res = (struct client_result){0};
+        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+        gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                             gpr_time_from_millis((int64_t)timeout_ms,
+                                                                  GPR_TIMESPAN));
+        grpc_slice method = grpc_slice_from_copied_string(path);
+        grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                                   method, NULL, deadline, NULL);
+        grpc_slice_unref(method);
+
+        struct client_batch b = {0};
+        grpc_metadata_array_init(&b.initial_md);
+        grpc_metadata_array_init(&b.trailing_md);
+        grpc_slice payload = grpc_slice_from_copied_buffer(data, len);
+        b.send = grpc_raw_byte_buffer_create(&payload, 1);
+        grpc_slice_unref(payload);
+        grpc_op ops[6];
+        client_batch_ops(&b, ops);
+        int r = 0;
+        if (grpc_call_start_batch(call, ops, 6, &b, NULL) != GRPC_CALL_OK) {
+                r = -EIO;
+        } else {
+                grpc_completion_queue_pluck(cq, &b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                client_collect(&b, resp_desc, res);
+        }
+        grpc_byte_buffer_destroy(b.send);
+        if (b.recv)
+                grpc_byte_buffer_destroy(b.recv);
+        grpc_slice_unref(b.details);
+        grpc_metadata_array_destroy(&b.initial_md);
+        grpc_metadata_array_destroy(&b.trailing_md);
+        grpc_call_unref(call);
+        grpc_completion_queue_shutdown(cq);
+        grpc_completion_queue_destroy(cq);
+        return r;
+}
+
+int client_call(struct client *c, const char *path, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
+                struct client_result *res)
+{
+        size_t len = protobuf_c_message_get_packed_size(req);
+        _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+                return -ENOMEM;
+        protobuf_c_message_pack(req, buf);
+        return client_call_raw(c, path, buf, len, resp_desc, timeout_ms, res);
+}

@@ -1,0 +1,120 @@
+/* The composition root: flags, services, startup reconciliation, signals. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/config.h"
+#include "common/identity.h"
+#include "common/log.h"
+#include "common/rpc.h"
+#include "common/silo.h"
+#include "common/testhook.h"
+#include "common/cleanup.h"
+
+#define MAIN_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
+#define MAIN_DRAIN_MS 10000
+
+static int main_prepare_pool(const struct config *cfg)
+{
+        if (mkdir(cfg->pool, 0750) < 0 && errno != EEXIST)
+                return neg_errno();
+        struct stat st;
+        if (stat(cfg->pool, &st) < 0)
+                return neg_errno();
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Services in the order their methods are looked up. */
+static size_t main_services(const struct config *cfg, const struct rpc_service **ret)
+{
+        size_t n = 0;
+        ret[n++] = &identity_service;
+        (void)cfg;
+        if (testhook_service.n_methods)
+                ret[n++] = &testhook_service;
+        return n;
+}
+
+/* Brings the services up; Probe reports ready only afterwards. */
+static int main_startup(struct silo *silo)
+{
+        int r = main_prepare_pool(silo->cfg);
+        if (r < 0) {
+                log_error("msg='pool is not usable: %s' pool='%s'", strerror(-r), silo->cfg->pool);
+                return r;
+        }
+        return 0;
+}
+
+static int main_wait_for_signal(void)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        int sig = 0;
+        sigwait(&set, &sig);
+        return sig;
+}
+
+static void main_block_signals(void)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGPIPE);
+        /* Before any thread exists, so every thread inherits the mask. */
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int main_serve(const struct config *cfg)
+{
+        struct silo silo = {.cfg = cfg};
+        int r = vlock_table_new(&silo.locks);
+        if (r < 0)
+                return r;
+        const struct rpc_service *services[8];
+        size_t n = main_services(cfg, services);
+        struct rpc_server_opts opts = {
+                .endpoint = cfg->endpoint,
+                .workers = cfg->max_concurrent,
+                .max_queued = cfg->max_queued,
+                .timeout_ms = cfg->timeout_ms,
+                .drain_ms = MAIN_DRAIN_MS,
+                .max_message_bytes = MAIN_MAX_MESSAGE_BYTES,
+        };
+        struct rpc_server *srv = NULL;
+        r = rpc_server_start(&opts, &silo, services, n, &srv);
+        if (r < 0)
+                goto out;
+        log_info("msg='serving' endpoint='%s' version='%s' driver='%s' node='%s' mode=%d",
+                 cfg->endpoint, identity_version(), cfg->driver_name, cfg->node_id, cfg->mode);
+        r = main_startup(&silo);
+        if (r == 0) {
+                atomic_store(&silo.ready, true);
+                int sig = main_wait_for_signal();
+                log_info("msg='shutting down' signal=%s", strsignal(sig));
+        }
+        rpc_server_stop(srv);
+out:
+        vlock_table_free(silo.locks);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        struct config cfg;
+        int r = config_parse(argc, argv, &cfg);
+        if (r == CONFIG_EXIT)
+                return 0;
+        if (r < 0)
+                return 2;
+        log_set_level(cfg.log_level);
+        main_block_signals();
+        r = main_serve(&cfg);
+        config_release(&cfg);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,85 @@
+/* The gRPC server core. rpc.c is the only file that includes gRPC headers on the server side.
+ *
+ * A service is a table of methods. The core decodes each request with the method's protobuf-c
+ * descriptor, runs the handler (inline for Identity, on the worker pool otherwise), and sends
+ * the reply or the status. The decoded request belongs to the core and is freed after the
+ * handler returns; handlers borrow it and copy what they keep. */
+#pragma once
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rpc_call;
+struct rpc_server;
+struct silo;
+
+/* Returns 0 after rpc_reply(), or a negative error (usually via rpc_fail()). */
+typedef int (*rpc_handler_fn)(struct rpc_call *call, const ProtobufCMessage *req);
+
+enum rpc_class {
+        RPC_INLINE, /* cheap, never blocks: answered on the I/O thread (Identity) */
+        RPC_WORKER, /* volume work: bounded worker pool, needs the driver ready */
+};
+
+struct rpc_method {
+        const char *name; /* "CreateVolume" */
+        const ProtobufCMessageDescriptor *request;
+        rpc_handler_fn handler; /* NULL: UNIMPLEMENTED */
+        enum rpc_class klass;
+};
+
+struct rpc_service {
+        const char *name; /* "csi.v1.Controller" */
+        const struct rpc_method *methods;
+        size_t n_methods;
+};
+
+/* Packs resp as the call's reply. Call at most once, from the handler. */
+int rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp);
+
+/* Records the message for an error status and returns r unchanged, so handlers can write
+ * `return rpc_fail(call, r, "cannot stage volume '%s'", id);`. The first message wins. For an
+ * errno cause the core appends its text; private codes stand alone. */
+int rpc_fail(struct rpc_call *call, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Names the object the call acts on, for the per-RPC log line (volume_id='...'). */
+void rpc_set_object(struct rpc_call *call, const char *key, const char *id);
+
+/* The daemon state handlers work on. */
+struct silo *rpc_silo(struct rpc_call *call);
+
+/* Milliseconds left of this call's budget (min of --timeout and the client's deadline);
+ * 0 when already past. Work itself is never torn down by the budget. */
+uint64_t rpc_remaining_ms(struct rpc_call *call);
+
+struct rpc_server_opts {
+        const char *endpoint;
+        unsigned workers;    /* --max-concurrent-requests */
+        unsigned max_queued; /* waiting calls beyond the workers, then UNAVAILABLE */
+        uint64_t timeout_ms; /* per-call budget */
+        uint64_t drain_ms;   /* how long shutdown waits for in-flight calls */
+        size_t max_message_bytes;
+};
+
+/* Binds (removing a stale unix socket, refusing if a live server answers) and starts serving
+ * the given services. */
+int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
+                     const struct rpc_service *const *services, size_t n_services,
+                     struct rpc_server **ret);
+/* Stops accepting, waits up to drain_ms for in-flight calls, removes the socket, frees. */
+void rpc_server_stop(struct rpc_server *srv);
+
+/* Load figures for metrics. */
+struct rpc_stats {
+        unsigned in_flight;
+        unsigned queued;
+        unsigned workers;
+};
+void rpc_server_stats(struct rpc_server *srv, struct rpc_stats *ret);
+
+/* Observer called once per finished call (metrics). Set before rpc_server_start. */
+typedef void (*rpc_observer_fn)(const char *service, const char *method, int status,
+                                double seconds);
+void rpc_set_observer(rpc_observer_fn fn);

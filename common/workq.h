@@ -1,0 +1,40 @@
+/* A bounded work queue: a fixed pool of worker threads, a bounded FIFO of waiting items, and
+ * per-item deadlines. When an item's deadline passes while it waits or runs, its expire
+ * callback fires once (on the timer thread); the item's work is never interrupted. Knows
+ * nothing of gRPC. Thread-safe. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct workq;
+struct workq_item;
+
+struct workq_ops {
+        /* Runs on a worker. Not called for an item that expired while waiting. */
+        void (*run)(struct workq_item *it);
+        /* The deadline passed before done; called at most once, never concurrently with done. */
+        void (*expire)(struct workq_item *it);
+        /* Last callback for an item: after run (or instead of it); the item may be freed. */
+        void (*done)(struct workq_item *it);
+};
+
+struct workq_item {
+        const struct workq_ops *ops;
+        uint64_t deadline_ms; /* monotonic, from workq_now_ms(); 0: none */
+        /* owned by workq */
+        struct workq_item *next, *prev;
+        bool expired, expiring, started;
+};
+
+uint64_t workq_now_ms(void);
+
+int workq_new(unsigned workers, unsigned max_queued, struct workq **ret);
+/* Queues it. -SILO_EOVERLOAD when the queue is full or draining; the item is untouched. */
+int workq_push(struct workq *q, struct workq_item *it);
+/* Stops accepting and waits up to timeout_ms for every item to be done: 0 or -ETIMEDOUT. */
+int workq_drain(struct workq *q, uint64_t timeout_ms);
+/* Joins the threads (after a successful drain) and frees; accepts NULL. */
+void workq_free(struct workq *q);
+
+void workq_stats(struct workq *q, unsigned *ret_running, unsigned *ret_queued);

@@ -1,0 +1,248 @@
+#include "test/integration/harness.h"
+
+#include <csi.pb-c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/loop.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+#define HARNESS_MAX_ARGS 48
+
+void harness_path(const struct harness *h, const char *rel, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/%s", h->root, rel);
+}
+
+static void harness_sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+static void harness_exec(const struct harness *h, const char *const *extra,
+                         const char *const *env)
+{
+        const char *argv[HARNESS_MAX_ARGS];
+        size_t n = 0;
+        argv[n++] = SILO_BIN;
+        argv[n++] = "--endpoint";
+        argv[n++] = h->endpoint;
+        argv[n++] = "--pool";
+        argv[n++] = h->pool;
+        argv[n++] = "--kubelet-dir";
+        argv[n++] = h->kubelet_dir;
+        argv[n++] = "--nodeid";
+        argv[n++] = "test-node";
+        argv[n++] = "-v";
+        for (size_t i = 0; extra && extra[i] && n < HARNESS_MAX_ARGS - 1; i++)
+                argv[n++] = extra[i];
+        argv[n] = NULL;
+        for (size_t i = 0; env && env[i]; i++)
+                putenv((char *)env[i]);
+        int fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0)
+                dup2(fd, STDERR_FILENO);
+        execv(SILO_BIN, (char *const *)argv);
+        _exit(127);
+}
+
+/* Waits until Probe answers ready=true, the daemon exits, or 30 s pass. */
+static int harness_wait_ready(struct harness *h)
+{
+        for (int i = 0; i < 1500; i++) {
+                int status;
+                if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+                        h->pid = 0;
+                        return -ECHILD;
+                }
+                Csi__V1__ProbeRequest req = CSI__V1__PROBE_REQUEST__INIT;
+                struct client_result res;
+                if (client_call(h->client, "/csi.v1.Identity/Probe", &req.base,
+                                &csi__v1__probe_response__descriptor, 1000, &res) == 0 &&
+                    res.status == ERR_OK) {
+                        Csi__V1__ProbeResponse *p = (Csi__V1__ProbeResponse *)res.resp;
+                        bool ready = p->ready && p->ready->value;
+                        client_result_release(&res);
+                        if (ready)
+                                return 0;
+                } else {
+                        client_result_release(&res);
+                }
+                harness_sleep_ms(20);
+        }
+        return -ETIMEDOUT;
+}
+
+int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env)
+{
+        h->pid = fork();
+        if (h->pid < 0)
+                return neg_errno();
+        if (h->pid == 0)
+                harness_exec(h, extra_args, env);
+        return harness_wait_ready(h);
+}
+
+int harness_start(struct harness *h, const char *const *extra_args, const char *const *env)
+{
+        *h = (struct harness){0};
+        snprintf(h->root, sizeof(h->root), "/tmp/silo-test-XXXXXX");
+        if (!mkdtemp(h->root))
+                return neg_errno();
+        harness_path(h, "pool", h->pool, sizeof(h->pool));
+        harness_path(h, "kubelet", h->kubelet_dir, sizeof(h->kubelet_dir));
+        harness_path(h, "csi.sock", h->socket, sizeof(h->socket));
+        harness_path(h, "silo.log", h->log_path, sizeof(h->log_path));
+        snprintf(h->endpoint, sizeof(h->endpoint), "unix://%s", h->socket);
+        if (mkdir(h->pool, 0750) < 0 || mkdir(h->kubelet_dir, 0750) < 0)
+                return neg_errno();
+        int r = client_new(h->endpoint, &h->client);
+        if (r < 0)
+                return r;
+        return harness_restart(h, extra_args, env);
+}
+
+static int harness_reap(struct harness *h, int timeout_ms)
+{
+        for (int waited = 0; waited <= timeout_ms; waited += 10) {
+                int status;
+                if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+                        h->pid = 0;
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                }
+                harness_sleep_ms(10);
+        }
+        return -2;
+}
+
+int harness_terminate(struct harness *h)
+{
+        if (h->pid <= 0)
+                return -1;
+        kill(h->pid, SIGTERM);
+        int r = harness_reap(h, 15000);
+        if (r == -2) {
+                harness_kill9(h);
+                return -1;
+        }
+        return r;
+}
+
+void harness_kill9(struct harness *h)
+{
+        if (h->pid <= 0)
+                return;
+        kill(h->pid, SIGKILL);
+        waitpid(h->pid, NULL, 0);
+        h->pid = 0;
+}
+
+static bool harness_under_root(const struct harness *h, const char *path)
+{
+        size_t n = strlen(h->root);
+        return strncmp(path, h->root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Unmounts everything below root, innermost (latest) first. */
+static void harness_unmount_all(const struct harness *h)
+{
+        for (int pass = 0; pass < 64; pass++) {
+                FILE *f = fopen("/proc/self/mountinfo", "re");
+                if (!f)
+                        return;
+                char line[4096], target[4096], last[4096] = "";
+                while (fgets(line, sizeof(line), f))
+                        if (sscanf(line, "%*s %*s %*s %*s %4095s", target) == 1 &&
+                            harness_under_root(h, target))
+                                snprintf(last, sizeof(last), "%s", target);
+                fclose(f);
+                if (!last[0])
+                        return;
+                umount2(last, MNT_DETACH);
+        }
+}
+
+/* Detaches loop devices whose backing file lies below root. */
+static void harness_detach_loops(const struct harness *h)
+{
+        DIR *d = opendir("/sys/block");
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, "loop", 4) != 0)
+                        continue;
+                char path[512], backing[4096] = "";
+                snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", de->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                if (fgets(backing, sizeof(backing), f))
+                        backing[strcspn(backing, "\n")] = '\0';
+                fclose(f);
+                if (!harness_under_root(h, backing))
+                        continue;
+                snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0)
+                        ioctl(fd, LOOP_CLR_FD, 0);
+        }
+        closedir(d);
+}
+
+static int harness_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if (flag == FTW_DP)
+                rmdir(path);
+        else
+                unlink(path);
+        return 0;
+}
+
+void harness_stop(struct harness *h)
+{
+        if (h->pid > 0)
+                harness_terminate(h);
+        client_free(h->client);
+        h->client = NULL;
+        if (!h->root[0])
+                return;
+        harness_unmount_all(h);
+        harness_detach_loops(h);
+        nftw(h->root, harness_rm, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        h->root[0] = '\0';
+}
+
+int harness_call(struct harness *h, const char *path, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *resp_desc, struct client_result *res)
+{
+        return client_call(h->client, path, req, resp_desc, 30000, res);
+}
+
+bool harness_log_contains(const struct harness *h, const char *needle)
+{
+        FILE *f = fopen(h->log_path, "re");
+        if (!f)
+                return false;
+        char line[4096];
+        bool found = false;
+        while (!found && fgets(line, sizeof(line), f))
+                found = strstr(line, needle) != NULL;
+        fclose(f);
+        return found;
+}

@@ -1,0 +1,49 @@
+/* Integration-test harness: starts the real silo binary on a private temp root (pool,
+ * kubelet dir, socket) and talks to it with our client. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/client.h"
+
+struct harness {
+        char root[256];        /* mkdtemp'd directory owning everything below */
+        char pool[300];        /* <root>/pool */
+        char kubelet_dir[300]; /* <root>/kubelet */
+        char socket[300];      /* <root>/csi.sock */
+        char endpoint[310];    /* unix://<socket> */
+        char log_path[300];    /* <root>/silo.log: the daemon's stderr */
+        pid_t pid;
+        struct client *client;
+};
+
+/* Creates the temp root and starts silo with --endpoint/--pool/--kubelet-dir/--nodeid test-node
+ * plus extra_args (NULL-terminated, may be NULL), then waits until Probe answers ready.
+ * Returns 0 or a negative errno. Environment variables in env (NULL-terminated "K=V", may be
+ * NULL) are set for the daemon only. */
+int harness_start(struct harness *h, const char *const *extra_args, const char *const *env);
+
+/* Stops the daemon with SIGTERM (waits up to 10 s, then SIGKILL), unmounts anything still
+ * mounted under root, detaches loop devices backed by files under root, removes root. */
+void harness_stop(struct harness *h);
+
+/* Sends SIGTERM and waits up to 15 s: returns the exit status (0..255), or -1 when it had to
+ * be killed or did not exit normally. The root stays. */
+int harness_terminate(struct harness *h);
+
+/* Kills the daemon with SIGKILL (crash) and reaps it; root stays. */
+void harness_kill9(struct harness *h);
+
+/* Starts the daemon again on the same root (after harness_kill9 or a stop without cleanup). */
+int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env);
+
+/* Calls path ("/csi.v1.Controller/CreateVolume") with a 30 s deadline. */
+int harness_call(struct harness *h, const char *path, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *resp_desc, struct client_result *res);
+
+/* Joins root and rel into buf. */
+void harness_path(const struct harness *h, const char *rel, char *buf, size_t size);
+
+/* True when the daemon's log contains needle. */
+bool harness_log_contains(const struct harness *h, const char *needle);
