@@ -1,0 +1,182 @@
+#include "common/blkdev.h"
+
+#include <blkid.h>
+#include <fcntl.h>
+#include <libudev.h>
+#include <linux/fs.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/cleanup.h"
+
+static void blkdev_signature_set(struct blkdev_signature *s, enum blkdev_content c,
+                                 const char *type)
+{
+        s->content = c;
+        snprintf(s->type, sizeof(s->type), "%s", type ? type : "");
+}
+
+/* Reads what safeprobe found: a filesystem, or anything else that must not be overwritten. */
+static void blkdev_signature_read(blkid_probe pr, struct blkdev_signature *s)
+{
+        const char *type = NULL, *usage = NULL;
+
+        if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0) {
+                (void)blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
+                bool fs = usage && strcmp(usage, "filesystem") == 0;
+                blkdev_signature_set(s, fs ? BLKDEV_FILESYSTEM : BLKDEV_OTHER, type);
+        } else if (blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) == 0) {
+                blkdev_signature_set(s, BLKDEV_OTHER, type);
+        } else {
+                blkdev_signature_set(s, BLKDEV_OTHER, "unknown");
+        }
+}
+
+static int blkdev_probe_run(blkid_probe pr, struct blkdev_signature *ret)
+{
+        int r;
+
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
+        blkid_probe_enable_partitions(pr, 1);
+        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+        errno = 0;
+        r = blkid_do_safeprobe(pr);
+        if (r == 0)
+                blkdev_signature_read(pr, ret);
+        else if (r == 1)
+                blkdev_signature_set(ret, BLKDEV_EMPTY, NULL);
+        else if (r == -2)
+                blkdev_signature_set(ret, BLKDEV_OTHER, "ambivalent");
+        else
+                return neg_errno();
+        return 0;
+}
+
+static int blkdev_probe_fd(int fd, struct blkdev_signature *ret)
+{
+        blkid_probe pr = blkid_new_probe();
+        struct blkdev_signature s = {0};
+        int r;
+
+        if (!pr)
+                return -ENOMEM;
+        r = blkid_probe_set_device(pr, fd, 0, 0) < 0 ? -EIO : blkdev_probe_run(pr, &s);
+        blkid_free_probe(pr);
+        if (r < 0)
+                return r;
+        *ret = s;
+        return 0;
+}
+
+int blkdev_probe(const char *devnode, struct blkdev_signature *ret)
+{
+        _cleanup_close_ int fd = open(devnode, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+        if (fd < 0)
+                return neg_errno();
+        return blkdev_probe_fd(fd, ret);
+}
+
+static int blkdev_udev_device(dev_t devno, struct udev **ret_udev, struct udev_device **ret)
+{
+        struct udev *udev;
+        struct udev_device *d;
+
+        errno = 0;
+        udev = udev_new();
+        if (!udev)
+                return neg_errno();
+        errno = 0;
+        d = udev_device_new_from_devnum(udev, 'b', devno);
+        if (!d) {
+                int r = errno == ENOENT || errno == ENODEV ? -ENODEV : neg_errno();
+                udev_unref(udev);
+                return r;
+        }
+        *ret_udev = udev;
+        *ret = d;
+        return 0;
+}
+
+static bool blkdev_node_ready(const char *node, dev_t devno)
+{
+        struct stat st;
+
+        return stat(node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno;
+}
+
+static int blkdev_poll_node(const char *node, dev_t devno, unsigned timeout_ms)
+{
+        const struct timespec step = {.tv_nsec = 1000000};
+
+        for (unsigned waited = 0;; waited++) {
+                if (blkdev_node_ready(node, devno))
+                        return 0;
+                if (waited >= timeout_ms)
+                        return -ETIMEDOUT;
+                nanosleep(&step, NULL);
+        }
+}
+
+int blkdev_wait_node(dev_t devno, unsigned timeout_ms, char **ret_node)
+{
+        struct udev *udev = NULL;
+        struct udev_device *d = NULL;
+        const char *node;
+        char *copy;
+        int r;
+
+        r = blkdev_udev_device(devno, &udev, &d);
+        if (r < 0)
+                return r;
+        node = udev_device_get_devnode(d);
+        r = node ? blkdev_poll_node(node, devno, timeout_ms) : -ENODEV;
+        copy = r == 0 ? strdup(node) : NULL;
+        udev_device_unref(d);
+        udev_unref(udev);
+        if (r < 0)
+                return r;
+        if (!copy)
+                return -ENOMEM;
+        *ret_node = copy;
+        return 0;
+}
+
+int blkdev_property(dev_t devno, const char *key, char **ret)
+{
+        struct udev *udev = NULL;
+        struct udev_device *d = NULL;
+        const char *v;
+        char *copy = NULL;
+        int r;
+
+        r = blkdev_udev_device(devno, &udev, &d);
+        if (r < 0)
+                return r;
+        v = udev_device_get_property_value(d, key);
+        if (!v)
+                r = -ENOENT;
+        else if (!(copy = strdup(v)))
+                r = -ENOMEM;
+        udev_device_unref(d);
+        udev_unref(udev);
+        if (r < 0)
+                return r;
+        *ret = copy;
+        return 0;
+}
+
+int blkdev_size(int fd, uint64_t *ret)
+{
+        uint64_t size;
+
+        if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+                return neg_errno();
+        *ret = size;
+        return 0;
+}

@@ -1,0 +1,297 @@
+#include "node/loop.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "common/blkdev.h"
+#include "common/cleanup.h"
+
+#define LOOP_ATTACH_TRIES   64
+#define LOOP_DELETED_SUFFIX " (deleted)"
+
+/* Reads a one-line sysfs file into buf without the newline. */
+static int loop_read_line(const char *path, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return neg_errno();
+        n = read(fd, buf, size - 1);
+        if (n < 0)
+                return neg_errno();
+        while (n > 0 && buf[n - 1] == '\n')
+                n--;
+        buf[n] = '\0';
+        return (int)n;
+}
+
+static int loop_devno_of(int nr, dev_t *ret)
+{
+        char path[64], line[32];
+        unsigned maj, min;
+        int r;
+
+        snprintf(path, sizeof(path), "/sys/block/loop%d/dev", nr);
+        r = loop_read_line(path, line, sizeof(line));
+        if (r < 0)
+                return r;
+        if (sscanf(line, "%u:%u", &maj, &min) != 2)
+                return -EIO;
+        *ret = makedev(maj, min);
+        return 0;
+}
+
+static int loop_dev_init(int nr, struct loop_dev *ret)
+{
+        struct loop_dev d = {.nr = nr};
+        int r = loop_devno_of(nr, &d.devno);
+
+        if (r < 0)
+                return r;
+        snprintf(d.node, sizeof(d.node), "/dev/loop%d", nr);
+        *ret = d;
+        return 0;
+}
+
+int loop_backing_file(const struct loop_dev *d, char **ret, bool *ret_deleted)
+{
+        char path[64], buf[PATH_MAX + sizeof(LOOP_DELETED_SUFFIX)];
+        size_t n, sl = strlen(LOOP_DELETED_SUFFIX);
+        bool deleted;
+        int r;
+
+        snprintf(path, sizeof(path), "/sys/block/loop%d/loop/backing_file", d->nr);
+        r = loop_read_line(path, buf, sizeof(buf));
+        if (r == -ENOENT)
+                return -ENXIO;
+        if (r < 0)
+                return r;
+        n = (size_t)r;
+        deleted = n > sl && strcmp(buf + n - sl, LOOP_DELETED_SUFFIX) == 0;
+        if (deleted)
+                buf[n - sl] = '\0';
+        *ret = strdup(buf);
+        if (!*ret)
+                return -ENOMEM;
+        if (ret_deleted)
+                *ret_deleted = deleted;
+        return 0;
+}
+
+static bool loop_inode_matches(const struct loop_dev *d, const struct stat *st)
+{
+        _cleanup_close_ int fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        struct loop_info64 info;
+
+        if (fd < 0 || ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+                return false;
+        return info.lo_inode == st->st_ino && info.lo_device == st->st_dev;
+}
+
+static bool loop_is_backed_by_real(const struct loop_dev *d, const char *real,
+                                   const struct stat *st)
+{
+        _cleanup_free_ char *backing = NULL;
+        bool deleted;
+
+        if (loop_backing_file(d, &backing, &deleted) < 0 || deleted)
+                return false;
+        return strcmp(backing, real) == 0 && loop_inode_matches(d, st);
+}
+
+bool loop_is_backed_by(const struct loop_dev *d, const char *file)
+{
+        _cleanup_free_ char *real = realpath(file, NULL);
+        struct stat st;
+
+        if (!real || stat(real, &st) < 0)
+                return false;
+        return loop_is_backed_by_real(d, real, &st);
+}
+
+static int loop_nr_of_name(const char *name)
+{
+        char *end;
+        long nr;
+
+        if (strncmp(name, "loop", 4) != 0 || name[4] < '0' || name[4] > '9')
+                return -1;
+        errno = 0;
+        nr = strtol(name + 4, &end, 10);
+        if (errno || *end || nr < 0 || nr > INT_MAX)
+                return -1;
+        return (int)nr;
+}
+
+int loop_foreach(loop_visit_fn fn, void *userdata)
+{
+        DIR *dir = opendir("/sys/block");
+        struct dirent *de;
+        int r = 0;
+
+        if (!dir)
+                return neg_errno();
+        while (r >= 0 && (de = readdir(dir))) {
+                int nr = loop_nr_of_name(de->d_name);
+                _cleanup_free_ char *backing = NULL;
+                struct loop_dev d;
+                bool deleted;
+
+                if (nr < 0 || loop_dev_init(nr, &d) < 0)
+                        continue;
+                if (loop_backing_file(&d, &backing, &deleted) < 0)
+                        continue;
+                r = fn(&d, backing, deleted, userdata);
+        }
+        closedir(dir);
+        return r < 0 ? r : 0;
+}
+
+struct loop_find_ctx {
+        const char *real;
+        struct stat st;
+        struct loop_dev found;
+        bool ok;
+};
+
+static int loop_find_visit(const struct loop_dev *d, const char *backing, bool deleted,
+                           void *userdata)
+{
+        struct loop_find_ctx *c = userdata;
+
+        if (deleted || strcmp(backing, c->real) != 0 || !loop_inode_matches(d, &c->st))
+                return 0;
+        c->found = *d;
+        c->ok = true;
+        return -ECANCELED; /* stop */
+}
+
+int loop_find(const char *file, struct loop_dev *ret)
+{
+        _cleanup_free_ char *real = realpath(file, NULL);
+        struct loop_find_ctx c = {.real = real};
+        int r;
+
+        if (!real)
+                return neg_errno();
+        if (stat(real, &c.st) < 0)
+                return neg_errno();
+        r = loop_foreach(loop_find_visit, &c);
+        if (r < 0 && r != -ECANCELED)
+                return r;
+        if (!c.ok)
+                return -ENOENT;
+        *ret = c.found;
+        return 0;
+}
+
+int loop_from_devno(dev_t devno, struct loop_dev *ret)
+{
+        char path[96];
+        struct loop_dev d;
+        int nr;
+
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", major(devno),
+                 minor(devno));
+        if (access(path, F_OK) < 0)
+                return -ENODEV;
+        /* The name of the device directory is loopN; resolve it through the link. */
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+        _cleanup_free_ char *real = realpath(path, NULL);
+        if (!real)
+                return -ENODEV;
+        nr = loop_nr_of_name(strrchr(real, '/') + 1);
+        if (nr < 0 || loop_dev_init(nr, &d) < 0 || d.devno != devno)
+                return -ENODEV;
+        *ret = d;
+        return 0;
+}
+
+static int loop_configure(int nr, int file_fd, struct loop_dev *ret)
+{
+        struct loop_config cfg = {.fd = (__u32)file_fd};
+        _cleanup_close_ int fd = -1;
+        struct loop_dev d;
+        int r;
+
+        r = loop_dev_init(nr, &d);
+        if (r < 0)
+                return r;
+        fd = open(d.node, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return neg_errno();
+        if (ioctl(fd, LOOP_CONFIGURE, &cfg) < 0)
+                return neg_errno();
+        *ret = d;
+        return 0;
+}
+
+int loop_attach(const char *file, struct loop_dev *ret)
+{
+        _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+        _cleanup_close_ int ffd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        const struct timespec pause = {.tv_nsec = 1000000};
+        int r = -EBUSY;
+
+        if (ctl < 0 || ffd < 0)
+                return neg_errno();
+        for (int i = 0; i < LOOP_ATTACH_TRIES && (r == -EBUSY || r == -ENOENT); i++) {
+                int nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+                if (nr < 0)
+                        return neg_errno();
+                r = loop_configure(nr, ffd, ret);
+                if (r == -ENOENT) /* node not yet created by devtmpfs/udev */
+                        nanosleep(&pause, NULL);
+        }
+        return r;
+}
+
+static int loop_open(const struct loop_dev *d, int flags)
+{
+        int fd = open(d->node, flags | O_CLOEXEC);
+
+        return fd < 0 ? neg_errno() : fd;
+}
+
+int loop_detach(const struct loop_dev *d)
+{
+        _cleanup_close_ int fd = loop_open(d, O_RDONLY | O_NONBLOCK);
+
+        if (fd == -ENOENT || fd == -ENXIO)
+                return 0;
+        if (fd < 0)
+                return fd;
+        if (ioctl(fd, LOOP_CLR_FD, 0) < 0)
+                return errno == ENXIO ? 0 : neg_errno();
+        return 0;
+}
+
+int loop_size(const struct loop_dev *d, uint64_t *ret)
+{
+        _cleanup_close_ int fd = loop_open(d, O_RDONLY | O_NONBLOCK);
+
+        if (fd < 0)
+                return fd;
+        return blkdev_size(fd, ret);
+}
+
+int loop_set_capacity(const struct loop_dev *d, uint64_t *ret_size)
+{
+        _cleanup_close_ int fd = loop_open(d, O_RDONLY | O_NONBLOCK);
+
+        if (fd < 0)
+                return fd;
+        if (ioctl(fd, LOOP_SET_CAPACITY, 0) < 0)
+                return neg_errno();
+        return blkdev_size(fd, ret_size);
+}

@@ -1,0 +1,116 @@
+#include "node/spawn.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "common/cleanup.h"
+
+static const char *const spawn_dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+
+static int spawn_lookup(const char *name, char *buf, size_t size)
+{
+        if (strchr(name, '/'))
+                return -EINVAL;
+        for (size_t i = 0; i < ARRAY_SIZE(spawn_dirs); i++) {
+                snprintf(buf, size, "%s/%s", spawn_dirs[i], name);
+                if (access(buf, X_OK) == 0)
+                        return 0;
+        }
+        return -ENOENT;
+}
+
+/* Reads the pipe to EOF, keeping what fits. */
+static void spawn_collect(int fd, char *out, size_t size)
+{
+        size_t used = 0;
+        char sink[512];
+
+        for (;;) {
+                bool keep = out && used + 1 < size;
+                char *dst = keep ? out + used : sink;
+                size_t room = keep ? size - 1 - used : sizeof(sink);
+                ssize_t n = read(fd, dst, room);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                if (keep)
+                        used += (size_t)n;
+        }
+        if (out && size)
+                out[used] = '\0';
+}
+
+static int spawn_wait(pid_t pid)
+{
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return neg_errno();
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return -ECANCELED;
+}
+
+static int spawn_start(const char *path, const char *const *argv, int out_fd, pid_t *ret)
+{
+        static const char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+        posix_spawn_file_actions_t fa;
+        int r;
+
+        r = posix_spawn_file_actions_init(&fa);
+        if (r != 0)
+                return -r;
+        r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (r == 0)
+                r = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        if (r == 0)
+                r = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+        if (r == 0)
+                r = posix_spawn(ret, path, &fa, NULL, (char *const *)argv, (char *const *)envp);
+        posix_spawn_file_actions_destroy(&fa);
+        return -r;
+}
+
+int spawn_run(const char *const *argv, char *out, size_t out_size)
+{
+        _cleanup_close_ int rd = -1, wr = -1;
+        char path[256];
+        int fds[2], r;
+        pid_t pid;
+
+        if (out && out_size)
+                out[0] = '\0';
+        r = spawn_lookup(argv[0], path, sizeof(path));
+        if (r < 0)
+                return r;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return neg_errno();
+        rd = fds[0];
+        wr = fds[1];
+        r = spawn_start(path, argv, wr, &pid);
+        if (r < 0)
+                return r;
+        closep(&wr);
+        wr = -1;
+        spawn_collect(rd, out, out_size);
+        return spawn_wait(pid);
+}
+
+void spawn_last_line(const char *out, char *buf, size_t size)
+{
+        size_t end = out ? strlen(out) : 0, start;
+
+        while (end > 0 && (out[end - 1] == '\n' || out[end - 1] == ' '))
+                end--;
+        start = end;
+        while (start > 0 && out[start - 1] != '\n')
+                start--;
+        snprintf(buf, size, "%.*s", (int)(end - start), out ? out + start : "");
+}

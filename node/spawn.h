@@ -1,0 +1,15 @@
+/* Runs a helper program (mkfs, resize2fs, ...) as a child process: argv is executed
+ * directly (never through a shell), looked up in the system directories only, with stdin
+ * from /dev/null, a fixed environment (PATH, LC_ALL=C) and stdout+stderr captured. */
+#pragma once
+
+#include <stddef.h>
+
+/* Returns the exit status (0..255) of the program, or a negative errno when it could not be
+ * run (-ENOENT: not installed) or was killed by a signal (-ECANCELED). The combined output
+ * is stored in out (truncated to out_size - 1 bytes, always NUL-terminated; may be NULL). */
+int spawn_run(const char *const *argv, char *out, size_t out_size);
+
+/* Copies the last non-empty line of out into buf (what a helper says last is usually why it
+ * failed). */
+void spawn_last_line(const char *out, char *buf, size_t size);

@@ -1,0 +1,213 @@
+/* Unit tests for loop devices (node/loop.c). */
+/* ctest-labels: privileged */
+#include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "node/loop.h"
+#include "common/cleanup.h"
+
+#define MIB (1024 * 1024)
+
+static char root[128];
+
+static void make_file(const char *name, off_t size, char *path, size_t n)
+{
+        int fd;
+
+        snprintf(path, n, "%s/%s", root, name);
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, size), 0);
+        close(fd);
+}
+
+static int detach_ours(const struct loop_dev *d, const char *backing, bool deleted, void *userdata)
+{
+        (void)deleted;
+        (void)userdata;
+        if (strncmp(backing, root, strlen(root)) == 0)
+                loop_detach(d);
+        return 0;
+}
+
+static int count_ours(const struct loop_dev *d, const char *backing, bool deleted, void *userdata)
+{
+        (void)d;
+        (void)deleted;
+        if (strncmp(backing, root, strlen(root)) == 0)
+                (*(int *)userdata)++;
+        return 0;
+}
+
+static void setup(void)
+{
+        snprintf(root, sizeof(root), "/tmp/silo-test-loop-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+/* Runs in the runner process even when a test failed: releases every loop device. */
+static void teardown(void)
+{
+        char cmd[256];
+        int n = 0;
+
+        loop_foreach(detach_ours, NULL);
+        loop_foreach(count_ours, &n);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        if (system(cmd) != 0 || n != 0) {
+                fprintf(stderr, "teardown: %d loop devices left under '%s'\n", n, root);
+                _exit(EXIT_FAILURE);
+        }
+}
+
+START_TEST(test_attach_find_detach)
+{
+        char file[256];
+        struct loop_dev d, f;
+        _cleanup_free_ char *backing = NULL;
+        bool deleted = true;
+        struct stat st;
+        uint64_t size;
+
+        make_file("a.img", 8 * MIB, file, sizeof(file));
+        ck_assert_int_eq(loop_attach(file, &d), 0);
+        ck_assert_int_eq(stat(d.node, &st), 0);
+        ck_assert(S_ISBLK(st.st_mode));
+        ck_assert_uint_eq(st.st_rdev, d.devno);
+        ck_assert_int_eq(loop_find(file, &f), 0);
+        ck_assert_int_eq(f.nr, d.nr);
+        ck_assert_int_eq(loop_backing_file(&d, &backing, &deleted), 0);
+        ck_assert_str_eq(backing, file);
+        ck_assert(!deleted);
+        ck_assert(loop_is_backed_by(&d, file));
+        ck_assert_int_eq(loop_size(&d, &size), 0);
+        ck_assert_uint_eq(size, 8 * MIB);
+        ck_assert_int_eq(loop_detach(&d), 0);
+        ck_assert_int_eq(loop_find(file, &f), -ENOENT);
+        ck_assert_int_eq(loop_detach(&d), 0); /* already detached */
+}
+END_TEST
+
+START_TEST(test_from_devno)
+{
+        char file[256];
+        struct loop_dev d, f;
+        struct stat st;
+
+        make_file("b.img", 1 * MIB, file, sizeof(file));
+        ck_assert_int_eq(loop_attach(file, &d), 0);
+        ck_assert_int_eq(loop_from_devno(d.devno, &f), 0);
+        ck_assert_int_eq(f.nr, d.nr);
+        ck_assert_str_eq(f.node, d.node);
+        ck_assert_int_eq(stat("/", &st), 0);
+        ck_assert_int_eq(loop_from_devno(st.st_dev, &f), -ENODEV);
+        ck_assert_int_eq(loop_detach(&d), 0);
+        ck_assert_int_eq(loop_from_devno(d.devno, &f), -ENODEV);
+}
+END_TEST
+
+START_TEST(test_set_capacity)
+{
+        char file[256];
+        struct loop_dev d;
+        uint64_t size;
+
+        make_file("c.img", 4 * MIB, file, sizeof(file));
+        ck_assert_int_eq(loop_attach(file, &d), 0);
+        ck_assert_int_eq(truncate(file, 12 * MIB), 0);
+        ck_assert_int_eq(loop_size(&d, &size), 0);
+        ck_assert_uint_eq(size, 4 * MIB);
+        ck_assert_int_eq(loop_set_capacity(&d, &size), 0);
+        ck_assert_uint_eq(size, 12 * MIB);
+        ck_assert_int_eq(loop_detach(&d), 0);
+}
+END_TEST
+
+START_TEST(test_deleted_and_replaced)
+{
+        char file[256], other[256];
+        struct loop_dev d, f;
+        _cleanup_free_ char *backing = NULL;
+        bool deleted = false;
+
+        make_file("d.img", 1 * MIB, file, sizeof(file));
+        make_file("e.img", 1 * MIB, other, sizeof(other));
+        ck_assert_int_eq(loop_attach(file, &d), 0);
+        /* Another file now has the path: same name, different inode. */
+        ck_assert_int_eq(rename(other, file), 0);
+        ck_assert_int_eq(loop_find(file, &f), -ENOENT);
+        ck_assert(!loop_is_backed_by(&d, file));
+        ck_assert_int_eq(loop_backing_file(&d, &backing, &deleted), 0);
+        ck_assert(deleted);
+        ck_assert_int_eq(loop_detach(&d), 0);
+}
+END_TEST
+
+#define RACERS    4
+#define PER_RACER 4
+
+static void *attach_many(void *arg)
+{
+        struct loop_dev *out = arg;
+        char file[256], name[32];
+
+        for (int i = 0; i < PER_RACER; i++) {
+                snprintf(name, sizeof(name), "r%p-%d.img", arg, i);
+                make_file(name, 1 * MIB, file, sizeof(file));
+                if (loop_attach(file, &out[i]) < 0)
+                        out[i].nr = -1;
+        }
+        return NULL;
+}
+
+START_TEST(test_concurrent_attach)
+{
+        struct loop_dev devs[RACERS][PER_RACER];
+        pthread_t th[RACERS];
+        int n = 0;
+
+        for (int i = 0; i < RACERS; i++)
+                ck_assert_int_eq(pthread_create(&th[i], NULL, attach_many, devs[i]), 0);
+        for (int i = 0; i < RACERS; i++)
+                pthread_join(th[i], NULL);
+        for (int i = 0; i < RACERS * PER_RACER; i++) {
+                const struct loop_dev *a = &devs[i / PER_RACER][i % PER_RACER];
+                ck_assert_int_ge(a->nr, 0);
+                for (int j = 0; j < i; j++)
+                        ck_assert_int_ne(a->nr, devs[j / PER_RACER][j % PER_RACER].nr);
+        }
+        loop_foreach(count_ours, &n);
+        ck_assert_int_eq(n, RACERS * PER_RACER);
+        loop_foreach(detach_ours, NULL);
+}
+END_TEST
+
+static Suite *loop_suite(void)
+{
+        Suite *s = suite_create("loop");
+        TCase *tc = tcase_create("loop");
+
+        tcase_add_unchecked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_attach_find_detach);
+        tcase_add_test(tc, test_from_devno);
+        tcase_add_test(tc, test_set_capacity);
+        tcase_add_test(tc, test_deleted_and_replaced);
+        tcase_add_test(tc, test_concurrent_attach);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(loop_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
