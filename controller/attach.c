@@ -1,0 +1,151 @@
+/* Attach decisions (ControllerPublishVolume / ControllerUnpublishVolume), recorded in each
+ * volume's metadata under the flock of its data file, so that two driver instances sharing a
+ * pool see each other's decisions. */
+#include "controller/controller.h"
+
+#include <string.h>
+
+#include "common/err.h"
+#include "common/cleanup.h"
+
+bool attach_node_is_known(struct controller *c, const char *node_id)
+{
+        if (!id_node_is_valid(node_id))
+                return false;
+        if (strcmp(node_id, c->node_id) == 0)
+                return true;
+        return c->scope == CONFIG_SCOPE_SHARED && store_node_is_known(c->pool, node_id);
+}
+
+/* Volumes published to node_id across the pool (only scanned when a limit is set). */
+static int attach_count(struct controller *c, const char *node_id, uint64_t *ret)
+{
+        store_id_t *ids = NULL;
+        size_t n = 0;
+        int r = store_list_ids(c->pool, STORE_VOLUMES, &ids, &n);
+        if (r < 0)
+                return controller_fail(r, "cannot list pool '%s'", c->pool);
+        uint64_t count = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct store_volume v;
+                if (store_volume_load(c->pool, ids[i], &v) < 0)
+                        continue;
+                for (size_t j = 0; j < v.n_published; j++)
+                        count += strcmp(v.published[j].node_id, node_id) == 0;
+                store_volume_release(&v);
+        }
+        free(ids);
+        *ret = count;
+        return 0;
+}
+
+/* 1 when already published the same way, 0 when a new record may be added. */
+static int attach_check(struct controller *c, const struct store_volume *v, const char *node_id,
+                        const struct params_cap *cap, bool readonly)
+{
+        bool block = cap->access == PARAMS_ACCESS_BLOCK;
+        for (size_t i = 0; i < v->n_published; i++) {
+                const struct store_publish *p = &v->published[i];
+                if (strcmp(p->node_id, node_id) == 0) {
+                        if (p->readonly == readonly && p->block == block && p->mode == cap->mode)
+                                return 1;
+                        return controller_fail(-SILO_EEXISTS,
+                                               "volume '%s' is already published to node '%s' "
+                                               "with other capabilities or readonly",
+                                               v->id, node_id);
+                }
+                if (params_mode_is_single_node(cap->mode) || params_mode_is_single_node(p->mode))
+                        return controller_fail(-SILO_EPRECOND,
+                                               "volume '%s' is published to node '%s' with "
+                                               "single-node access mode %d",
+                                               v->id, p->node_id, p->mode);
+        }
+        if (v->n_published >= STORE_PUBLISH_MAX)
+                return controller_fail(-SILO_ENOSPACE, "volume '%s' is published to %d nodes",
+                                       v->id, STORE_PUBLISH_MAX);
+        uint64_t count = 0;
+        int r = c->max_volumes_per_node ? attach_count(c, node_id, &count) : 0;
+        if (r >= 0 && c->max_volumes_per_node && count >= c->max_volumes_per_node)
+                r = controller_fail(-SILO_ENOSPACE, "node '%s' already has %llu volumes attached",
+                                    node_id, (unsigned long long)count);
+        return r;
+}
+
+static int attach_record(struct controller *c, struct store_volume *v, const char *node_id,
+                         const struct params_cap *cap, bool readonly)
+{
+        struct store_publish *a =
+            realloc(v->published, (v->n_published + 1) * sizeof(struct store_publish));
+        if (!a)
+                return -ENOMEM;
+        v->published = a;
+        struct store_publish *p = &a[v->n_published++];
+        memset(p, 0, sizeof(*p));
+        memcpy(p->node_id, node_id, strlen(node_id) + 1);
+        p->readonly = readonly;
+        p->block = cap->access == PARAMS_ACCESS_BLOCK;
+        p->mode = cap->mode;
+        int r = store_volume_save(c->pool, v);
+        return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
+}
+
+int attach_publish(struct controller *c, const char *id, const char *node_id,
+                   const struct params_cap *cap, bool readonly, struct store_volume *ret)
+{
+        if (c->skip_attach)
+                return controller_fail(-SILO_EUNIMPL, "attach is disabled (--skip-attach)");
+        struct store_volume v;
+        int r = volumes_get(c, id, &v);
+        if (r < 0)
+                return r;
+        store_volume_release(&v);
+        if (!attach_node_is_known(c, node_id))
+                return controller_fail(-SILO_ENOTFOUND, "node '%.128s' not found", node_id);
+        _cleanup_close_ int lock = -1;
+        r = pool_lock_data(c, STORE_VOLUMES, id, &lock);
+        if (r >= 0)
+                r = volumes_get(c, id, &v);
+        if (r < 0)
+                return r;
+        if (!params_cap_is_supported(c, &v, cap))
+                r = controller_fail(-SILO_EINVALID,
+                                    "volume '%s' (%s) does not support the capability", id,
+                                    v.fs_type);
+        if (r >= 0)
+                r = attach_check(c, &v, node_id, cap, readonly);
+        if (r == 0)
+                r = attach_record(c, &v, node_id, cap, readonly);
+        if (r < 0) {
+                store_volume_release(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+int attach_unpublish(struct controller *c, const char *id, const char *node_id)
+{
+        struct store_volume v;
+        int r = volumes_get(c, id, &v);
+        if (r < 0)
+                return r;
+        store_volume_release(&v);
+        _cleanup_close_ int lock = -1;
+        r = pool_lock_data(c, STORE_VOLUMES, id, &lock);
+        if (r >= 0)
+                r = volumes_get(c, id, &v);
+        if (r < 0)
+                return r;
+        size_t kept = 0;
+        for (size_t i = 0; i < v.n_published; i++)
+                if (*node_id && strcmp(v.published[i].node_id, node_id) != 0)
+                        v.published[kept++] = v.published[i];
+        if (kept != v.n_published) {
+                v.n_published = kept;
+                r = store_volume_save(c->pool, &v);
+                if (r < 0)
+                        r = controller_fail(r, "cannot write metadata of volume '%s'", id);
+        }
+        store_volume_release(&v);
+        return r;
+}

@@ -1,0 +1,209 @@
+/* The Controller service's logic: volumes, snapshots, group snapshots and attach decisions in
+ * the pool, on plain C structs (no protobuf). The *-rpc.c adapters validate requests, take the
+ * per-object vlock, call these, and build replies.
+ *
+ * State lives only in the pool (common/store.h); nothing is cached, so several driver
+ * instances can share one pool (--pool-scope shared). Changes to one volume's metadata made by
+ * different processes are serialised with flock(2) on its data file.
+ *
+ * Errors: functions return 0 or a negative code; on a failure that a caller should read they
+ * also record a message, available from controller_why() on the same thread. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/store.h"
+
+#define CONTROLLER_TOPOLOGY_KEY "topology.silo.csi.io/node"
+#define CONTROLLER_MIB          (1024ull * 1024)
+#define CONTROLLER_DEFAULT_SIZE (1024 * CONTROLLER_MIB)
+#define CONTROLLER_MIN_SIZE     CONTROLLER_MIB
+#define CONTROLLER_MAX_SIZE     (1ull << 50) /* 1 PiB */
+#define CONTROLLER_PAGE_MAX     1000         /* entries per List page when asked for more */
+#define CONTROLLER_PARAMS_MAX   64           /* map entries accepted in a request */
+
+struct controller {
+        char *pool;
+        char *node_id;
+        enum config_scope scope;
+        double overcommit_ratio;
+        bool skip_attach;
+        uint64_t max_volumes_per_node;
+        pthread_mutex_t space_lock; /* capacity check + allocation of one create at a time */
+};
+
+/* controller.c ---------------------------------------------------------------------------- */
+
+/* Checks the pool, creates its layout, removes crash leftovers (temp files, data files without
+ * committed metadata, orphaned group members) and, with --mode all, registers cfg->node_id as
+ * a node. O(objects in the pool). */
+int controller_new(const struct config *cfg, struct controller **ret);
+void controller_free(struct controller *c);
+
+/* Removes crash leftovers under the pool; returns how many files it removed. */
+int controller_recover(struct controller *c);
+
+/* Per-thread text of the last failure recorded with controller_fail(). */
+int controller_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *controller_why(void);
+void controller_why_clear(void);
+
+/* CLOCK_REALTIME in nanoseconds (creation times). */
+uint64_t controller_now_ns(void);
+
+/* params.c -------------------------------------------------------------------------------- */
+
+struct params_kv {
+        const char *key;
+        const char *value;
+};
+
+/* A parsed StorageClass parameter map. */
+struct params {
+        char fs_type[16]; /* "" when not given */
+        bool has_provisioning;
+        enum store_provisioning provisioning;
+};
+
+/* Parses parameters (fsType, provisioning; csi.storage.k8s.io/ keys ignored). With
+ * mutable_only, only the mutable set (provisioning). Unknown keys: -SILO_EINVALID. */
+int params_parse(const struct params_kv *kv, size_t n, bool mutable_only, struct params *ret);
+
+enum params_access { PARAMS_ACCESS_NONE = 0, PARAMS_ACCESS_BLOCK, PARAMS_ACCESS_MOUNT };
+
+/* One VolumeCapability. */
+struct params_cap {
+        enum params_access access;
+        const char *fs_type; /* mount only; may be NULL or "" */
+        int mode;            /* csi access mode number */
+};
+
+/* Validates capabilities for this controller's scope and folds them into STORE_CAP_* bits and
+ * the one fs_type they ask for ("" when none). -SILO_EINVALID with a message when unsupported. */
+int params_caps(const struct controller *c, const struct params_cap *caps, size_t n,
+                unsigned *ret_mask, char ret_fs_type[16]);
+
+/* True when cap can be served by volume v (ValidateVolumeCapabilities). */
+bool params_cap_is_supported(const struct controller *c, const struct store_volume *v,
+                             const struct params_cap *cap);
+
+/* True for the single-node access modes. */
+bool params_mode_is_single_node(int mode);
+
+/* pool.c ---------------------------------------------------------------------------------- */
+
+/* Applies the CSI capacity_range rules: default 1 GiB, rounded up to 1 MiB (4 KiB when 1 MiB
+ * would pass the limit), never above limit. 0 means "not given". Negative: -SILO_EINVALID;
+ * limit < required or nothing fits: -SILO_EOUTOFRANGE. */
+int pool_capacity_pick(int64_t required, int64_t limit, uint64_t *ret);
+
+/* Bytes a new volume of this provisioning may still take: thick = free space (statvfs); thin =
+ * free space x overcommit ratio - unbacked bytes of existing volumes (size - allocated). */
+int pool_available(struct controller *c, enum store_provisioning prov, uint64_t *ret);
+
+/* Sum over files in volumes/ of (size - allocated bytes), never negative per file. */
+int pool_unbacked_bytes(struct controller *c, uint64_t *ret);
+
+/* Copies size bytes of src into dst: FICLONE when the pool supports reflinks, else a sparse
+ * copy that skips holes. Returns 1 when it reflinked, 0 when it copied. */
+int pool_copy(int src_fd, int dst_fd, uint64_t size);
+int pool_copy_sparse(int src_fd, int dst_fd, uint64_t size);
+
+/* Grows fd from old_size to new_size: thin truncates (sparse), thick allocates the range. */
+int pool_allocate(int fd, enum store_provisioning prov, uint64_t old_size, uint64_t new_size);
+
+/* Creates the temp data file ".<id>.img.tmp-data" of kind, held with an exclusive flock so that
+ * no recovery removes it; -SILO_EPENDING when another process holds it. */
+int pool_tmp_create(struct controller *c, enum store_kind kind, const char *id, int *ret_fd);
+/* fsyncs fd and renames the temp data file to "<id>.img". */
+int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, int fd);
+void pool_tmp_discard(struct controller *c, enum store_kind kind, const char *id);
+
+/* Opens "<id>.img" of kind (O_RDONLY) and takes an exclusive flock: serialises metadata changes
+ * across processes. *ret_fd is -1 when the data file is missing. */
+int pool_lock_data(struct controller *c, enum store_kind kind, const char *id, int *ret_fd);
+
+/* volumes.c ------------------------------------------------------------------------------- */
+
+/* A validated CreateVolume request. */
+struct volume_spec {
+        const char *name;
+        int64_t required_bytes, limit_bytes; /* 0: not given */
+        struct params params;
+        unsigned caps;        /* STORE_CAP_* */
+        char cap_fs_type[16]; /* fs_type from the capabilities, "" when none */
+        enum store_source source_kind;
+        const char *source_id;
+};
+
+/* Idempotent by name: returns the existing volume when compatible, -SILO_EEXISTS when not. */
+int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret);
+/* Absent volume: 0. Published: -SILO_EPRECOND. */
+int volumes_delete(struct controller *c, const char *id);
+/* Loads a volume by (unvalidated) id: -SILO_ENOTFOUND when malformed or absent. */
+int volumes_get(struct controller *c, const char *id, struct store_volume *ret);
+/* True when the volume's data file exists (VolumeCondition). */
+bool volumes_data_exists(struct controller *c, const char *id);
+/* Grows to the capacity range; required below the current size: -SILO_EOUTOFRANGE. */
+int volumes_expand(struct controller *c, const char *id, int64_t required, int64_t limit,
+                   uint64_t *ret_capacity);
+/* Applies mutable parameters (provisioning thin -> thick). */
+int volumes_modify(struct controller *c, const char *id, const struct params *p);
+
+/* One page of a listing: ids sorted, the page after token ("" = start). */
+struct volumes_page {
+        store_id_t *ids;
+        size_t n;
+        char next_token[STORE_ID_MAX + 1]; /* "" on the last page */
+};
+/* Filter for a listing: true to keep id. */
+typedef bool (*volumes_keep_fn)(struct controller *c, const char *id, void *ctx);
+/* max 0: up to CONTROLLER_PAGE_MAX; negative: -SILO_EINVALID. A token that is not an id of
+ * prefix: -SILO_EBADTOKEN. keep may be NULL. A token whose object is gone still works. */
+int volumes_page(struct controller *c, enum store_kind kind, const char *prefix, const char *token,
+                 int32_t max, volumes_keep_fn keep, void *ctx, struct volumes_page *ret);
+void volumes_page_release(struct volumes_page *p);
+
+/* attach.c -------------------------------------------------------------------------------- */
+
+/* Records that id is published to node_id. Idempotent for the same node, caps and readonly;
+ * other caps/readonly on the same node: -SILO_EEXISTS; a single-node volume on another node:
+ * -SILO_EPRECOND; unknown volume or node: -SILO_ENOTFOUND; node limit: -SILO_ENOSPACE. */
+int attach_publish(struct controller *c, const char *id, const char *node_id,
+                   const struct params_cap *cap, bool readonly, struct store_volume *ret);
+/* Removes the record (node_id "" = every node). Not published: 0. */
+int attach_unpublish(struct controller *c, const char *id, const char *node_id);
+/* True when node_id may receive volumes (our node, or registered in a shared pool). */
+bool attach_node_is_known(struct controller *c, const char *node_id);
+
+/* snapshots.c ----------------------------------------------------------------------------- */
+
+/* Idempotent by name; same name, other source: -SILO_EEXISTS; no source: -SILO_ENOTFOUND.
+ * group_id is "" for a plain snapshot. */
+int snapshots_create(struct controller *c, const char *name, const char *source_id,
+                     const char *group_id, struct store_snapshot *ret);
+/* Copies the open source volume src (data src_fd) into snapshot id, or returns the committed
+ * snapshot id when it already exists for the same source (-SILO_EEXISTS for another). */
+int snapshots_take(struct controller *c, const char *id, const char *name,
+                   const struct store_volume *src, int src_fd, const char *group_id,
+                   struct store_snapshot *ret);
+/* Opens volume_id's data read-only; -SILO_EPRECOND when the data file is missing. */
+int snapshots_open_source(struct controller *c, const char *volume_id, int *ret_fd);
+/* Absent: 0. A group member: -SILO_EPRECOND (delete the group). */
+int snapshots_delete(struct controller *c, const char *id);
+int snapshots_get(struct controller *c, const char *id, struct store_snapshot *ret);
+
+/* groups.c -------------------------------------------------------------------------------- */
+
+/* Snapshots every volume in one pass; idempotent by name (same set of volumes). Fills ret and
+ * ret_snaps (ret->n_members entries, caller frees with groups_snaps_free). */
+int groups_create(struct controller *c, const char *name, const char *const *volume_ids, size_t n,
+                  struct store_group *ret, struct store_snapshot **ret_snaps);
+/* snapshot_ids (may be empty) must name exactly the members: else -SILO_EPRECOND. Absent: 0. */
+int groups_delete(struct controller *c, const char *id, const char *const *snapshot_ids, size_t n);
+int groups_get(struct controller *c, const char *id, const char *const *snapshot_ids, size_t n,
+               struct store_group *ret, struct store_snapshot **ret_snaps);
+void groups_snaps_free(struct store_snapshot *snaps, size_t n);

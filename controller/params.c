@@ -1,0 +1,135 @@
+#include "controller/controller.h"
+
+#include <string.h>
+
+#include "common/err.h"
+#include "common/cleanup.h"
+
+#define PARAMS_SIDECAR_PREFIX "csi.storage.k8s.io/"
+
+/* csi.v1 VolumeCapability.AccessMode.Mode numbers. */
+enum {
+        MODE_SINGLE_NODE_WRITER = 1,
+        MODE_SINGLE_NODE_READER_ONLY = 2,
+        MODE_MULTI_NODE_READER_ONLY = 3,
+        MODE_SINGLE_NODE_SINGLE_WRITER = 6,
+        MODE_SINGLE_NODE_MULTI_WRITER = 7,
+        MODE_MAX = 7,
+};
+
+static bool params_fs_is_known(const char *fs)
+{
+        return strcmp(fs, "ext4") == 0 || strcmp(fs, "xfs") == 0;
+}
+
+static int params_one(const struct params_kv *kv, bool mutable_only, struct params *p)
+{
+        if (strcmp(kv->key, "provisioning") == 0) {
+                if (strcmp(kv->value, "thin") && strcmp(kv->value, "thick"))
+                        return controller_fail(-SILO_EINVALID,
+                                               "parameter 'provisioning' must be thin or thick, "
+                                               "not '%.64s'",
+                                               kv->value);
+                p->has_provisioning = true;
+                p->provisioning = strcmp(kv->value, "thick") == 0 ? STORE_THICK : STORE_THIN;
+                return 0;
+        }
+        if (!mutable_only && strcmp(kv->key, "fsType") == 0) {
+                if (!params_fs_is_known(kv->value))
+                        return controller_fail(-SILO_EINVALID,
+                                               "parameter 'fsType' must be ext4 or xfs, not "
+                                               "'%.64s'",
+                                               kv->value);
+                memcpy(p->fs_type, kv->value, strlen(kv->value) + 1);
+                return 0;
+        }
+        if (!mutable_only &&
+            strncmp(kv->key, PARAMS_SIDECAR_PREFIX, strlen(PARAMS_SIDECAR_PREFIX)) == 0)
+                return 0;
+        return controller_fail(-SILO_EINVALID, "unknown %sparameter '%.64s'",
+                               mutable_only ? "mutable " : "", kv->key);
+}
+
+int params_parse(const struct params_kv *kv, size_t n, bool mutable_only, struct params *ret)
+{
+        struct params p = {.provisioning = STORE_THIN};
+        if (n > CONTROLLER_PARAMS_MAX)
+                return controller_fail(-SILO_EINVALID, "too many parameters (%zu, at most %d)", n,
+                                       CONTROLLER_PARAMS_MAX);
+        for (size_t i = 0; i < n; i++) {
+                int r = params_one(&kv[i], mutable_only, &p);
+                if (r < 0)
+                        return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+bool params_mode_is_single_node(int mode)
+{
+        return mode == MODE_SINGLE_NODE_WRITER || mode == MODE_SINGLE_NODE_READER_ONLY ||
+               mode == MODE_SINGLE_NODE_SINGLE_WRITER || mode == MODE_SINGLE_NODE_MULTI_WRITER;
+}
+
+static bool params_mode_is_allowed(const struct controller *c, int mode)
+{
+        if (params_mode_is_single_node(mode))
+                return true;
+        return mode == MODE_MULTI_NODE_READER_ONLY && c->scope == CONFIG_SCOPE_SHARED;
+}
+
+static int params_cap_check(const struct controller *c, const struct params_cap *cap)
+{
+        if (cap->access == PARAMS_ACCESS_NONE)
+                return controller_fail(-SILO_EINVALID, "volume capability has no access type");
+        if (cap->mode <= 0 || cap->mode > MODE_MAX)
+                return controller_fail(-SILO_EINVALID,
+                                       "volume capability has no or an unknown access mode");
+        if (!params_mode_is_allowed(c, cap->mode))
+                return controller_fail(
+                    -SILO_EINVALID, "access mode %d is not supported by a %s-scoped pool",
+                    cap->mode, c->scope == CONFIG_SCOPE_SHARED ? "shared" : "node");
+        if (cap->access == PARAMS_ACCESS_MOUNT && cap->fs_type && cap->fs_type[0] &&
+            !params_fs_is_known(cap->fs_type))
+                return controller_fail(-SILO_EINVALID, "fs_type '%.32s' is not supported",
+                                       cap->fs_type);
+        return 0;
+}
+
+int params_caps(const struct controller *c, const struct params_cap *caps, size_t n,
+                unsigned *ret_mask, char ret_fs_type[16])
+{
+        unsigned mask = 0;
+        const char *fs = "";
+        if (n == 0)
+                return controller_fail(-SILO_EINVALID, "volume capabilities are missing");
+        if (n > CONTROLLER_PARAMS_MAX)
+                return controller_fail(-SILO_EINVALID, "too many volume capabilities");
+        for (size_t i = 0; i < n; i++) {
+                int r = params_cap_check(c, &caps[i]);
+                if (r < 0)
+                        return r;
+                mask |= caps[i].access == PARAMS_ACCESS_BLOCK ? STORE_CAP_BLOCK : STORE_CAP_MOUNT;
+                mask |= STORE_CAP_MODE0 << caps[i].mode;
+                const char *f = caps[i].fs_type ? caps[i].fs_type : "";
+                if (*f && *fs && strcmp(f, fs) != 0)
+                        return controller_fail(-SILO_EINVALID,
+                                               "volume capabilities ask for two fs types");
+                if (*f)
+                        fs = f;
+        }
+        *ret_mask = mask;
+        memcpy(ret_fs_type, fs, strlen(fs) + 1);
+        return 0;
+}
+
+bool params_cap_is_supported(const struct controller *c, const struct store_volume *v,
+                             const struct params_cap *cap)
+{
+        if (params_cap_check(c, cap) < 0)
+                return false;
+        if (cap->access == PARAMS_ACCESS_MOUNT && cap->fs_type && cap->fs_type[0] &&
+            strcmp(cap->fs_type, v->fs_type) != 0)
+                return false;
+        return true;
+}

@@ -1,0 +1,266 @@
+#include "controller/controller.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "common/err.h"
+#include "common/fileio.h"
+#include "common/cleanup.h"
+
+#define POOL_ALIGN_FINE 4096ull
+
+static uint64_t pool_round_up(uint64_t v, uint64_t align)
+{
+        return (v + align - 1) / align * align;
+}
+
+int pool_capacity_pick(int64_t required, int64_t limit, uint64_t *ret)
+{
+        if (required < 0 || limit < 0)
+                return controller_fail(-SILO_EINVALID, "capacity must not be negative");
+        if (limit > 0 && limit < required)
+                return controller_fail(-SILO_EOUTOFRANGE,
+                                       "capacity limit %lld is below the required %lld bytes",
+                                       (long long)limit, (long long)required);
+        uint64_t lim = limit > 0 ? (uint64_t)limit : CONTROLLER_MAX_SIZE;
+        uint64_t want = required > 0 ? (uint64_t)required : CONTROLLER_DEFAULT_SIZE;
+        uint64_t size = pool_round_up(want, CONTROLLER_MIB);
+        if (size > lim && required == 0)
+                size = lim / CONTROLLER_MIB * CONTROLLER_MIB;
+        if (size > lim)
+                size = pool_round_up(want, POOL_ALIGN_FINE);
+        if (size > lim || size < CONTROLLER_MIN_SIZE || size > CONTROLLER_MAX_SIZE)
+                return controller_fail(-SILO_EOUTOFRANGE,
+                                       "no volume size between %lld and %llu bytes is possible "
+                                       "(minimum %llu, maximum %llu)",
+                                       (long long)required, (unsigned long long)lim,
+                                       CONTROLLER_MIN_SIZE, CONTROLLER_MAX_SIZE);
+        *ret = size;
+        return 0;
+}
+
+int pool_unbacked_bytes(struct controller *c, uint64_t *ret)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r = store_dir(c->pool, STORE_VOLUMES, &dir);
+        if (r < 0)
+                return r;
+        DIR *d = opendir(dir);
+        if (!d)
+                return neg_errno();
+        uint64_t sum = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISREG(st.st_mode) || strstr(de->d_name, ".meta"))
+                        continue;
+                uint64_t alloc = (uint64_t)st.st_blocks * 512;
+                if ((uint64_t)st.st_size > alloc)
+                        sum += (uint64_t)st.st_size - alloc;
+        }
+        closedir(d);
+        *ret = sum;
+        return 0;
+}
+
+static int pool_free_bytes(struct controller *c, uint64_t *ret)
+{
+        struct statvfs sv;
+        if (statvfs(c->pool, &sv) < 0)
+                return controller_fail(neg_errno(), "cannot stat pool '%s'", c->pool);
+        *ret = (uint64_t)sv.f_bavail * sv.f_frsize;
+        return 0;
+}
+
+int pool_available(struct controller *c, enum store_provisioning prov, uint64_t *ret)
+{
+        uint64_t free_bytes, unbacked;
+        int r = pool_free_bytes(c, &free_bytes);
+        if (r < 0 || prov == STORE_THICK) {
+                if (r >= 0)
+                        *ret = free_bytes;
+                return r;
+        }
+        r = pool_unbacked_bytes(c, &unbacked);
+        if (r < 0)
+                return controller_fail(r, "cannot scan pool '%s'", c->pool);
+        double thin = (double)free_bytes * c->overcommit_ratio;
+        *ret = thin > (double)unbacked ? (uint64_t)(thin - (double)unbacked) : 0;
+        return 0;
+}
+
+static int pool_write_full(int fd, const char *buf, size_t len, off_t off)
+{
+        while (len > 0) {
+                ssize_t n = pwrite(fd, buf, len, off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return neg_errno();
+                buf += n;
+                off += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* Copies [off, end) of one data extent. */
+static int pool_copy_range(int src_fd, int dst_fd, off_t off, off_t end, char *buf, size_t bs)
+{
+        while (off < end) {
+                size_t want = (size_t)(end - off) < bs ? (size_t)(end - off) : bs;
+                ssize_t n = pread(src_fd, buf, want, off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return neg_errno();
+                if (n == 0)
+                        break;
+                int r = pool_write_full(dst_fd, buf, (size_t)n, off);
+                if (r < 0)
+                        return r;
+                off += n;
+        }
+        return 0;
+}
+
+int pool_copy_sparse(int src_fd, int dst_fd, uint64_t size)
+{
+        const size_t bs = 1 << 20;
+        _cleanup_free_ char *buf = malloc(bs);
+        if (!buf)
+                return -ENOMEM;
+        if (ftruncate(dst_fd, (off_t)size) < 0)
+                return neg_errno();
+        off_t off = 0;
+        while ((uint64_t)off < size) {
+                off_t data = lseek(src_fd, off, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole remains */
+                if (data < 0)
+                        return neg_errno();
+                off_t hole = lseek(src_fd, data, SEEK_HOLE);
+                if (hole < 0)
+                        return neg_errno();
+                if ((uint64_t)hole > size)
+                        hole = (off_t)size;
+                int r = pool_copy_range(src_fd, dst_fd, data, hole, buf, bs);
+                if (r < 0)
+                        return r;
+                off = hole;
+        }
+        return 0;
+}
+
+int pool_copy(int src_fd, int dst_fd, uint64_t size)
+{
+        struct stat st;
+        if (fstat(src_fd, &st) < 0)
+                return neg_errno();
+        if ((uint64_t)st.st_size == size && ioctl(dst_fd, FICLONE, src_fd) == 0)
+                return 1;
+        int r = pool_copy_sparse(src_fd, dst_fd, size);
+        return r < 0 ? r : 0;
+}
+
+int pool_allocate(int fd, enum store_provisioning prov, uint64_t old_size, uint64_t new_size)
+{
+        if (new_size < old_size)
+                return -EINVAL;
+        if (prov == STORE_THICK) {
+                if (new_size > old_size &&
+                    fallocate(fd, 0, (off_t)old_size, (off_t)(new_size - old_size)) < 0)
+                        return neg_errno();
+                return 0;
+        }
+        if (ftruncate(fd, (off_t)new_size) < 0)
+                return neg_errno();
+        return 0;
+}
+
+static int pool_tmp_path(struct controller *c, enum store_kind kind, const char *id, char **ret)
+{
+        _cleanup_free_ char *dir = NULL;
+        if (store_dir(c->pool, kind, &dir) < 0 || asprintf(ret, "%s/.%s.img.tmp-data", dir, id) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* An existing temp file is either in use (locked) or a crash leftover we may replace. */
+static int pool_tmp_reclaim(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : neg_errno();
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return controller_fail(-SILO_EPENDING, "another driver instance is creating '%s'",
+                                       path);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return neg_errno();
+        return 0;
+}
+
+int pool_tmp_create(struct controller *c, enum store_kind kind, const char *id, int *ret_fd)
+{
+        _cleanup_free_ char *path = NULL;
+        int r = pool_tmp_path(c, kind, id, &path);
+        for (int attempt = 0; r >= 0 && attempt < 2; attempt++) {
+                _cleanup_close_ int fd =
+                    open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        *ret_fd = TAKE_FD(fd);
+                        return 0;
+                }
+                if (fd >= 0 || errno != EEXIST)
+                        return controller_fail(neg_errno(), "cannot create '%s'", path);
+                r = pool_tmp_reclaim(path);
+        }
+        return r < 0 ? r : controller_fail(-SILO_EPENDING, "'%s' is busy", path);
+}
+
+int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, int fd)
+{
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_free_ char *dst = NULL;
+        _cleanup_free_ char *dir = NULL;
+        int r = pool_tmp_path(c, kind, id, &tmp);
+        if (r < 0 || store_path(c->pool, kind, id, ".img", &dst) < 0 ||
+            store_dir(c->pool, kind, &dir) < 0)
+                return -ENOMEM;
+        if (fsync(fd) < 0)
+                return controller_fail(neg_errno(), "cannot sync '%s'", tmp);
+        if (rename(tmp, dst) < 0)
+                return controller_fail(neg_errno(), "cannot rename '%s'", tmp);
+        return fileio_fsync_dir(dir);
+}
+
+void pool_tmp_discard(struct controller *c, enum store_kind kind, const char *id)
+{
+        _cleanup_free_ char *tmp = NULL;
+        if (pool_tmp_path(c, kind, id, &tmp) == 0)
+                unlink(tmp);
+}
+
+int pool_lock_data(struct controller *c, enum store_kind kind, const char *id, int *ret_fd)
+{
+        _cleanup_free_ char *path = NULL;
+        if (store_path(c->pool, kind, id, ".img", &path) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno != ENOENT)
+                return controller_fail(neg_errno(), "cannot open '%s'", path);
+        while (fd >= 0 && flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return controller_fail(neg_errno(), "cannot lock '%s'", path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}

@@ -1,0 +1,151 @@
+/* Snapshots: a reflink (or sparse copy) of a volume's data file into snapshots/, so that a
+ * snapshot stays valid after its source volume is deleted. */
+#include "controller/controller.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/cleanup.h"
+
+int snapshots_get(struct controller *c, const char *id, struct store_snapshot *ret)
+{
+        if (!id_is_valid(id))
+                return controller_fail(-SILO_ENOTFOUND, "snapshot '%.80s' not found", id);
+        int r = store_snapshot_load(c->pool, id, ret);
+        if (r == -SILO_ENOTFOUND)
+                return controller_fail(r, "snapshot '%s' not found", id);
+        if (r < 0)
+                return controller_fail(r, "cannot read metadata of snapshot '%s'", id);
+        return 0;
+}
+
+/* 1 and ret filled when snapshot id exists for the same name and source. */
+static int snapshots_existing(struct controller *c, const char *id, const char *name,
+                              const char *source_id, struct store_snapshot *ret)
+{
+        struct store_snapshot s;
+        int r = store_snapshot_load(c->pool, id, &s);
+        if (r == -SILO_ENOTFOUND)
+                return 0;
+        if (r < 0)
+                return controller_fail(r, "cannot read snapshot '%s'", id);
+        if (strcmp(s.name, name) != 0 || strcmp(s.source_volume_id, source_id) != 0) {
+                r = controller_fail(-SILO_EEXISTS, "snapshot '%s' already exists for volume '%s'",
+                                    name, s.source_volume_id);
+                store_snapshot_release(&s);
+                return r;
+        }
+        *ret = s;
+        return 1;
+}
+
+static int snapshots_copy(struct controller *c, const struct store_snapshot *s, int src_fd)
+{
+        _cleanup_close_ int fd = -1;
+        int r = pool_tmp_create(c, STORE_SNAPSHOTS, s->id, &fd);
+        if (r < 0)
+                return r;
+        r = pool_copy(src_fd, fd, s->size_bytes);
+        if (r == -ENOSPC)
+                r = controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
+        else if (r < 0)
+                r = controller_fail(r, "cannot copy volume '%s'", s->source_volume_id);
+        if (r >= 0)
+                r = pool_tmp_commit(c, STORE_SNAPSHOTS, s->id, fd);
+        if (r < 0)
+                pool_tmp_discard(c, STORE_SNAPSHOTS, s->id);
+        return r;
+}
+
+int snapshots_take(struct controller *c, const char *id, const char *name,
+                   const struct store_volume *src, int src_fd, const char *group_id,
+                   struct store_snapshot *ret)
+{
+        int r = snapshots_existing(c, id, name, src->id, ret);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        struct store_snapshot s = {.size_bytes = src->capacity_bytes};
+        memcpy(s.id, id, strlen(id) + 1);
+        memcpy(s.source_volume_id, src->id, sizeof(s.source_volume_id));
+        memcpy(s.group_id, group_id, strlen(group_id) + 1);
+        memcpy(s.fs_type, src->fs_type, sizeof(s.fs_type));
+        s.name = strdup(name);
+        if (!s.name)
+                return -ENOMEM;
+        r = snapshots_copy(c, &s, src_fd);
+        if (r >= 0) {
+                s.created_ns = controller_now_ns();
+                r = store_snapshot_save(c->pool, &s);
+                if (r < 0) {
+                        store_snapshot_remove(c->pool, s.id);
+                        r = controller_fail(r, "cannot write metadata of snapshot '%s'", id);
+                }
+        }
+        if (r < 0) {
+                store_snapshot_release(&s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+/* Opens the volume's data for copying. */
+int snapshots_open_source(struct controller *c, const char *volume_id, int *ret_fd)
+{
+        _cleanup_free_ char *path = NULL;
+        if (store_volume_data_path(c->pool, volume_id, &path) < 0)
+                return -ENOMEM;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return controller_fail(errno == ENOENT ? -SILO_EPRECOND : neg_errno(),
+                                       "data of volume '%s' is missing", volume_id);
+        *ret_fd = fd;
+        return 0;
+}
+
+int snapshots_create(struct controller *c, const char *name, const char *source_id,
+                     const char *group_id, struct store_snapshot *ret)
+{
+        char id[STORE_ID_MAX + 1];
+        int r = id_from_name("snap", name, id, sizeof(id));
+        if (r < 0)
+                return r;
+        /* The name decides first: same name, other source is ALREADY_EXISTS even when that
+         * source is gone. */
+        r = snapshots_existing(c, id, name, source_id, ret);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        struct store_volume v;
+        r = volumes_get(c, source_id, &v);
+        if (r < 0)
+                return controller_fail(r, "source volume '%.80s' not found", source_id);
+        _cleanup_close_ int fd = -1;
+        r = snapshots_open_source(c, v.id, &fd);
+        if (r >= 0)
+                r = snapshots_take(c, id, name, &v, fd, group_id, ret);
+        store_volume_release(&v);
+        return r;
+}
+
+int snapshots_delete(struct controller *c, const char *id)
+{
+        if (!id_is_valid(id))
+                return 0;
+        struct store_snapshot s;
+        int r = store_snapshot_load(c->pool, id, &s);
+        if (r == -SILO_ENOTFOUND)
+                return 0;
+        if (r < 0)
+                return controller_fail(r, "cannot read snapshot '%s'", id);
+        if (s.group_id[0])
+                r = controller_fail(-SILO_EPRECOND,
+                                    "snapshot '%s' belongs to group snapshot '%s': delete the "
+                                    "group",
+                                    id, s.group_id);
+        store_snapshot_release(&s);
+        if (r >= 0 && (r = store_snapshot_remove(c->pool, id)) < 0)
+                r = controller_fail(r, "cannot remove snapshot '%s'", id);
+        return r;
+}

@@ -1,0 +1,275 @@
+#include "controller/controller.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+#include "common/cleanup.h"
+
+/* The fs type a request resolves to: parameter, else capability, else the default. */
+static int volumes_fs_type(const struct volume_spec *spec, char ret[16])
+{
+        const char *p = spec->params.fs_type, *cap = spec->cap_fs_type;
+        if (*p && *cap && strcmp(p, cap) != 0)
+                return controller_fail(-SILO_EINVALID,
+                                       "parameter fsType '%s' contradicts capability fs_type '%s'",
+                                       p, cap);
+        const char *fs = *p ? p : *cap ? cap : "";
+        memcpy(ret, fs, strlen(fs) + 1);
+        return 0;
+}
+
+static bool volumes_is_compatible(const struct store_volume *v, const struct volume_spec *spec,
+                                  const char *fs)
+{
+        if (spec->required_bytes > 0 && v->capacity_bytes < (uint64_t)spec->required_bytes)
+                return false;
+        if (spec->limit_bytes > 0 && v->capacity_bytes > (uint64_t)spec->limit_bytes)
+                return false;
+        if (*fs ? strcmp(fs, v->fs_type) != 0
+                : (spec->source_kind == STORE_SOURCE_NONE && strcmp(v->fs_type, "ext4") != 0))
+                return false;
+        if (v->provisioning != spec->params.provisioning || v->caps != spec->caps ||
+            v->source_kind != spec->source_kind)
+                return false;
+        return spec->source_kind == STORE_SOURCE_NONE || strcmp(v->source_id, spec->source_id) == 0;
+}
+
+static int volumes_existing(struct controller *c, const char *id, const struct volume_spec *spec,
+                            const char *fs, struct store_volume *ret)
+{
+        struct store_volume v;
+        int r = store_volume_load(c->pool, id, &v);
+        if (r == -SILO_ENOTFOUND)
+                return 0;
+        if (r < 0)
+                return controller_fail(r, "cannot read volume '%s'", id);
+        if (strcmp(v.name, spec->name) != 0 || !volumes_is_compatible(&v, spec, fs)) {
+                store_volume_release(&v);
+                return controller_fail(
+                    -SILO_EEXISTS, "volume '%s' already exists with other properties", spec->name);
+        }
+        *ret = v;
+        return 1;
+}
+
+/* Opens the content source's data; fills its size and fs type. */
+static int volumes_source_open(struct controller *c, const struct volume_spec *spec, int *ret_fd,
+                               uint64_t *ret_size, char fs[16])
+{
+        const char *sid = spec->source_id;
+        bool snap = spec->source_kind == STORE_SOURCE_SNAPSHOT;
+        _cleanup_free_ char *path = NULL;
+        if (snap) {
+                struct store_snapshot s;
+                int r = snapshots_get(c, sid, &s);
+                if (r < 0)
+                        return controller_fail(r, "source snapshot '%s' not found", sid);
+                *ret_size = s.size_bytes;
+                memcpy(fs, s.fs_type, sizeof(s.fs_type));
+                store_snapshot_release(&s);
+        } else {
+                struct store_volume v;
+                int r = volumes_get(c, sid, &v);
+                if (r < 0)
+                        return controller_fail(r, "source volume '%s' not found", sid);
+                *ret_size = v.capacity_bytes;
+                memcpy(fs, v.fs_type, sizeof(v.fs_type));
+                store_volume_release(&v);
+        }
+        if (store_path(c->pool, snap ? STORE_SNAPSHOTS : STORE_VOLUMES, sid, ".img", &path) < 0)
+                return -ENOMEM;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return controller_fail(-SILO_EPRECOND, "data of source '%s' is missing", sid);
+        *ret_fd = fd;
+        return 0;
+}
+
+static int volumes_reserve(struct controller *c, enum store_provisioning prov, uint64_t need)
+{
+        uint64_t avail;
+        int r = pool_available(c, prov, &avail);
+        if (r < 0)
+                return r;
+        if (need > avail)
+                return controller_fail(-SILO_ENOSPACE,
+                                       "pool '%s' cannot hold %llu more bytes (%llu available "
+                                       "for %s volumes)",
+                                       c->pool, (unsigned long long)need, (unsigned long long)avail,
+                                       prov == STORE_THICK ? "thick" : "thin");
+        return 0;
+}
+
+/* Sizes the new data file: copy first (outside the space lock), then check and allocate. */
+static int volumes_fill(struct controller *c, int fd, const struct store_volume *v, int src_fd,
+                        uint64_t src_size)
+{
+        uint64_t have = 0;
+        if (src_fd >= 0) {
+                int r = pool_copy(src_fd, fd, src_size);
+                if (r < 0)
+                        return controller_fail(r, "cannot copy source '%s'", v->source_id);
+                have = src_size;
+        }
+        pthread_mutex_lock(&c->space_lock);
+        int r = volumes_reserve(c, v->provisioning, v->capacity_bytes - have);
+        if (r >= 0)
+                r = pool_allocate(fd, v->provisioning, v->provisioning == STORE_THICK ? 0 : have,
+                                  v->capacity_bytes);
+        pthread_mutex_unlock(&c->space_lock);
+        if (r == -ENOSPC)
+                return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
+        if (r < 0 && !err_is_private(r))
+                return controller_fail(r, "cannot allocate volume '%s'", v->id);
+        return r;
+}
+
+static int volumes_make(struct controller *c, struct store_volume *v, int src_fd, uint64_t src_size)
+{
+        _cleanup_close_ int fd = -1;
+        int r = pool_tmp_create(c, STORE_VOLUMES, v->id, &fd);
+        if (r < 0)
+                return r;
+        r = volumes_fill(c, fd, v, src_fd, src_size);
+        if (r >= 0)
+                r = pool_tmp_commit(c, STORE_VOLUMES, v->id, fd);
+        if (r < 0) {
+                pool_tmp_discard(c, STORE_VOLUMES, v->id);
+                return r;
+        }
+        v->created_ns = controller_now_ns();
+        r = store_volume_save(c->pool, v);
+        if (r < 0) {
+                store_volume_remove(c->pool, v->id);
+                return controller_fail(r, "cannot write metadata of volume '%s'", v->id);
+        }
+        return 0;
+}
+
+static int volumes_prepare(struct controller *c, const struct volume_spec *spec, const char *fs,
+                           struct store_volume *v)
+{
+        uint64_t size;
+        int r = pool_capacity_pick(spec->required_bytes, spec->limit_bytes, &size);
+        if (r < 0)
+                return r;
+        v->name = strdup(spec->name);
+        if (!v->name)
+                return -ENOMEM;
+        v->capacity_bytes = size;
+        memcpy(v->fs_type, *fs ? fs : "ext4", strlen(*fs ? fs : "ext4") + 1);
+        v->provisioning = spec->params.provisioning;
+        v->source_kind = spec->source_kind;
+        if (spec->source_kind != STORE_SOURCE_NONE)
+                memcpy(v->source_id, spec->source_id, strlen(spec->source_id) + 1);
+        if (c->scope == CONFIG_SCOPE_NODE)
+                memcpy(v->node_id, c->node_id, strlen(c->node_id) + 1);
+        v->caps = spec->caps;
+        return 0;
+}
+
+/* A copy keeps its source's filesystem; its size defaults to the source's. */
+static int volumes_apply_source(const struct volume_spec *spec, uint64_t src_size,
+                                const char *src_fs, struct store_volume *v)
+{
+        if (strcmp(v->fs_type, src_fs) != 0 && (spec->params.fs_type[0] || spec->cap_fs_type[0]))
+                return controller_fail(-SILO_EINVALID, "source '%s' holds %s, not the requested %s",
+                                       spec->source_id, src_fs, v->fs_type);
+        if (*src_fs)
+                memcpy(v->fs_type, src_fs, strlen(src_fs) + 1);
+        if (spec->required_bytes == 0 && spec->limit_bytes == 0)
+                v->capacity_bytes = src_size;
+        if (v->capacity_bytes < src_size)
+                return controller_fail(-SILO_EOUTOFRANGE,
+                                       "volume of %llu bytes is smaller than its source '%s' "
+                                       "(%llu bytes)",
+                                       (unsigned long long)v->capacity_bytes, spec->source_id,
+                                       (unsigned long long)src_size);
+        return 0;
+}
+
+static int volumes_create_new(struct controller *c, const struct volume_spec *spec, const char *fs,
+                              struct store_volume *v)
+{
+        int r = volumes_prepare(c, spec, fs, v);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int src_fd = -1;
+        uint64_t src_size = 0;
+        char src_fs[16] = "";
+        if (spec->source_kind != STORE_SOURCE_NONE) {
+                r = volumes_source_open(c, spec, &src_fd, &src_size, src_fs);
+                if (r >= 0)
+                        r = volumes_apply_source(spec, src_size, src_fs, v);
+                if (r < 0)
+                        return r;
+        }
+        return volumes_make(c, v, src_fd, src_size);
+}
+
+int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret)
+{
+        char fs[16];
+        struct store_volume v = {0};
+        int r = volumes_fs_type(spec, fs);
+        if (r < 0)
+                return r;
+        r = id_from_name("vol", spec->name, v.id, sizeof(v.id));
+        if (r >= 0)
+                r = volumes_existing(c, v.id, spec, fs, ret);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = volumes_create_new(c, spec, fs, &v);
+        if (r < 0) {
+                store_volume_release(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+int volumes_get(struct controller *c, const char *id, struct store_volume *ret)
+{
+        if (!id_is_valid(id))
+                return controller_fail(-SILO_ENOTFOUND, "volume '%.80s' not found", id);
+        int r = store_volume_load(c->pool, id, ret);
+        if (r == -SILO_ENOTFOUND)
+                return controller_fail(r, "volume '%s' not found", id);
+        if (r < 0)
+                return controller_fail(r, "cannot read metadata of volume '%s'", id);
+        return 0;
+}
+
+bool volumes_data_exists(struct controller *c, const char *id)
+{
+        _cleanup_free_ char *path = NULL;
+        if (store_volume_data_path(c->pool, id, &path) < 0)
+                return true;
+        return access(path, F_OK) == 0;
+}
+
+int volumes_delete(struct controller *c, const char *id)
+{
+        if (!id_is_valid(id))
+                return 0;
+        _cleanup_close_ int lock = -1;
+        int r = pool_lock_data(c, STORE_VOLUMES, id, &lock);
+        struct store_volume v;
+        if (r >= 0)
+                r = store_volume_load(c->pool, id, &v);
+        if (r == -SILO_ENOTFOUND)
+                return 0;
+        if (r < 0)
+                return controller_fail(r, "cannot read volume '%s'", id);
+        if (v.n_published > 0)
+                r = controller_fail(-SILO_EPRECOND, "volume '%s' is published to node '%s'", id,
+                                    v.published[0].node_id);
+        store_volume_release(&v);
+        if (r < 0)
+                return r;
+        r = store_volume_remove(c->pool, id);
+        return r < 0 ? controller_fail(r, "cannot remove volume '%s'", id) : 0;
+}
