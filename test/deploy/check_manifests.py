@@ -1,0 +1,681 @@
+#!/usr/bin/env python3
+"""Static checks of silo's Kubernetes deployment (deploy/) and its README, run by CTest.
+
+Catches what a person editing the manifests gets wrong and no cluster is here to tell us:
+socket paths that do not meet, a driver name spelled two ways, a sidecar missing an RBAC
+verb (or holding one it never uses), a silo flag that --help does not know, an unpinned
+image, a container without resource limits, a CSIDriver that promises what the binary does
+not do. Prints one line per check and "N passed, M failed"; exits 1 on any failure.
+
+usage: check_manifests.py --silo BUILD/silo --source SOURCE_DIR
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import manifests as known  # noqa: E402
+
+VARIANTS = {"deploy/kubernetes": "node", "deploy/kubernetes-shared": "shared"}
+KIND_RANK = {"Namespace": 0, "CSIDriver": 1, "ServiceAccount": 2, "ClusterRole": 2, "Role": 2,
+             "ClusterRoleBinding": 2, "RoleBinding": 2, "Deployment": 3, "DaemonSet": 3,
+             "Service": 4, "StorageClass": 5, "VolumeSnapshotClass": 6}
+CLUSTER_SCOPED = {"Namespace", "CSIDriver", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+                  "VolumeSnapshotClass", "VolumeAttributesClass"}
+
+
+class Report:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+        return ok
+
+    def skip(self, what, why):
+        print(f"skip {what}: {why}")
+
+
+def load_docs(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.safe_load_all(f) if d is not None]
+
+
+def build(directory, rep, seen=None):
+    """kustomize build, for the subset we allow (resources + sortOptions fifo): the objects in
+    listed order, directories expanded depth-first."""
+    seen = seen if seen is not None else set()
+    kfile = os.path.join(directory, "kustomization.yaml")
+    k = load_docs(kfile)[0]
+    extra = set(k) - {"apiVersion", "kind", "resources", "sortOptions"}
+    rep.check(not extra, f"{os.path.relpath(kfile)}: only resources/sortOptions used",
+              f"unsupported keys {sorted(extra)} (this test would not see their effect)")
+    if "sortOptions" in k:
+        rep.check(k["sortOptions"] == {"order": "fifo"}, f"{os.path.relpath(kfile)}: fifo order")
+    objs = []
+    for res in k.get("resources", []):
+        path = os.path.normpath(os.path.join(directory, res))
+        if os.path.isdir(path):
+            objs += build(path, rep, seen)
+        elif rep.check(os.path.isfile(path), f"{os.path.relpath(kfile)}: '{res}' exists"):
+            for d in load_docs(path):
+                key = (d.get("kind"), d.get("metadata", {}).get("namespace"),
+                       d.get("metadata", {}).get("name"))
+                if key in seen:
+                    rep.check(False, f"{os.path.relpath(path)}: {key} defined once")
+                seen.add(key)
+                objs.append(d)
+    return objs
+
+
+def kubectl_build(directory):
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        return None, "kubectl not installed"
+    p = subprocess.run([kubectl, "kustomize", directory], capture_output=True, text=True,
+                       timeout=120, check=False)
+    if p.returncode != 0:
+        return None, "kubectl kustomize failed: " + p.stderr.strip()[:300]
+    return [d for d in yaml.safe_load_all(p.stdout) if d], None
+
+
+def ident(o):
+    m = o.get("metadata", {})
+    return (o.get("kind"), m.get("namespace"), m.get("name"))
+
+
+def parse_help(silo):
+    """Flags from `silo --help`: {name: takes_value}."""
+    p = subprocess.run([silo, "--help"], capture_output=True, text=True, timeout=30, check=False)
+    flags = {}
+    for line in p.stdout.splitlines():
+        m = re.match(r"^\s+(?:-([a-zA-Z]), )?--([a-z][a-z0-9-]*)(?: (\S+))?(?:\s{2,}|$)", line)
+        if m:
+            flags[m.group(2)] = m.group(3) is not None
+            if m.group(1):
+                flags[m.group(1)] = m.group(3) is not None
+    return p.returncode, flags, p.stdout
+
+
+def split_args(args):
+    """['--a=b', '--c', '-v'] -> [('a', 'b'), ('c', None), ('v', None)] (one leading dash or
+    two). Every item must be one flag: '--x value' as two items is not used here."""
+    out = []
+    for a in args:
+        m = re.match(r"^--?([A-Za-z][A-Za-z0-9_-]*)(?:=(.*))?$", str(a))
+        out.append((m.group(1), m.group(2)) if m else (None, a))
+    return out
+
+
+def flagmap(args):
+    return {k: v for k, v in split_args(args) if k}
+
+
+def duration_s(text):
+    total, pos = 0.0, 0
+    for m in re.finditer(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text):
+        if m.start() != pos:
+            raise ValueError(text)
+        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or pos == 0:
+        raise ValueError(text)
+    return total
+
+
+def quantity(text):
+    m = re.match(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G)?$", str(text))
+    if not m:
+        raise ValueError(text)
+    mult = {None: 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 1024, "Mi": 1024**2,
+            "Gi": 1024**3, "Ti": 1024**4}[m.group(2)]
+    return float(m.group(1)) * mult
+
+
+def sidecar_of(image):
+    if not image.startswith(known.SIG_STORAGE):
+        return None
+    return image[len(known.SIG_STORAGE):].split(":")[0]
+
+
+def is_silo(c):
+    return c.get("name") == "silo"
+
+
+def resolve_port(container, port):
+    if isinstance(port, int):
+        return port
+    for p in container.get("ports", []):
+        if p.get("name") == port:
+            return p.get("containerPort")
+    return None
+
+
+def project_version(source):
+    text = open(os.path.join(source, "CMakeLists.txt"), encoding="utf-8").read()
+    m = re.search(r"project\(\s*silo\s+VERSION\s+([0-9.]+)", text)
+    return m.group(1) if m else None
+
+
+class Variant:
+    """One deployable directory: the built objects and lookups into them."""
+
+    def __init__(self, path, scope, objs):
+        self.path, self.scope, self.objs = path, scope, objs
+
+    def of(self, kind):
+        return [o for o in self.objs if o.get("kind") == kind]
+
+    def find(self, kind, name, ns=None):
+        for o in self.of(kind):
+            m = o["metadata"]
+            if m.get("name") == name and (ns is None or m.get("namespace") == ns):
+                return o
+        return None
+
+    def workloads(self):
+        return [o for o in self.objs if o.get("kind") in ("DaemonSet", "Deployment")]
+
+
+def check_objects(v, rep):
+    where = v.path
+    for o in v.objs:
+        rep.check(o.get("apiVersion") and o.get("kind") and o.get("metadata", {}).get("name"),
+                  f"{where}: {ident(o)} has apiVersion, kind and name")
+    ranks = [KIND_RANK.get(o["kind"], 99) for o in v.objs]
+    rep.check(ranks == sorted(ranks), f"{where}: applied in order namespace, CSIDriver, RBAC, "
+              "workloads, services, StorageClasses, VolumeSnapshotClass",
+              " -> ".join(o["kind"] for o in v.objs))
+    nss = v.of("Namespace")
+    if not rep.check(len(nss) == 1, f"{where}: exactly one Namespace"):
+        return None
+    ns = nss[0]["metadata"]["name"]
+    labels = nss[0]["metadata"].get("labels", {})
+    rep.check(labels.get("pod-security.kubernetes.io/enforce") == "privileged",
+              f"{where}: namespace admits the privileged node plugin (Pod Security)")
+    for o in v.objs:
+        if o["kind"] in CLUSTER_SCOPED:
+            rep.check("namespace" not in o["metadata"], f"{where}: {ident(o)} is cluster-scoped")
+        else:
+            rep.check(o["metadata"].get("namespace") == ns, f"{where}: {ident(o)} in '{ns}'")
+    return ns
+
+
+def check_driver(v, rep, driver_name):
+    where = v.path
+    drivers = v.of("CSIDriver")
+    if not rep.check(len(drivers) == 1, f"{where}: exactly one CSIDriver"):
+        return None
+    d = drivers[0]
+    spec = d.get("spec", {})
+    rep.check(d["metadata"]["name"] == driver_name,
+              f"{where}: CSIDriver name equals silo --driver-name '{driver_name}'")
+    rep.check(spec.get("volumeLifecycleModes") == ["Persistent"],
+              f"{where}: CSIDriver volumeLifecycleModes [Persistent] (silo has no inline volumes)")
+    rep.check(spec.get("fsGroupPolicy") == "File",
+              f"{where}: fsGroupPolicy File (silo has VOLUME_MOUNT_GROUP: kubelet delegates fsGroup)")
+    rep.check(spec.get("podInfoOnMount") is False,
+              f"{where}: podInfoOnMount false (silo does not read pod info)")
+    for sc in v.of("StorageClass"):
+        rep.check(sc.get("provisioner") == driver_name,
+                  f"{where}: StorageClass {sc['metadata']['name']} provisioner is '{driver_name}'")
+    for vsc in v.of("VolumeSnapshotClass"):
+        rep.check(vsc.get("driver") == driver_name,
+                  f"{where}: VolumeSnapshotClass {vsc['metadata']['name']} driver is '{driver_name}'")
+        rep.check(vsc.get("deletionPolicy") in ("Delete", "Retain"),
+                  f"{where}: VolumeSnapshotClass deletionPolicy set")
+    return spec
+
+
+def check_classes(v, rep):
+    where = v.path
+    fs_seen = set()
+    for sc in v.of("StorageClass"):
+        n = sc["metadata"]["name"]
+        params = sc.get("parameters", {})
+        rep.check(sc.get("volumeBindingMode") == "WaitForFirstConsumer",
+                  f"{where}: {n} binds WaitForFirstConsumer (volumes are node-local)")
+        rep.check(sc.get("allowVolumeExpansion") is True, f"{where}: {n} allows expansion")
+        rep.check(sc.get("reclaimPolicy", "Delete") in ("Delete", "Retain"), f"{where}: {n} reclaim")
+        for key, val in params.items():
+            rep.check(key in known.SC_PARAMS and str(val) in known.SC_PARAMS[key],
+                      f"{where}: {n} parameter {key}={val} is one silo accepts")
+        a, b = params.get("fsType"), params.get("csi.storage.k8s.io/fstype")
+        rep.check(a is None or b is None or a == b, f"{where}: {n} fsType and csi fstype agree")
+        fs_seen.add(a or b or "ext4")
+    rep.check(fs_seen == {"ext4", "xfs"}, f"{where}: one StorageClass per filesystem", str(fs_seen))
+
+
+def pod_of(w):
+    return w["spec"]["template"]["spec"]
+
+
+def volume(pod, name):
+    for vol in pod.get("volumes", []):
+        if vol.get("name") == name:
+            return vol
+    return None
+
+
+def mount_at(container, path):
+    for m in container.get("volumeMounts", []):
+        if os.path.normpath(m["mountPath"]) == os.path.normpath(path):
+            return m
+    return None
+
+
+def check_silo_args(v, rep, w, c, help_flags, silo):
+    where = f"{v.path}: {w['kind']} {w['metadata']['name']}"
+    args = [str(a) for a in c.get("args", [])]
+    env = {e["name"] for e in c.get("env", [])}
+    for k, val in split_args(args):
+        if not rep.check(k in help_flags, f"{where}: silo flag --{k} exists in --help"):
+            continue
+        if help_flags[k]:
+            rep.check(val is not None, f"{where}: --{k} has a value (--{k}=VALUE)")
+    for ref in re.findall(r"\$\(([A-Z_]+)\)", " ".join(args)):
+        rep.check(ref in env, f"{where}: silo argument uses $({ref}), defined in env")
+    # The binary itself judges the values: parse them, then --version exits 0.
+    concrete = [re.sub(r"\$\([A-Z_]+\)", "node-1", a) for a in args]
+    p = subprocess.run([silo] + concrete + ["--version"], capture_output=True, text=True,
+                       timeout=30, check=False)
+    rep.check(p.returncode == 0, f"{where}: silo accepts these arguments",
+              (p.stderr or p.stdout).strip())
+
+
+def check_pod(v, rep, w, ns, help_flags, silo, driver_name, version):
+    """Everything inside one workload: socket paths, mounts, probes, flags, images, resources.
+    Returns (silo flags, [(sidecar, flags)])."""
+    where = f"{v.path}: {w['kind']} {w['metadata']['name']}"
+    pod = pod_of(w)
+    containers = pod.get("containers", []) + pod.get("initContainers", [])
+    silos = [c for c in containers if is_silo(c)]
+    if not rep.check(len(silos) == 1, f"{where}: one silo container"):
+        return {}, []
+    s = silos[0]
+    check_silo_args(v, rep, w, s, help_flags, silo)
+    sf = flagmap(s.get("args", []))
+    mode, scope = sf.get("mode", "all"), sf.get("pool-scope", "node")
+    kubelet_dir = sf.get("kubelet-dir", "/var/lib/kubelet")
+    rep.check(sf.get("driver-name", "silo.csi.io") == driver_name,
+              f"{where}: silo --driver-name is '{driver_name}'")
+    rep.check(scope == v.scope, f"{where}: silo --pool-scope={v.scope}")
+
+    # Images and resources, every container.
+    for c in containers:
+        img = c.get("image", "")
+        tag = img.rsplit(":", 1)[1] if ":" in img.rsplit("/", 1)[-1] else None
+        rep.check(tag and tag != "latest", f"{where}: {c['name']} image pinned ({img})")
+        sc = sidecar_of(img)
+        if is_silo(c):
+            rep.check(img == f"silo:{version}", f"{where}: silo image is silo:{version} "
+                      "(the CMake project version)", img)
+        elif rep.check(sc in known.PINNED, f"{where}: {c['name']} is a known sidecar", img):
+            rep.check(tag == known.PINNED[sc], f"{where}: {sc} pinned to {known.PINNED[sc]}", img)
+        res = c.get("resources", {})
+        for kind in ("requests", "limits"):
+            for r in ("cpu", "memory"):
+                rep.check(r in res.get(kind, {}), f"{where}: {c['name']} has {kind}.{r}")
+        for r in ("cpu", "memory"):
+            try:
+                ok = quantity(res["limits"][r]) >= quantity(res["requests"][r])
+            except (KeyError, ValueError):
+                ok = False
+            rep.check(ok, f"{where}: {c['name']} {r} limit >= request")
+
+    # The socket: silo's endpoint and every sidecar's --csi-address name the same file.
+    endpoint = sf.get("endpoint", "unix:///csi/csi.sock")
+    sock = endpoint[len("unix://"):] if endpoint.startswith("unix://") else endpoint
+    smount = mount_at(s, os.path.dirname(sock))
+    if not rep.check(smount is not None and endpoint.startswith("unix:///"),
+                     f"{where}: silo endpoint {endpoint} is a unix socket in a mounted volume"):
+        return sf, []
+    sockvol = volume(pod, smount["name"])
+    if w["kind"] == "DaemonSet":
+        want = f"{kubelet_dir}/plugins/{driver_name}"
+        rep.check((sockvol.get("hostPath") or {}).get("path") == want,
+                  f"{where}: node socket directory is {want} on the host")
+    else:
+        rep.check("emptyDir" in sockvol, f"{where}: controller socket is private (emptyDir)")
+
+    sidecars = []
+    for c in containers:
+        sc = sidecar_of(c.get("image", ""))
+        if not sc:
+            continue
+        cf = flagmap(c.get("args", []))
+        sidecars.append((sc, cf))
+        cwhere = f"{where}: {c['name']}"
+        for k, val in split_args(c.get("args", [])):
+            rep.check(k in known.FLAGS.get(sc, ()), f"{cwhere}: flag --{k} exists in {sc} "
+                      f"{known.PINNED.get(sc)}")
+            if k in known.BOOL_FLAGS:
+                rep.check(val in (None, "true", "false"), f"{cwhere}: --{k} is a boolean")
+        for gate in filter(None, cf.get("feature-gates", "").split(",")):
+            name = gate.split("=")[0]
+            rep.check(name in known.FEATURE_GATES.get(sc, ()),
+                      f"{cwhere}: feature gate {name} exists in {sc} {known.PINNED.get(sc)}")
+        addr = cf.get("csi-address")
+        if rep.check(addr is not None, f"{cwhere}: --csi-address given"):
+            m = mount_at(c, os.path.dirname(addr))
+            rep.check(m is not None and m["name"] == smount["name"] and
+                      os.path.basename(addr) == os.path.basename(sock),
+                      f"{cwhere}: --csi-address {addr} is silo's socket {sock}")
+        env = {e["name"]: e for e in c.get("env", [])}
+        for ref in re.findall(r"\$\(([A-Z_]+)\)", " ".join(map(str, c.get("args", [])))):
+            rep.check(ref in env, f"{cwhere}: $({ref}) defined in env")
+        if sc == "csi-node-driver-registrar":
+            hp = (sockvol.get("hostPath") or {}).get("path", "?")
+            rep.check(cf.get("kubelet-registration-path") == f"{hp}/{os.path.basename(sock)}",
+                      f"{cwhere}: registration path is the socket's host path",
+                      str(cf.get("kubelet-registration-path")))
+            reg = mount_at(c, "/registration")
+            regvol = volume(pod, reg["name"]) if reg else None
+            rep.check(regvol is not None and (regvol.get("hostPath") or {}).get("path") ==
+                      f"{kubelet_dir}/plugins_registry",
+                      f"{cwhere}: {kubelet_dir}/plugins_registry mounted at /registration")
+        if sc == "livenessprobe":
+            port = int(cf.get("health-port", 9808))
+            probe = s.get("livenessProbe", {}).get("httpGet", {})
+            rep.check(probe.get("path") == "/healthz" and
+                      resolve_port(s, probe.get("port")) == port,
+                      f"{where}: silo livenessProbe hits the livenessprobe sidecar on {port}")
+        if cf.get("node-deployment", "false") in ("", "true", None) and "node-deployment" in cf:
+            nn = env.get("NODE_NAME", {}).get("valueFrom", {}).get("fieldRef", {})
+            rep.check(nn.get("fieldPath") == "spec.nodeName",
+                      f"{cwhere}: --node-deployment has NODE_NAME from spec.nodeName")
+        if sc == "csi-provisioner" and cf.get("enable-capacity") in ("", "true"):
+            for name, field in (("POD_NAME", "metadata.name"), ("NAMESPACE", "metadata.namespace")):
+                got = env.get(name, {}).get("valueFrom", {}).get("fieldRef", {})
+                rep.check(got.get("fieldPath") == field,
+                          f"{cwhere}: capacity tracking has {name} from {field}")
+        if sc in known.CONTROLLER_SIDECARS and "timeout" in cf and "timeout" in sf:
+            rep.check(duration_s(sf["timeout"]) < duration_s(cf["timeout"]),
+                      f"{cwhere}: silo --timeout {sf['timeout']} below the sidecar's {cf['timeout']}")
+
+    names = {sc for sc, _ in sidecars}
+    serves_node = mode in ("all", "node")
+    serves_ctrl = mode in ("all", "controller")
+    if serves_node:
+        rep.check(w["kind"] == "DaemonSet", f"{where}: the Node service runs as a DaemonSet")
+        rep.check({"csi-node-driver-registrar", "livenessprobe"} <= names,
+                  f"{where}: node plugin has node-driver-registrar and livenessprobe")
+        sec = s.get("securityContext", {})
+        rep.check(sec.get("privileged") is True, f"{where}: silo node plugin is privileged")
+        km = mount_at(s, kubelet_dir)
+        kv = volume(pod, km["name"]) if km else None
+        rep.check(km is not None and km.get("mountPropagation") == "Bidirectional" and
+                  (kv.get("hostPath") or {}).get("path") == kubelet_dir,
+                  f"{where}: {kubelet_dir} (--kubelet-dir) mounted from the host, Bidirectional")
+        dm = mount_at(s, "/dev")
+        rep.check(dm is not None and (volume(pod, dm["name"]).get("hostPath") or {}).get("path")
+                  == "/dev", f"{where}: host /dev mounted (loop devices)")
+        rep.check(pod.get("hostNetwork") is True, f"{where}: hostNetwork (udev events)")
+    if serves_ctrl:
+        rep.check({"csi-provisioner", "csi-resizer", "csi-snapshotter"} <= names,
+                  f"{where}: controller has provisioner, resizer and snapshotter")
+    else:
+        rep.check(not names & set(known.CONTROLLER_SIDECARS),
+                  f"{where}: no controller sidecars beside --mode {mode}")
+    if mode == "controller":
+        sec = s.get("securityContext", {})
+        rep.check(not sec.get("privileged") and sec.get("capabilities", {}).get("drop") == ["ALL"],
+                  f"{where}: controller-only silo runs unprivileged, all capabilities dropped")
+        rep.check(w["spec"].get("replicas") == 1 and
+                  w["spec"].get("strategy", {}).get("type") == "Recreate",
+                  f"{where}: one controller at a time (replicas 1, Recreate)")
+    for sc, cf in sidecars:
+        if sc not in known.CONTROLLER_SIDECARS:
+            continue
+        elected = cf.get("leader-election") in ("", "true")
+        if w["kind"] == "Deployment":
+            rep.check(elected, f"{where}: {sc} is leader-elected")
+        else:
+            rep.check(not elected, f"{where}: {sc} acts for its own node only (no election)")
+            if sc in ("csi-provisioner", "csi-snapshotter"):
+                rep.check(cf.get("node-deployment") in ("", "true"),
+                          f"{where}: {sc} has --node-deployment")
+    pm = mount_at(s, sf.get("pool", "/var/lib/silo/pool"))
+    pv = volume(pod, pm["name"]) if pm else None
+    rep.check(pv is not None and "hostPath" in pv, f"{where}: --pool is a mounted host directory")
+    if pv is not None and scope == "shared":
+        rep.check(pv["hostPath"].get("type") == "Directory",
+                  f"{where}: shared pool must pre-exist (hostPath type Directory)")
+    # Metrics: the address's port is a named container port that a Service points at.
+    maddr = sf.get("metrics-address")
+    if rep.check(maddr is not None, f"{where}: silo exposes metrics (--metrics-address)"):
+        mport = int(maddr.rsplit(":", 1)[1])
+        rep.check(resolve_port(s, "metrics") == mport, f"{where}: container port 'metrics' is {mport}")
+        labels = w["spec"]["template"]["metadata"].get("labels", {})
+        svcs = [x for x in v.of("Service") if x["spec"].get("selector") and
+                all(labels.get(k) == val for k, val in x["spec"]["selector"].items())]
+        rep.check(any(resolve_port(s, p.get("targetPort")) == mport
+                      for x in svcs for p in x["spec"].get("ports", [])),
+                  f"{where}: a Service targets the metrics port")
+    if pod.get("hostNetwork"):
+        ports = [p["containerPort"] for c in containers for p in c.get("ports", [])]
+        rep.check(len(ports) == len(set(ports)), f"{where}: host ports do not collide")
+    return sf, sidecars
+
+
+def check_rbac(v, rep, ns, pods):
+    """pods: [(workload, [(sidecar, flags)])]. Needs of every sidecar are granted, and nothing
+    else is."""
+    where = v.path
+    roles = {("ClusterRole", r["metadata"]["name"]): r for r in v.of("ClusterRole")}
+    roles.update({("Role", r["metadata"]["name"]): r for r in v.of("Role")})
+    granted = {}  # sa -> set of (namespace or '*', group, resource, verb)
+    for b in v.of("ClusterRoleBinding") + v.of("RoleBinding"):
+        ref = (b["roleRef"]["kind"], b["roleRef"]["name"])
+        role = roles.get(ref)
+        rep.check(role is not None, f"{where}: {b['kind']} {b['metadata']['name']} role {ref} exists")
+        scope = "*" if b["kind"] == "ClusterRoleBinding" else b["metadata"]["namespace"]
+        for s in b.get("subjects", []):
+            ok = s.get("kind") == "ServiceAccount" and v.find("ServiceAccount", s["name"],
+                                                              s.get("namespace"))
+            rep.check(ok, f"{where}: {b['metadata']['name']} subject {s.get('name')} exists")
+            for rule in (role or {}).get("rules", []):
+                rep.check("*" not in rule.get("verbs", []) + rule.get("resources", []),
+                          f"{where}: {ref[1]} has no wildcards")
+                for g in rule.get("apiGroups", []):
+                    for res in rule.get("resources", []):
+                        for verb in rule.get("verbs", []):
+                            granted.setdefault(s["name"], set()).add((scope, g, res, verb))
+    wanted = {}
+    for w, sidecars in pods:
+        pod = pod_of(w)
+        sa = pod.get("serviceAccountName", "default")
+        rep.check(v.find("ServiceAccount", sa, ns) is not None,
+                  f"{where}: {w['metadata']['name']} ServiceAccount {sa} exists")
+        mine = set()
+        for sc, flags in sidecars:
+            for namespaced, g, res, verbs in known.needs(sc, flags, w["kind"]):
+                for verb in verbs:
+                    mine.add((ns if namespaced else "*", g, res, verb))
+            have = granted.get(sa, set())
+            missing = sorted(
+                (g, res, verb) for namespaced, g, res, verbs in known.needs(sc, flags, w["kind"])
+                for verb in verbs
+                if ("*", g, res, verb) not in have and
+                (not namespaced or (ns, g, res, verb) not in have))
+            rep.check(not missing, f"{where}: {sc} in {w['metadata']['name']} has all it needs",
+                      f"missing {missing}")
+        wanted.setdefault(sa, set()).update(mine)
+        if not mine:
+            sa_obj = v.find("ServiceAccount", sa, ns) or {}
+            rep.check(pod.get("automountServiceAccountToken") is False or
+                      sa_obj.get("automountServiceAccountToken") is False,
+                      f"{where}: {w['metadata']['name']} needs no API token and mounts none")
+    for sa, g in granted.items():
+        extra = sorted(x for x in g if x not in wanted.get(sa, set()) and
+                       not (x[0] != "*" and ("*",) + x[1:] in wanted.get(sa, set())))
+        rep.check(not extra, f"{where}: {sa} holds nothing its sidecars do not use",
+                  f"extra {extra}")
+
+
+def check_variant(path, scope, rep, silo, help_flags, version, source):
+    objs = build(os.path.join(source, path), rep)
+    v = Variant(path, scope, objs)
+    theirs, why = kubectl_build(os.path.join(source, path))
+    if theirs is None:
+        rep.skip(f"{path}: kubectl kustomize agrees", why)
+    else:
+        rep.check([ident(o) for o in theirs] == [ident(o) for o in objs],
+                  f"{path}: kubectl kustomize builds the same objects in the same order")
+    ns = check_objects(v, rep)
+    silo_flags = [flagmap(c.get("args", [])) for w in v.workloads()
+                  for c in pod_of(w)["containers"] if is_silo(c)]
+    names = {f.get("driver-name", "silo.csi.io") for f in silo_flags}
+    rep.check(len(names) == 1, f"{path}: one driver name across silo containers", str(names))
+    driver_name = sorted(names)[0] if names else "silo.csi.io"
+    spec = check_driver(v, rep, driver_name) or {}
+    check_classes(v, rep)
+    pods = []
+    for w in v.workloads():
+        sf, sidecars = check_pod(v, rep, w, ns, help_flags, silo, driver_name, version)
+        pods.append((w, sidecars))
+    ctrl = [(w, sf) for w in v.workloads() for c in pod_of(w)["containers"] if is_silo(c)
+            for sf in [flagmap(c.get("args", []))] if sf.get("mode", "all") in ("all", "controller")]
+    rep.check(len(ctrl) == 1, f"{path}: exactly one workload serves the Controller service")
+    attach = any("skip-attach" not in sf for _, sf in ctrl)
+    rep.check(spec.get("attachRequired") is attach,
+              f"{path}: CSIDriver attachRequired={attach} matches silo --skip-attach")
+    has_attacher = any(sc == "csi-attacher" for _, scs in pods for sc, _ in scs)
+    rep.check(has_attacher == attach, f"{path}: external-attacher deployed iff attach is on")
+    capacity = any(sc == "csi-provisioner" and f.get("enable-capacity") in ("", "true")
+                   for _, scs in pods for sc, f in scs)
+    rep.check(spec.get("storageCapacity") is capacity,
+              f"{path}: CSIDriver storageCapacity={capacity} matches --enable-capacity")
+    if ns:
+        check_rbac(v, rep, ns, pods)
+    return v
+
+
+def check_examples(rep, source, base):
+    where = "deploy/examples"
+    docs = []
+    for f in sorted(os.listdir(os.path.join(source, where))):
+        if f.endswith(".yaml"):
+            docs += [(f, d) for d in load_docs(os.path.join(source, where, f))]
+    driver = base.of("CSIDriver")[0]["metadata"]["name"]
+    scs = {o["metadata"]["name"] for o in base.of("StorageClass")}
+    vscs = {o["metadata"]["name"] for o in base.of("VolumeSnapshotClass")}
+    pvcs = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "PersistentVolumeClaim"}
+    snaps = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "VolumeSnapshot"}
+    vacs = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "VolumeAttributesClass"}
+    for f, d in docs:
+        n, k = d["metadata"]["name"], d["kind"]
+        w = f"{where}/{f}: {k} {n}"
+        if k == "PersistentVolumeClaim":
+            spec = d["spec"]
+            rep.check(spec.get("storageClassName") in scs, f"{w} uses a silo StorageClass")
+            src = spec.get("dataSource")
+            if src and src.get("kind") == "VolumeSnapshot":
+                rep.check(src["name"] in snaps and src.get("apiGroup") == "snapshot.storage.k8s.io",
+                          f"{w} restores an example VolumeSnapshot")
+            elif src:
+                rep.check(src.get("kind") == "PersistentVolumeClaim" and src["name"] in pvcs,
+                          f"{w} clones an example claim")
+            if "volumeAttributesClassName" in spec:
+                rep.check(spec["volumeAttributesClassName"] in vacs, f"{w} names an example VAC")
+        elif k == "VolumeSnapshot":
+            rep.check(d["spec"].get("volumeSnapshotClassName") in vscs, f"{w} uses silo's class")
+            rep.check(d["spec"]["source"].get("persistentVolumeClaimName") in pvcs,
+                      f"{w} snapshots an example claim")
+        elif k == "VolumeAttributesClass":
+            rep.check(d.get("driverName") == driver, f"{w} is for {driver}")
+            for key, val in d.get("parameters", {}).items():
+                rep.check(str(val) in known.MUTABLE_PARAMS.get(key, ()),
+                          f"{w} parameter {key}={val} is mutable in silo")
+        elif k == "Pod":
+            sources = []
+            for c in d["spec"]["containers"]:
+                res = c.get("resources", {})
+                rep.check(all(r in res.get(x, {}) for x in ("requests", "limits")
+                              for r in ("cpu", "memory")), f"{w}: {c['name']} has resources")
+            for vol in d["spec"].get("volumes", []):
+                claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+                if not claim:
+                    continue
+                if not rep.check(claim in pvcs, f"{w} mounts example claim {claim}"):
+                    continue
+                block = pvcs[claim]["spec"].get("volumeMode") == "Block"
+                used = [c for c in d["spec"]["containers"] if any(
+                    m["name"] == vol["name"]
+                    for m in c.get("volumeDevices" if block else "volumeMounts", []))]
+                rep.check(used, f"{w} uses {claim} as a {'device' if block else 'mount'}")
+                if pvcs[claim]["spec"].get("dataSource"):
+                    sources.append(claim)
+            if sources:
+                rep.check("podAffinity" in d["spec"].get("affinity", {}) or
+                          d["spec"].get("nodeSelector"),
+                          f"{w} runs on the source volume's node (needed with pool scope node)")
+        else:
+            rep.check(False, f"{w}: unexpected kind in examples")
+    rep.check({"Block"} <= {p["spec"].get("volumeMode") for p in pvcs.values()} and snaps and
+              any(p["spec"].get("dataSource", {}).get("kind") == "PersistentVolumeClaim"
+                  for p in pvcs.values()) and vacs,
+              f"{where}: has raw block, snapshot, clone and modify examples")
+
+
+def check_readme(rep, source, help_flags):
+    path = os.path.join(source, "README.md")
+    if not rep.check(os.path.isfile(path), "README.md exists"):
+        return
+    text = open(path, encoding="utf-8").read()
+    lines = text.splitlines()
+    rep.check(len(lines) > 6 and lines[0].startswith("# ") and lines[1] == "" and
+              lines[2].strip().endswith(".") and lines[3] == "" and lines[4].startswith("```") and
+              [x.strip() for x in lines[5:7]] == ["make run", "make test"] and
+              lines[7].startswith("```"),
+              "README.md starts with a title, one sentence, then `make run` and `make test`")
+    for f in sorted(help_flags):
+        if len(f) > 1:
+            rep.check(f"--{f}" in text, f"README.md documents silo --{f}")
+    for sc, tag in sorted(known.PINNED.items()):
+        rep.check(f"{sc}:{tag}" in text, f"README.md names the pinned {sc}:{tag}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--silo", required=True, help="the built silo binary")
+    ap.add_argument("--source", required=True, help="the source tree")
+    a = ap.parse_args()
+    rep = Report()
+    source = os.path.abspath(a.source)
+    rc, help_flags, _ = parse_help(a.silo) if os.access(a.silo, os.X_OK) else (1, {}, "")
+    ok = rep.check(rc == 0 and {"endpoint", "driver-name", "mode"} <= set(help_flags),
+                   f"{a.silo} --help lists its flags")
+    version = project_version(source)
+    rep.check(version is not None, "CMakeLists.txt has a project VERSION")
+    if ok:
+        variants = {p: check_variant(p, s, rep, a.silo, help_flags, version, source)
+                    for p, s in VARIANTS.items()}
+        base = variants["deploy/kubernetes"]
+        for p, v in variants.items():
+            same = [ident(o) for o in v.of("Namespace") + v.of("StorageClass") +
+                    v.of("VolumeSnapshotClass")]
+            rep.check(same == [ident(o) for o in base.of("Namespace") + base.of("StorageClass") +
+                               base.of("VolumeSnapshotClass")],
+                      f"{p}: same namespace and classes as deploy/kubernetes")
+        if base.of("CSIDriver"):
+            check_examples(rep, source, base)
+        check_readme(rep, source, help_flags)
+    print(f"{rep.passed} passed, {rep.failed} failed")
+    return 1 if rep.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
