@@ -1,0 +1,223 @@
+/* Unit tests: capacity rules, allocation, sparse copy, crash-leftover recovery. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+#include "common/fileio.h"
+#include "controller/controller.h"
+#include "common/cleanup.h"
+
+#define MIB (1024ll * 1024)
+#define GIB (1024 * MIB)
+
+static char root[64];
+
+static void setup(void)
+{
+        snprintf(root, sizeof(root), "/tmp/silo-pool-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct controller *new_controller(void)
+{
+        struct config cfg = {.pool = root, .node_id = (char *)"n1", .overcommit_ratio = 1.0};
+        struct controller *c = NULL;
+        ck_assert_int_eq(controller_new(&cfg, &c), 0);
+        return c;
+}
+
+static uint64_t pick(int64_t req, int64_t lim, int expect)
+{
+        uint64_t v = 0;
+        ck_assert_int_eq(pool_capacity_pick(req, lim, &v), expect);
+        return v;
+}
+
+START_TEST(capacity_rules)
+{
+        ck_assert_uint_eq(pick(0, 0, 0), GIB);
+        ck_assert_uint_eq(pick(1, 0, 0), MIB);
+        ck_assert_uint_eq(pick(MIB + 1, 0, 0), 2 * MIB);
+        ck_assert_uint_eq(pick(0, 10 * MIB, 0), 10 * MIB);
+        ck_assert_uint_eq(pick(0, 10 * MIB + 5, 0), 10 * MIB);
+        ck_assert_uint_eq(pick(MIB + 1, MIB + 4096, 0), MIB + 4096);
+        ck_assert_uint_eq(pick(5 * MIB, 5 * MIB, 0), 5 * MIB);
+        pick(-1, 0, -SILO_EINVALID);
+        pick(0, -1, -SILO_EINVALID);
+        pick(10 * MIB, 5 * MIB, -SILO_EOUTOFRANGE);
+        pick(MIB + 1, MIB + 2, -SILO_EOUTOFRANGE);
+        pick(0, 4096, -SILO_EOUTOFRANGE);
+        pick(INT64_MAX, 0, -SILO_EOUTOFRANGE);
+}
+END_TEST
+
+static int make_file(const char *name)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/%s", root, name);
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        return fd;
+}
+
+START_TEST(allocate_thin_and_thick)
+{
+        _cleanup_close_ int thin = make_file("thin");
+        _cleanup_close_ int thick = make_file("thick");
+        struct stat st;
+        ck_assert_int_eq(pool_allocate(thin, STORE_THIN, 0, 8 * MIB), 0);
+        ck_assert_int_eq(fstat(thin, &st), 0);
+        ck_assert_int_eq(st.st_size, 8 * MIB);
+        ck_assert_int_lt(st.st_blocks * 512, MIB);
+        ck_assert_int_eq(pool_allocate(thick, STORE_THICK, 0, 8 * MIB), 0);
+        ck_assert_int_eq(pool_allocate(thick, STORE_THICK, 8 * MIB, 16 * MIB), 0);
+        ck_assert_int_eq(fstat(thick, &st), 0);
+        ck_assert_int_eq(st.st_size, 16 * MIB);
+        ck_assert_int_ge(st.st_blocks * 512, 16 * MIB);
+        ck_assert_int_eq(pool_allocate(thick, STORE_THICK, 16 * MIB, 8 * MIB), -EINVAL);
+}
+END_TEST
+
+START_TEST(sparse_copy_keeps_data_and_holes)
+{
+        _cleanup_close_ int src = make_file("src");
+        _cleanup_close_ int dst = make_file("dst");
+        ck_assert_int_eq(ftruncate(src, 64 * MIB), 0);
+        char pattern[8192];
+        for (size_t i = 0; i < sizeof(pattern); i++)
+                pattern[i] = (char)(i * 7 + 3);
+        ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 0), sizeof(pattern));
+        ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 40 * MIB + 123),
+                         sizeof(pattern));
+        ck_assert_int_eq(pool_copy_sparse(src, dst, 64 * MIB), 0);
+        struct stat st;
+        ck_assert_int_eq(fstat(dst, &st), 0);
+        ck_assert_int_eq(st.st_size, 64 * MIB);
+        ck_assert_int_lt(st.st_blocks * 512, 4 * MIB);
+        char buf[8192];
+        ck_assert_int_eq(pread(dst, buf, sizeof(buf), 40 * MIB + 123), sizeof(buf));
+        ck_assert_mem_eq(buf, pattern, sizeof(buf));
+        ck_assert_int_eq(pread(dst, buf, sizeof(buf), 0), sizeof(buf));
+        ck_assert_mem_eq(buf, pattern, sizeof(buf));
+        ck_assert_int_eq(pread(dst, buf, 16, 20 * MIB), 16);
+        for (int i = 0; i < 16; i++)
+                ck_assert_int_eq(buf[i], 0);
+        /* pool_copy falls back to the same on a pool without reflinks, or reflinks. */
+        _cleanup_close_ int dst2 = make_file("dst2");
+        ck_assert_int_ge(pool_copy(src, dst2, 64 * MIB), 0);
+        ck_assert_int_eq(pread(dst2, buf, sizeof(buf), 40 * MIB + 123), sizeof(buf));
+        ck_assert_mem_eq(buf, pattern, sizeof(buf));
+}
+END_TEST
+
+static bool exists(const char *rel)
+{
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        return access(path, F_OK) == 0;
+}
+
+static void touch(const char *rel)
+{
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+}
+
+START_TEST(recovery_removes_leftovers_only)
+{
+        ck_assert_int_eq(store_init(root), 0);
+        touch("volumes/vol-a.img"); /* committed */
+        char dir[128];
+        snprintf(dir, sizeof(dir), "%s/volumes", root);
+        ck_assert_int_eq(fileio_write_atomic(dir, "vol-a.meta", "id=vol-a\nname=a\n", 16), 0);
+        touch("volumes/vol-b.img");                /* never committed */
+        touch("volumes/.vol-c.img.tmp-data");      /* half-made data */
+        touch("volumes/.vol-a.meta.tmp-99-1");     /* half-written metadata */
+        touch("snapshots/snap-x.img");             /* never committed */
+        touch("volumes/.vol-d.img.tmp-data");      /* in use by a creator */
+        char busy[256];
+        snprintf(busy, sizeof(busy), "%s/volumes/.vol-d.img.tmp-data", root);
+        _cleanup_close_ int held = open(busy, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_eq(flock(held, LOCK_EX | LOCK_NB), 0);
+        struct controller *c = new_controller();
+        ck_assert(exists("volumes/vol-a.img"));
+        ck_assert(exists("volumes/vol-a.meta"));
+        ck_assert(!exists("volumes/vol-b.img"));
+        ck_assert(!exists("volumes/.vol-c.img.tmp-data"));
+        ck_assert(!exists("volumes/.vol-a.meta.tmp-99-1"));
+        ck_assert(!exists("snapshots/snap-x.img"));
+        ck_assert(exists("volumes/.vol-d.img.tmp-data"));
+        ck_assert_int_eq(controller_recover(c), 0);
+        controller_free(c);
+}
+END_TEST
+
+START_TEST(thin_accounting)
+{
+        struct controller *c = new_controller();
+        uint64_t before, after, unbacked;
+        ck_assert_int_eq(pool_available(c, STORE_THIN, &before), 0);
+        _cleanup_close_ int fd = -1;
+        ck_assert_int_eq(pool_tmp_create(c, STORE_VOLUMES, "vol-t", &fd), 0);
+        ck_assert_int_eq(pool_tmp_create(c, STORE_VOLUMES, "vol-t", &(int){-1}), -SILO_EPENDING);
+        ck_assert_int_eq(ftruncate(fd, 100 * MIB), 0);
+        ck_assert_int_eq(pool_unbacked_bytes(c, &unbacked), 0);
+        ck_assert_uint_eq(unbacked, 100 * MIB);
+        ck_assert_int_eq(pool_available(c, STORE_THIN, &after), 0);
+        /* Other files may come and go on the test file system: allow slack. */
+        ck_assert_uint_le(after, before - 90 * MIB);
+        ck_assert_int_eq(pool_tmp_commit(c, STORE_VOLUMES, "vol-t", fd), 0);
+        ck_assert(exists("volumes/vol-t.img"));
+        c->overcommit_ratio = 3.0;
+        ck_assert_int_eq(pool_available(c, STORE_THIN, &after), 0);
+        ck_assert_uint_gt(after, before);
+        controller_free(c);
+}
+END_TEST
+
+START_TEST(bad_pool_and_node)
+{
+        struct controller *c = NULL;
+        struct config cfg = {.pool = (char *)"relative", .node_id = (char *)"n1"};
+        ck_assert_int_eq(controller_new(&cfg, &c), -SILO_EINVALID);
+        cfg.pool = (char *)"/nonexistent/silo-pool";
+        ck_assert_int_eq(controller_new(&cfg, &c), -ENOENT);
+        cfg.pool = root;
+        cfg.node_id = (char *)"../n";
+        ck_assert_int_eq(controller_new(&cfg, &c), -SILO_EINVALID);
+        ck_assert_ptr_null(c);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("pool");
+        TCase *tc = tcase_create("pool");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, capacity_rules);
+        tcase_add_test(tc, allocate_thin_and_thick);
+        tcase_add_test(tc, sparse_copy_keeps_data_and_holes);
+        tcase_add_test(tc, recovery_removes_leftovers_only);
+        tcase_add_test(tc, thin_accounting);
+        tcase_add_test(tc, bad_pool_and_node);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
