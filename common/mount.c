@@ -107,7 +107,9 @@ const struct mount_info *mount_table_find_node_bind(const struct mount_table *t,
         for (size_t i = 0; i < t->n; i++) {
                 const struct mount_info *m = &t->entries[i];
 
-                if (strcmp(m->fstype, "devtmpfs") != 0 || m->root[0] != '/')
+                bool dev_fs = strcmp(m->fstype, "devtmpfs") == 0 || strcmp(m->fstype, "tmpfs") == 0;
+
+                if (!dev_fs || m->root[0] != '/')
                         continue;
                 if (strcmp(m->root + 1, node_name) == 0 && !mount_is_except(m, except))
                         return m;

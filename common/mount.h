@@ -45,8 +45,9 @@ const struct mount_info *mount_table_find_target(const struct mount_table *t, co
 const struct mount_info *mount_table_find_devno(const struct mount_table *t, dev_t devno,
                                                 const char *except);
 
-/* The first mount of a device node bind-mounted onto a file, i.e. a mount of a devtmpfs
- * whose root is "/<node_name>" ("loop3"), whose target is not except, or NULL. */
+/* The first mount of a device node bind-mounted onto a file, i.e. a mount of a devtmpfs (or
+ * of a tmpfs /dev in a container) whose root is "/<node_name>" ("loop3") and whose target is
+ * not except, or NULL. */
 const struct mount_info *mount_table_find_node_bind(const struct mount_table *t,
                                                     const char *node_name, const char *except);
 

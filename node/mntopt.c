@@ -1,0 +1,114 @@
+#include "node/mntopt.h"
+
+#include <string.h>
+
+#include "common/err.h"
+#include "node/node.h"
+#include "common/cleanup.h"
+
+#ifndef MS_LAZYTIME
+#define MS_LAZYTIME (1 << 25)
+#endif
+
+struct mntopt_entry {
+        const char *name;
+        unsigned long set;
+        unsigned long clear;
+};
+
+static const struct mntopt_entry mntopt_table[] = {
+    {"defaults", 0, 0},
+    {"ro", MS_RDONLY, 0},
+    {"rw", 0, MS_RDONLY},
+    {"nosuid", MS_NOSUID, 0},
+    {"suid", 0, MS_NOSUID},
+    {"nodev", MS_NODEV, 0},
+    {"dev", 0, MS_NODEV},
+    {"noexec", MS_NOEXEC, 0},
+    {"exec", 0, MS_NOEXEC},
+    {"noatime", MS_NOATIME, MS_RELATIME | MS_STRICTATIME},
+    {"atime", 0, MS_NOATIME},
+    {"nodiratime", MS_NODIRATIME, 0},
+    {"diratime", 0, MS_NODIRATIME},
+    {"relatime", MS_RELATIME, MS_NOATIME | MS_STRICTATIME},
+    {"norelatime", 0, MS_RELATIME},
+    {"strictatime", MS_STRICTATIME, MS_NOATIME | MS_RELATIME},
+    {"sync", MS_SYNCHRONOUS, 0},
+    {"async", 0, MS_SYNCHRONOUS},
+    {"dirsync", MS_DIRSYNC, 0},
+    {"lazytime", MS_LAZYTIME, 0},
+    {"nolazytime", 0, MS_LAZYTIME},
+};
+
+static int mntopt_apply(const char *name, size_t len, struct mntopt *o)
+{
+        if (len == 0)
+                return 0;
+        if (len == strlen("discard") && strncmp(name, "discard", len) == 0) {
+                o->discard = true;
+                return 0;
+        }
+        if (len == strlen("nodiscard") && strncmp(name, "nodiscard", len) == 0) {
+                o->discard = false;
+                return 0;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(mntopt_table); i++) {
+                const struct mntopt_entry *e = &mntopt_table[i];
+
+                if (strlen(e->name) == len && strncmp(e->name, name, len) == 0) {
+                        o->flags = (o->flags & ~e->clear) | e->set;
+                        return 0;
+                }
+        }
+        return node_fail(-SILO_EINVALID, "mount flag '%.*s' is not supported", (int)len, name);
+}
+
+static bool mntopt_is_clean(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x21 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+int mntopt_parse(const char *const *opts, size_t n, struct mntopt *ret)
+{
+        struct mntopt o = {0};
+        int r;
+
+        if (n > MNTOPT_MAX_FLAGS)
+                return node_fail(-SILO_EINVALID, "more than %d mount flags", MNTOPT_MAX_FLAGS);
+        for (size_t i = 0; i < n; i++) {
+                const char *s = opts[i];
+
+                if (strlen(s) > MNTOPT_MAX_LEN || !mntopt_is_clean(s))
+                        return node_fail(-SILO_EINVALID, "mount flag #%zu is malformed", i);
+                for (const char *c = s;; c++) {
+                        if (*c != ',' && *c != '\0')
+                                continue;
+                        r = mntopt_apply(s, (size_t)(c - s), &o);
+                        if (r < 0)
+                                return r;
+                        if (*c == '\0')
+                                break;
+                        s = c + 1;
+                }
+        }
+        *ret = o;
+        return 0;
+}
+
+bool mntopt_has(const char *optstr, const char *name)
+{
+        size_t len = strlen(name);
+
+        for (const char *s = optstr; s && *s;) {
+                const char *end = strchr(s, ',');
+                size_t n = end ? (size_t)(end - s) : strlen(s);
+
+                if (n == len && strncmp(s, name, len) == 0)
+                        return true;
+                s = end ? end + 1 : NULL;
+        }
+        return false;
+}

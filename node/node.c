@@ -1,0 +1,90 @@
+#include "node/node.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/cleanup.h"
+
+static _Thread_local char node_why_buf[NODE_WHY_MAX];
+
+int node_fail(int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(node_why_buf, sizeof(node_why_buf), fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+const char *node_why(void)
+{
+        return node_why_buf;
+}
+
+void node_why_clear(void)
+{
+        node_why_buf[0] = '\0';
+}
+
+int node_path(const struct node *n, const char *what, const char *path, char **ret)
+{
+        char why[NODE_WHY_MAX - 64] = "";
+        int r = path_check(path, n->kubelet_dir, n->pool, why, sizeof(why), ret);
+
+        if (r < 0)
+                return node_fail(r, "invalid %s: %s", what, why[0] ? why : "cannot check it");
+        return 0;
+}
+
+static int node_init(struct node *n, const struct config *cfg)
+{
+        n->pool = realpath(cfg->pool, NULL);
+        if (!n->pool)
+                return neg_errno();
+        if (asprintf(&n->volumes_dir, "%s/volumes", n->pool) < 0)
+                return -ENOMEM;
+        if (path_normalise(cfg->kubelet_dir, &n->kubelet_dir) < 0)
+                return -EINVAL;
+        n->node_id = strdup(cfg->node_id);
+        if (!n->node_id)
+                return -ENOMEM;
+        n->scope = cfg->scope;
+        n->max_volumes_per_node = cfg->max_volumes_per_node;
+        return 0;
+}
+
+int node_new(const struct config *cfg, struct node **ret)
+{
+        struct node *n = calloc(1, sizeof(*n));
+        int r;
+
+        if (!n)
+                return -ENOMEM;
+        r = node_init(n, cfg);
+        if (r == 0 && n->scope == CONFIG_SCOPE_SHARED)
+                r = store_node_register(n->pool, n->node_id);
+        if (r == 0)
+                r = node_reconcile(n);
+        if (r < 0) {
+                node_free(n);
+                return r;
+        }
+        log_info("msg='node reconciled' detached=%d pool='%s'", r, n->pool);
+        *ret = n;
+        return 0;
+}
+
+void node_free(struct node *n)
+{
+        if (!n)
+                return;
+        free(n->pool);
+        free(n->volumes_dir);
+        free(n->kubelet_dir);
+        free(n->node_id);
+        free(n);
+}

@@ -1,0 +1,117 @@
+/* The Node service's logic on plain C structs (no protobuf): loop devices, filesystems and
+ * mounts for volumes of the local pool. node-rpc.c validates requests, takes the per-volume
+ * vlock and calls these.
+ *
+ * State is derived from the kernel on every call, never kept: which volume is staged or
+ * published where follows from the mount table and from each loop device's backing file in
+ * sysfs. A restarted driver therefore knows everything a crashed one did.
+ *   - mount volume staged at S:  the volume's loop device is mounted at S
+ *   - block volume staged at S:  the loop device node is bind-mounted onto the file S/<id>
+ *   - published at T:            a bind mount of the same filesystem (mount) or of the loop
+ *                                device node (block) at T
+ * Every function first validates its paths (common/path.h). Errors are negative codes; the
+ * message for the caller is in node_why() on the same thread. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/store.h"
+#include "node/loop.h"
+
+#define NODE_TOPOLOGY_KEY   "topology.silo.csi.io/node"
+#define NODE_DEVICE_WAIT_MS 10000
+#define NODE_WHY_MAX        512
+
+struct node {
+        char *pool;        /* canonical (realpath) */
+        char *volumes_dir; /* <pool>/volumes, canonical */
+        char *kubelet_dir;
+        char *node_id;
+        enum config_scope scope;
+        uint64_t max_volumes_per_node;
+};
+
+/* node.c -------------------------------------------------------------------------------- */
+
+/* Copies what it needs from cfg, registers the node in a shared pool and reconciles (see
+ * node_reconcile). */
+int node_new(const struct config *cfg, struct node **ret);
+void node_free(struct node *n);
+
+/* Records the message for r on this thread and returns r. */
+int node_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *node_why(void);
+void node_why_clear(void);
+
+/* Validates a staging/target path from a request (common/path.h) against the kubelet dir
+ * and the pool; *ret is the normalised copy. what names it in the message ("staging path"). */
+int node_path(const struct node *n, const char *what, const char *path, char **ret);
+
+/* The capability of a stage or publish request. */
+struct node_cap {
+        bool block;
+        const char *fs_type;            /* "" = the volume's */
+        const char *const *mount_flags; /* checked against an allow-list */
+        size_t n_mount_flags;
+        const char *mount_group; /* numeric group id or "" */
+};
+
+/* stage.c ------------------------------------------------------------------------------- */
+
+/* Attaches (or reuses) the loop device; mount volumes: probes, formats only a device with no
+ * signature at all, grows the filesystem when the device is larger, mounts at staging.
+ * Idempotent; -SILO_EEXISTS when staged elsewhere or with other options, -SILO_ENOTFOUND for
+ * an unknown volume, -SILO_EPRECOND when the device holds something else. */
+int node_stage(struct node *n, const char *volume_id, const char *staging,
+               const struct node_cap *cap);
+
+/* Undoes node_stage and detaches the loop device. Not staged: 0. -SILO_EPRECOND while
+ * anything else still mounts the volume. */
+int node_unstage(struct node *n, const char *volume_id, const char *staging);
+
+/* publish.c ----------------------------------------------------------------------------- */
+
+/* Bind-mounts the staged volume at target (created: a directory, or a file for block).
+ * Idempotent; -SILO_EEXISTS when published there with other options, -SILO_EPRECOND when
+ * not staged at staging. */
+int node_publish(struct node *n, const char *volume_id, const char *staging, const char *target,
+                 const struct node_cap *cap, bool readonly);
+
+/* Unmounts target and removes what node_publish created. Not published: 0. */
+int node_unpublish(struct node *n, const char *volume_id, const char *target);
+
+/* stats.c ------------------------------------------------------------------------------- */
+
+struct node_stats {
+        bool block;
+        uint64_t bytes_total, bytes_available, bytes_used;
+        uint64_t inodes_total, inodes_free, inodes_used;
+        bool abnormal;
+        char condition[256];
+};
+
+/* Usage and condition of the volume at path (where it is staged or published);
+ * -SILO_ENOTFOUND otherwise. */
+int node_stats(struct node *n, const char *volume_id, const char *path, struct node_stats *ret);
+
+/* expand.c ------------------------------------------------------------------------------ */
+
+struct node_expansion {
+        uint64_t capacity_bytes; /* size of the device now */
+        bool fs_deferred;        /* the online grow was refused: it happens at next stage */
+};
+
+/* Refreshes the loop device's capacity and grows the filesystem online. required_bytes 0:
+ * whatever the file holds. -SILO_EOUTOFRANGE when the file is smaller than required. */
+int node_expand(struct node *n, const char *volume_id, const char *path, bool block,
+                uint64_t required_bytes, struct node_expansion *ret);
+
+/* reconcile.c --------------------------------------------------------------------------- */
+
+/* Detaches loop devices backed by this pool's volumes that nothing mounts (leftovers of a
+ * crash or of a reboot-less restart); everything a pod uses is left alone. Returns how many
+ * it detached. */
+int node_reconcile(struct node *n);

@@ -1,0 +1,66 @@
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mount.h"
+#include "common/path.h"
+#include "node/node.h"
+#include "node/volstate.h"
+#include "common/cleanup.h"
+
+struct reconcile_ctx {
+        const struct node *n;
+        const struct mount_table *t;
+        int detached;
+};
+
+static bool reconcile_is_volume_file(const struct node *n, const char *backing)
+{
+        const char *base = backing + strlen(n->volumes_dir);
+        size_t len = strlen(base);
+
+        return path_is_within(backing, n->volumes_dir) && base[0] == '/' &&
+               !strchr(base + 1, '/') && len > 4 && strcmp(base + len - 4, ".img") == 0;
+}
+
+static int reconcile_visit(const struct loop_dev *d, const char *backing, bool deleted,
+                           void *userdata)
+{
+        struct reconcile_ctx *c = userdata;
+        const struct mount_info *m;
+        int r;
+
+        if (!reconcile_is_volume_file(c->n, backing))
+                return 0;
+        m = volstate_holder(c->t, d, NULL, NULL);
+        if (m) {
+                log_debug("msg='loop device in use' device='%s' file='%s' mount='%s'", d->node,
+                          backing, m->target);
+                return 0;
+        }
+        r = loop_detach(d);
+        if (r < 0) {
+                log_warn("msg='cannot detach unused loop device: %s' device='%s' file='%s'",
+                         strerror(-r), d->node, backing);
+                return 0;
+        }
+        log_info("msg='detached unused loop device' device='%s' file='%s'%s", d->node, backing,
+                 deleted ? " deleted=true" : "");
+        c->detached++;
+        return 0;
+}
+
+int node_reconcile(struct node *n)
+{
+        _cleanup_mount_table_ struct mount_table *t = NULL;
+        struct reconcile_ctx c = {.n = n};
+        int r;
+
+        r = mount_table_load(&t);
+        if (r < 0)
+                return node_fail(r, "cannot read the mount table");
+        c.t = t;
+        r = loop_foreach(reconcile_visit, &c);
+        if (r < 0)
+                return node_fail(r, "cannot list loop devices");
+        return c.detached;
+}

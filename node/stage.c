@@ -1,0 +1,355 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/blkdev.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mount.h"
+#include "node/fs.h"
+#include "node/mntopt.h"
+#include "node/node.h"
+#include "node/volstate.h"
+#include "common/cleanup.h"
+
+/* What a mount-volume stage will do, decided before anything is touched. */
+struct stage_plan {
+        const char *fs_type;
+        struct mntopt opt;
+        char data[64]; /* filesystem options for mount(2) */
+        long gid;      /* volume_mount_group, -1 when none */
+};
+
+static int stage_parse_gid(const char *s, long *ret)
+{
+        char *end;
+        long v;
+
+        if (!s || !*s) {
+                *ret = -1;
+                return 0;
+        }
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (s[0] < '0' || s[0] > '9' || *end || errno || v < 0 || v > 0x7fffffff)
+                return node_fail(-SILO_EINVALID,
+                                 "volume_mount_group '%s' is not a numeric "
+                                 "group id",
+                                 s);
+        *ret = v;
+        return 0;
+}
+
+static int stage_fs_type(const struct volstate *v, const struct node_cap *cap, const char **ret)
+{
+        const char *asked = cap->fs_type ? cap->fs_type : "";
+        const char *created = v->meta.fs_type;
+
+        if (*asked && !fs_type_is_supported(asked))
+                return node_fail(-SILO_EINVALID, "fs_type '%s' is not supported (ext4, xfs)",
+                                 asked);
+        if (*asked && *created && strcmp(asked, created) != 0)
+                return node_fail(-SILO_EPRECOND, "volume '%s' was created for '%s', not '%s'",
+                                 v->meta.id, created, asked);
+        *ret = *asked ? asked : *created ? created : "ext4";
+        if (!fs_type_is_supported(*ret))
+                return node_fail(-SILO_EPRECOND, "volume '%s' has unsupported fs type '%s'",
+                                 v->meta.id, *ret);
+        return 0;
+}
+
+static int stage_make_plan(const struct volstate *v, const struct node_cap *cap,
+                           struct stage_plan *ret)
+{
+        struct stage_plan p = {0};
+        bool xfs;
+        int r;
+
+        r = stage_fs_type(v, cap, &p.fs_type);
+        if (r == 0)
+                r = mntopt_parse(cap->mount_flags, cap->n_mount_flags, &p.opt);
+        if (r == 0)
+                r = stage_parse_gid(cap->mount_group, &p.gid);
+        if (r < 0)
+                return r;
+        /* Clones carry their source's UUID; XFS refuses a second mount of one without this. */
+        xfs = strcmp(p.fs_type, "xfs") == 0;
+        snprintf(p.data, sizeof(p.data), "%s%s%s", xfs ? "nouuid" : "",
+                 xfs && p.opt.discard ? "," : "", p.opt.discard ? "discard" : "");
+        *ret = p;
+        return 0;
+}
+
+/* 1: already staged at p with these options; 0: not staged anywhere; <0: conflict. */
+static int stage_check_existing(const struct volstate *v, const struct mount_table *t,
+                                const char *p, const struct stage_plan *plan)
+{
+        struct volstate_mount vm;
+        const struct mount_info *h;
+
+        volstate_at(v, t, p, &vm);
+        if (vm.kind == VOLSTATE_FS) {
+                bool same =
+                    strcmp(vm.m->fstype, plan->fs_type) == 0 &&
+                    (vm.m->flags & MNTOPT_BIND_MASK) == (plan->opt.flags & MNTOPT_BIND_MASK) &&
+                    mntopt_has(vm.m->fs_options, "discard") == plan->opt.discard;
+                return same ? 1
+                            : node_fail(-SILO_EEXISTS,
+                                        "volume '%s' is already staged at '%s' "
+                                        "with other options (%s, %s)",
+                                        v->meta.id, p, vm.m->fstype, vm.m->fs_options);
+        }
+        if (vm.kind != VOLSTATE_NONE)
+                return node_fail(-SILO_EPRECOND, "staging path '%s' already holds another mount",
+                                 p);
+        h = v->attached ? volstate_holder(t, &v->loop, NULL, NULL) : NULL;
+        if (h)
+                return node_fail(-SILO_EEXISTS, "volume '%s' is already staged at '%s'", v->meta.id,
+                                 h->target);
+        return 0;
+}
+
+/* Attaches the volume's file, or refreshes the capacity of the device already attached. */
+static int stage_attach(struct volstate *v, bool *ret_new)
+{
+        _cleanup_free_ char *node = NULL;
+        uint64_t size;
+        int r;
+
+        *ret_new = !v->attached;
+        if (v->attached)
+                r = loop_set_capacity(&v->loop, &size);
+        else
+                r = loop_attach(v->data_path, &v->loop);
+        if (r < 0)
+                return node_fail(r, "cannot attach a loop device to '%s'", v->data_path);
+        v->attached = true;
+        r = blkdev_wait_node(v->loop.devno, NODE_DEVICE_WAIT_MS, &node);
+        if (r < 0)
+                return node_fail(r, "device node of '%s' did not appear", v->loop.node);
+        return 0;
+}
+
+static int stage_format(const struct volstate *v, const struct stage_plan *plan)
+{
+        struct blkdev_signature sig;
+        char why[NODE_WHY_MAX - 128];
+        int r;
+
+        r = blkdev_probe(v->loop.node, &sig);
+        if (r < 0)
+                return node_fail(r, "cannot probe '%s'", v->loop.node);
+        if (sig.content == BLKDEV_FILESYSTEM && strcmp(sig.type, plan->fs_type) == 0)
+                return 0;
+        if (sig.content == BLKDEV_FILESYSTEM)
+                return node_fail(-SILO_EPRECOND,
+                                 "volume '%s' holds a '%s' filesystem, not "
+                                 "'%s'",
+                                 v->meta.id, sig.type, plan->fs_type);
+        if (sig.content == BLKDEV_OTHER)
+                return node_fail(-SILO_EPRECOND,
+                                 "volume '%s' holds a '%s' signature; it is "
+                                 "never formatted over",
+                                 v->meta.id, sig.type);
+        r = fs_mkfs(v->loop.node, plan->fs_type, v->meta.provisioning == STORE_THICK, why,
+                    sizeof(why));
+        if (r < 0)
+                return node_fail(r, "cannot format volume '%s': %s", v->meta.id, why);
+        log_debug("msg='formatted' volume_id='%s' fs=%s", v->meta.id, plan->fs_type);
+        return 0;
+}
+
+/* true when the device has grown past the filesystem (an online grow was refused). */
+static bool stage_needs_grow(const struct volstate *v, const char *fs_type)
+{
+        uint64_t dev, fs;
+
+        if (loop_size(&v->loop, &dev) < 0 || fs_size(v->loop.node, fs_type, &fs) < 0)
+                return false;
+        return dev >= fs + 4096;
+}
+
+static int stage_grow_offline(const struct volstate *v, const struct stage_plan *plan)
+{
+        char why[NODE_WHY_MAX - 128];
+        int r;
+
+        if (strcmp(plan->fs_type, "ext4") != 0 || !stage_needs_grow(v, plan->fs_type))
+                return 0;
+        r = fs_grow_offline(v->loop.node, plan->fs_type, why, sizeof(why));
+        if (r < 0)
+                return node_fail(r, "cannot grow the filesystem of volume '%s': %s", v->meta.id,
+                                 why);
+        log_info("msg='grew filesystem before mounting' volume_id='%s'", v->meta.id);
+        return 0;
+}
+
+static int stage_apply_group(const char *p, const struct stage_plan *plan)
+{
+        struct stat st;
+
+        /* The root of the filesystem: setgid so that new files inherit the group. */
+        if (plan->gid < 0 || (plan->opt.flags & MS_RDONLY))
+                return 0;
+        if (stat(p, &st) < 0 || chown(p, (uid_t)-1, (gid_t)plan->gid) < 0 ||
+            chmod(p, (st.st_mode & 07777) | S_ISGID | S_IRWXG) < 0)
+                return node_fail(neg_errno(), "cannot give '%s' to group %ld", p, plan->gid);
+        return 0;
+}
+
+static int stage_after_mount(const struct volstate *v, const char *p, const struct stage_plan *plan)
+{
+        char why[NODE_WHY_MAX - 128];
+        int r;
+
+        r = stage_apply_group(p, plan);
+        if (r < 0 || strcmp(plan->fs_type, "xfs") != 0 || !stage_needs_grow(v, plan->fs_type))
+                return r;
+        r = fs_grow_online(v->loop.node, p, plan->fs_type, why, sizeof(why));
+        if (r < 0)
+                return node_fail(r, "cannot grow the filesystem of volume '%s': %s", v->meta.id,
+                                 why);
+        return 0;
+}
+
+static int stage_make_dir(const char *p)
+{
+        if (mkdir(p, 0750) < 0 && errno != EEXIST)
+                return node_fail(neg_errno(), "cannot create staging directory '%s'", p);
+        return 0;
+}
+
+static int stage_mount_device(struct volstate *v, const char *p, const struct stage_plan *plan)
+{
+        bool attached_now = false;
+        int r;
+
+        r = stage_attach(v, &attached_now);
+        if (r == 0)
+                r = stage_format(v, plan);
+        if (r == 0)
+                r = stage_grow_offline(v, plan);
+        if (r == 0)
+                r = stage_make_dir(p);
+        if (r < 0)
+                goto out_detach;
+        r = mount_fs(v->loop.node, p, plan->fs_type, plan->opt.flags,
+                     plan->data[0] ? plan->data : NULL);
+        if (r < 0) {
+                r = node_fail(r, "cannot mount volume '%s' at '%s'", v->meta.id, p);
+                goto out_detach;
+        }
+        r = stage_after_mount(v, p, plan);
+        if (r == 0)
+                return 0;
+        (void)mount_umount(p);
+out_detach:
+        if (attached_now)
+                (void)loop_detach(&v->loop);
+        return r;
+}
+
+static int stage_mount(struct volstate *v, const char *p, const struct node_cap *cap)
+{
+        _cleanup_mount_table_ struct mount_table *t = NULL;
+        struct stage_plan plan;
+        int r;
+
+        r = stage_make_plan(v, cap, &plan);
+        if (r < 0)
+                return r;
+        r = mount_table_load(&t);
+        if (r < 0)
+                return node_fail(r, "cannot read the mount table");
+        r = volstate_find_loop(v);
+        if (r == 0)
+                r = stage_check_existing(v, t, p, &plan);
+        if (r < 0)
+                return r;
+        if (r == 1)
+                return stage_apply_group(p, &plan);
+        return stage_mount_device(v, p, &plan);
+}
+
+/* Creates the file a block device is bound onto; 1 when it made it. */
+static int stage_make_file(const char *f)
+{
+        int fd = open(f, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd >= 0) {
+                close(fd);
+                return 1;
+        }
+        if (errno != EEXIST)
+                return node_fail(neg_errno(), "cannot create '%s'", f);
+        return 0;
+}
+
+static int stage_bind_block(struct volstate *v, const char *p, const char *f)
+{
+        bool attached_now = false;
+        int made = 0, r;
+
+        r = stage_attach(v, &attached_now);
+        if (r == 0)
+                r = stage_make_dir(p);
+        if (r == 0)
+                r = made = stage_make_file(f);
+        if (r >= 0) {
+                r = mount_bind(v->loop.node, f, 0);
+                if (r == 0)
+                        return 0;
+                r = node_fail(r, "cannot bind '%s' onto '%s'", v->loop.node, f);
+        }
+        if (made == 1)
+                (void)unlink(f);
+        if (attached_now)
+                (void)loop_detach(&v->loop);
+        return r;
+}
+
+static int stage_block(struct volstate *v, const char *p)
+{
+        _cleanup_mount_table_ struct mount_table *t = NULL;
+        _cleanup_free_ char *f = NULL;
+        struct volstate_mount vm;
+        const struct mount_info *h;
+        int r;
+
+        r = volstate_block_stage_path(p, v->meta.id, &f);
+        if (r == 0)
+                r = mount_table_load(&t);
+        if (r == 0)
+                r = volstate_find_loop(v);
+        if (r < 0)
+                return node_fail(r, "cannot read the state of volume '%s'", v->meta.id);
+        volstate_at(v, t, f, &vm);
+        if (vm.kind == VOLSTATE_NODE)
+                return 0;
+        if (vm.kind != VOLSTATE_NONE)
+                return node_fail(-SILO_EPRECOND, "'%s' already holds another mount", f);
+        h = v->attached ? volstate_holder(t, &v->loop, NULL, NULL) : NULL;
+        if (h)
+                return node_fail(-SILO_EEXISTS, "volume '%s' is already in use at '%s'", v->meta.id,
+                                 h->target);
+        return stage_bind_block(v, p, f);
+}
+
+int node_stage(struct node *n, const char *volume_id, const char *staging,
+               const struct node_cap *cap)
+{
+        _cleanup_free_ char *p = NULL;
+        struct volstate v;
+        int r;
+
+        r = node_path(n, "staging path", staging, &p);
+        if (r < 0)
+                return r;
+        r = volstate_load(n, volume_id, &v);
+        if (r < 0)
+                return r;
+        r = cap->block ? stage_block(&v, p) : stage_mount(&v, p, cap);
+        volstate_release(&v);
+        return r;
+}

@@ -1,0 +1,128 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "common/err.h"
+#include "common/mount.h"
+#include "node/node.h"
+#include "node/volstate.h"
+#include "common/cleanup.h"
+
+static void stats_abnormal(struct node_stats *s, const char *what, const char *path)
+{
+        if (s->abnormal)
+                return;
+        s->abnormal = true;
+        snprintf(s->condition, sizeof(s->condition), "%s '%s'", what, path);
+}
+
+/* ext4 counts the errors it met since mkfs in sysfs. */
+static long stats_ext4_errors(const struct loop_dev *l)
+{
+        char path[96], buf[32];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/sys/fs/ext4/loop%d/errors_count", l->nr);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+                return 0;
+        buf[n] = '\0';
+        return strtol(buf, NULL, 10);
+}
+
+static void stats_condition(const struct volstate *v, const struct volstate_mount *vm,
+                            struct node_stats *s)
+{
+        struct stat st;
+
+        if (vm->deleted || stat(v->data_path, &st) < 0)
+                stats_abnormal(s, "backing file is missing:", v->data_path);
+        if (vm->kind != VOLSTATE_FS)
+                return;
+        if (vm->m->sb_readonly && !(vm->m->flags & MS_RDONLY))
+                stats_abnormal(s, "filesystem turned read-only after errors:", vm->m->target);
+        if (strcmp(vm->m->fstype, "ext4") == 0 && stats_ext4_errors(&vm->loop) > 0)
+                stats_abnormal(s, "filesystem recorded errors:", vm->m->target);
+}
+
+static int stats_fs(const char *p, struct node_stats *s)
+{
+        struct statvfs sv;
+
+        if (statvfs(p, &sv) < 0)
+                return node_fail(neg_errno(), "cannot stat filesystem at '%s'", p);
+        s->bytes_total = (uint64_t)sv.f_blocks * sv.f_frsize;
+        s->bytes_available = (uint64_t)sv.f_bavail * sv.f_frsize;
+        s->bytes_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+        s->inodes_total = sv.f_files;
+        s->inodes_free = sv.f_ffree;
+        s->inodes_used = sv.f_files - sv.f_ffree;
+        return 0;
+}
+
+/* The path is where the volume should be, but nothing is mounted there any more: abnormal
+ * if the volume is still staged somewhere, else not ours. */
+static int stats_unmounted(struct volstate *v, const struct mount_table *t, const char *p,
+                           struct node_stats *s)
+{
+        int r = volstate_find_loop(v);
+
+        if (r < 0)
+                return r;
+        if (!v->attached || !volstate_holder(t, &v->loop, NULL, NULL))
+                return node_fail(-SILO_ENOTFOUND,
+                                 "volume '%s' is not staged or published at "
+                                 "'%s'",
+                                 v->meta.id, p);
+        stats_abnormal(s, "volume is no longer mounted at", p);
+        return 0;
+}
+
+static int stats_volume(struct volstate *v, const char *p, struct node_stats *ret)
+{
+        _cleanup_mount_table_ struct mount_table *t = NULL;
+        struct node_stats s = {0};
+        struct volstate_mount vm;
+        int r;
+
+        r = mount_table_load(&t);
+        if (r < 0)
+                return node_fail(r, "cannot read the mount table");
+        volstate_at(v, t, p, &vm);
+        if (vm.kind == VOLSTATE_OTHER)
+                return node_fail(-SILO_ENOTFOUND, "'%s' does not hold volume '%s'", p, v->meta.id);
+        if (vm.kind == VOLSTATE_NONE)
+                r = stats_unmounted(v, t, p, &s);
+        else if (vm.kind == VOLSTATE_FS)
+                r = stats_fs(p, &s);
+        else {
+                s.block = true;
+                r = loop_size(&vm.loop, &s.bytes_total);
+        }
+        if (r < 0)
+                return r;
+        if (vm.kind != VOLSTATE_NONE)
+                stats_condition(v, &vm, &s);
+        *ret = s;
+        return 0;
+}
+
+int node_stats(struct node *n, const char *volume_id, const char *path, struct node_stats *ret)
+{
+        _cleanup_free_ char *p = NULL;
+        struct volstate v;
+        int r;
+
+        r = node_path(n, "volume path", path, &p);
+        if (r < 0)
+                return r;
+        r = volstate_load(n, volume_id, &v);
+        if (r < 0)
+                return r;
+        r = stats_volume(&v, p, ret);
+        volstate_release(&v);
+        return r;
+}

@@ -1,0 +1,110 @@
+#include "node/volstate.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+#include "common/cleanup.h"
+
+int volstate_load(const struct node *n, const char *id, struct volstate *ret)
+{
+        struct volstate v = {0};
+        int r;
+
+        r = store_volume_load(n->pool, id, &v.meta);
+        if (r == -SILO_ENOTFOUND)
+                return node_fail(r, "volume '%s' does not exist", id);
+        if (r < 0)
+                return node_fail(r, "cannot read volume '%s'", id);
+        r = store_volume_data_path(n->pool, id, &v.data_path);
+        if (r < 0) {
+                store_volume_release(&v.meta);
+                return node_fail(r, "cannot locate volume '%s'", id);
+        }
+        *ret = v;
+        return 0;
+}
+
+void volstate_release(struct volstate *v)
+{
+        store_volume_release(&v->meta);
+        free(v->data_path);
+        v->data_path = NULL;
+}
+
+int volstate_find_loop(struct volstate *v)
+{
+        int r = loop_find(v->data_path, &v->loop);
+
+        v->attached = r == 0;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return node_fail(r, "cannot look up the loop device of '%s'", v->data_path);
+        return 0;
+}
+
+/* The loop device a mount uses: the filesystem's device or the bound device node. */
+static int volstate_mount_loop(const struct mount_info *m, const char *path, struct loop_dev *ret)
+{
+        struct stat st;
+
+        if (strcmp(m->fstype, "devtmpfs") == 0 || strcmp(m->fstype, "tmpfs") == 0) {
+                if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                        return -ENODEV;
+                return loop_from_devno(st.st_rdev, ret);
+        }
+        return loop_from_devno(m->devno, ret);
+}
+
+static bool volstate_is_ours(const struct volstate *v, const struct loop_dev *l, bool *deleted)
+{
+        _cleanup_free_ char *backing = NULL;
+
+        if (loop_backing_file(l, &backing, deleted) < 0 || strcmp(backing, v->data_path) != 0)
+                return false;
+        return *deleted || loop_is_backed_by(l, v->data_path);
+}
+
+void volstate_at(const struct volstate *v, const struct mount_table *t, const char *path,
+                 struct volstate_mount *ret)
+{
+        struct volstate_mount vm = {.kind = VOLSTATE_OTHER};
+
+        vm.m = mount_table_find_target(t, path);
+        if (!vm.m)
+                vm.kind = VOLSTATE_NONE;
+        else if (volstate_mount_loop(vm.m, path, &vm.loop) == 0 &&
+                 volstate_is_ours(v, &vm.loop, &vm.deleted))
+                vm.kind = vm.m->devno == vm.loop.devno ? VOLSTATE_FS : VOLSTATE_NODE;
+        *ret = vm;
+}
+
+const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,
+                                         const char *except1, const char *except2)
+{
+        const char *name = l->node + strlen("/dev/");
+
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mount_info *m = &t->entries[i];
+                bool dev_fs = strcmp(m->fstype, "devtmpfs") == 0 || strcmp(m->fstype, "tmpfs") == 0;
+                bool uses = m->devno == l->devno ||
+                            (dev_fs && m->root[0] == '/' && strcmp(m->root + 1, name) == 0);
+
+                if (!uses)
+                        continue;
+                if ((except1 && strcmp(m->target, except1) == 0) ||
+                    (except2 && strcmp(m->target, except2) == 0))
+                        continue;
+                return m;
+        }
+        return NULL;
+}
+
+int volstate_block_stage_path(const char *staging, const char *id, char **ret)
+{
+        if (asprintf(ret, "%s/%s", staging, id) < 0)
+                return -ENOMEM;
+        return 0;
+}

@@ -1,0 +1,48 @@
+/* What the kernel says about one volume: its metadata, its data file, its loop device and
+ * what is mounted where. Internal to node/. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "common/mount.h"
+#include "node/node.h"
+
+struct volstate {
+        struct store_volume meta;
+        char *data_path; /* canonical "<pool>/volumes/<id>.img" */
+        bool attached;   /* a loop device is bound to the data file (see volstate_find_loop) */
+        struct loop_dev loop;
+};
+
+/* Loads the metadata; -SILO_ENOTFOUND (with a message) for an unknown volume. */
+int volstate_load(const struct node *n, const char *id, struct volstate *ret);
+void volstate_release(struct volstate *v);
+
+/* Fills attached/loop from the loop devices' backing files. */
+int volstate_find_loop(struct volstate *v);
+
+enum volstate_kind {
+        VOLSTATE_NONE,  /* nothing mounted at the path */
+        VOLSTATE_FS,    /* the volume's filesystem */
+        VOLSTATE_NODE,  /* the volume's loop device node bound onto a file */
+        VOLSTATE_OTHER, /* something else */
+};
+
+struct volstate_mount {
+        enum volstate_kind kind;
+        const struct mount_info *m; /* NULL for VOLSTATE_NONE */
+        struct loop_dev loop;       /* FS/NODE: the volume's loop device */
+        bool deleted;               /* FS/NODE: the data file was unlinked under it */
+};
+
+/* Classifies the topmost mount at path. Works when the data file is gone, too. */
+void volstate_at(const struct volstate *v, const struct mount_table *t, const char *path,
+                 struct volstate_mount *ret);
+
+/* A mount that uses loop device l (its filesystem, or its node bound onto a file) other than
+ * at except1/except2 (may be NULL), or NULL. */
+const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,
+                                         const char *except1, const char *except2);
+
+/* "<staging>/<id>": the file a block volume's device is bound onto while staged. */
+int volstate_block_stage_path(const char *staging, const char *id, char **ret);
