@@ -199,7 +199,7 @@ double bench_driver_cpu(struct bench *b)
 
 void bench_driver_stop(struct bench *b)
 {
-        if (b->pid <= 0)
+        if (b->pid <= 0 || !b->own_driver) /* never stop a driver we did not start */
                 return;
         kill(b->pid, SIGTERM);
         for (int i = 0; i < 15000; i++) {
