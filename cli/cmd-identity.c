@@ -48,9 +48,9 @@ static int identity_probe(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_verb identity_verbs[] = {
-        {"info", "", identity_info},
-        {"caps", "", identity_caps},
-        {"probe", "", identity_probe},
+    {"info", "", identity_info},
+    {"caps", "", identity_caps},
+    {"probe", "", identity_probe},
 };
 
 const struct cli_group cli_identity_group = {"identity", identity_verbs,

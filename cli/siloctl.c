@@ -9,8 +9,8 @@
 #include "common/cleanup.h"
 
 static const struct cli_group *const cli_groups[] = {
-        &cli_identity_group, &cli_controller_group, &cli_snapshot_group,
-        &cli_group_group,    &cli_node_group,
+    &cli_identity_group, &cli_controller_group, &cli_snapshot_group,
+    &cli_group_group,    &cli_node_group,
 };
 
 static void cli_help(FILE *f)
@@ -85,11 +85,11 @@ static int cli_dispatch(struct cli *cli, int argc, char **argv)
 static int cli_parse_globals(int argc, char **argv, struct cli *cli, const char **ret_endpoint)
 {
         static const struct option opts[] = {
-                {"endpoint", required_argument, NULL, 'e'},
-                {"output", required_argument, NULL, 'o'},
-                {"timeout", required_argument, NULL, 't'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
+            {"endpoint", required_argument, NULL, 'e'},
+            {"output", required_argument, NULL, 'o'},
+            {"timeout", required_argument, NULL, 't'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         int c;
         /* '+' stops at the group name so verbs keep their own options. */

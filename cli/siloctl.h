@@ -10,8 +10,8 @@
 
 struct cli {
         struct client *client;
-        bool json;            /* -o json */
-        uint64_t timeout_ms;  /* --timeout */
+        bool json;           /* -o json */
+        uint64_t timeout_ms; /* --timeout */
 };
 
 /* argv[0] is the verb itself; parse the rest with getopt_long (optind is reset for you).

@@ -39,10 +39,23 @@ int client_new(const char *endpoint, struct client **ret)
         if (!c)
                 return -ENOMEM;
         grpc_init();
-        grpc_arg args[1] = {{.type = GRPC_ARG_INTEGER,
-                             .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-                             .value.integer = 64 * 1024 * 1024}};
-        grpc_channel_args cargs = {.num_args = 1, .args = args};
+        /* Short reconnect backoff: a driver that is (re)starting is retried within 100 ms
+         * rather than the default exponential backoff of seconds. */
+        grpc_arg args[] = {
+            {.type = GRPC_ARG_INTEGER,
+             .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+             .value.integer = 64 * 1024 * 1024},
+            {.type = GRPC_ARG_INTEGER,
+             .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+             .value.integer = 100},
+            {.type = GRPC_ARG_INTEGER,
+             .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+             .value.integer = 100},
+            {.type = GRPC_ARG_INTEGER,
+             .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+             .value.integer = 1000},
+        };
+        grpc_channel_args cargs = {.num_args = ARRAY_SIZE(args), .args = args};
         grpc_channel_credentials *creds = grpc_insecure_credentials_create();
         c->channel = grpc_channel_create(target, creds, &cargs);
         grpc_channel_credentials_release(creds);
@@ -104,8 +117,8 @@ static int client_decode(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor 
                 return -EBADMSG;
         grpc_slice s = grpc_byte_buffer_reader_readall(&reader);
         grpc_byte_buffer_reader_destroy(&reader);
-        ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s),
-                                                        GRPC_SLICE_START_PTR(s));
+        ProtobufCMessage *m =
+            protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
         grpc_slice_unref(s);
         if (!m)
                 return -EBADMSG;
@@ -132,9 +145,8 @@ int client_call_raw(struct client *c, const char *path, const void *data, size_t
 {
         *res = (struct client_result){0};
         grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-        gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                             gpr_time_from_millis((int64_t)timeout_ms,
-                                                                  GPR_TIMESPAN));
+        gpr_timespec deadline = gpr_time_add(
+            gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
         grpc_slice method = grpc_slice_from_copied_string(path);
         grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                                    method, NULL, deadline, NULL);

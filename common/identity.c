@@ -28,12 +28,12 @@ struct identity_cap {
 };
 
 static const struct identity_cap identity_caps[] = {
-        {SILO_CAP_CONTROLLER, false, CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__CONTROLLER_SERVICE},
-        {SILO_CAP_ACCESSIBILITY, false,
-         CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__VOLUME_ACCESSIBILITY_CONSTRAINTS},
-        {SILO_CAP_GROUP_CONTROLLER, false,
-         CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__GROUP_CONTROLLER_SERVICE},
-        {SILO_CAP_EXPAND_ONLINE, true, CSI__V1__PLUGIN_CAPABILITY__VOLUME_EXPANSION__TYPE__ONLINE},
+    {SILO_CAP_CONTROLLER, false, CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__CONTROLLER_SERVICE},
+    {SILO_CAP_ACCESSIBILITY, false,
+     CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__VOLUME_ACCESSIBILITY_CONSTRAINTS},
+    {SILO_CAP_GROUP_CONTROLLER, false,
+     CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__GROUP_CONTROLLER_SERVICE},
+    {SILO_CAP_EXPAND_ONLINE, true, CSI__V1__PLUGIN_CAPABILITY__VOLUME_EXPANSION__TYPE__ONLINE},
 };
 
 static int identity_get_plugin_capabilities(struct rpc_call *call, const ProtobufCMessage *req)
@@ -65,7 +65,7 @@ static int identity_get_plugin_capabilities(struct rpc_call *call, const Protobu
                 n++;
         }
         Csi__V1__GetPluginCapabilitiesResponse resp =
-                CSI__V1__GET_PLUGIN_CAPABILITIES_RESPONSE__INIT;
+            CSI__V1__GET_PLUGIN_CAPABILITIES_RESPONSE__INIT;
         resp.n_capabilities = n;
         resp.capabilities = list;
         return rpc_reply(call, &resp.base);
@@ -82,11 +82,11 @@ static int identity_probe(struct rpc_call *call, const ProtobufCMessage *req)
 }
 
 static const struct rpc_method identity_methods[] = {
-        {"GetPluginInfo", &csi__v1__get_plugin_info_request__descriptor,
-         identity_get_plugin_info, RPC_INLINE},
-        {"GetPluginCapabilities", &csi__v1__get_plugin_capabilities_request__descriptor,
-         identity_get_plugin_capabilities, RPC_INLINE},
-        {"Probe", &csi__v1__probe_request__descriptor, identity_probe, RPC_INLINE},
+    {"GetPluginInfo", &csi__v1__get_plugin_info_request__descriptor, identity_get_plugin_info,
+     RPC_INLINE},
+    {"GetPluginCapabilities", &csi__v1__get_plugin_capabilities_request__descriptor,
+     identity_get_plugin_capabilities, RPC_INLINE},
+    {"Probe", &csi__v1__probe_request__descriptor, identity_probe, RPC_INLINE},
 };
 
 const struct rpc_service identity_service = {"csi.v1.Identity", identity_methods,

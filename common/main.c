@@ -14,7 +14,7 @@
 #include "common/cleanup.h"
 
 #define MAIN_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
-#define MAIN_DRAIN_MS 10000
+#define MAIN_DRAIN_MS          10000
 
 static int main_prepare_pool(const struct config *cfg)
 {
@@ -79,12 +79,12 @@ static int main_serve(const struct config *cfg)
         const struct rpc_service *services[8];
         size_t n = main_services(cfg, services);
         struct rpc_server_opts opts = {
-                .endpoint = cfg->endpoint,
-                .workers = cfg->max_concurrent,
-                .max_queued = cfg->max_queued,
-                .timeout_ms = cfg->timeout_ms,
-                .drain_ms = MAIN_DRAIN_MS,
-                .max_message_bytes = MAIN_MAX_MESSAGE_BYTES,
+            .endpoint = cfg->endpoint,
+            .workers = cfg->max_concurrent,
+            .max_queued = cfg->max_queued,
+            .timeout_ms = cfg->timeout_ms,
+            .drain_ms = MAIN_DRAIN_MS,
+            .max_message_bytes = MAIN_MAX_MESSAGE_BYTES,
         };
         struct rpc_server *srv = NULL;
         r = rpc_server_start(&opts, &silo, services, n, &srv);

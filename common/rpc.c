@@ -565,7 +565,8 @@ static void rpc_server_destroy(struct rpc_server *srv)
         pthread_mutex_destroy(&srv->mu);
         pthread_cond_destroy(&srv->cv);
         free(srv);
-        grpc_shutdown();
+        /* Blocking: the asynchronous variant leaves a thread that delays exit by seconds. */
+        grpc_shutdown_blocking();
 }
 
 static int rpc_server_launch(struct rpc_server *srv)

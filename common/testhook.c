@@ -1,12 +1,12 @@
 #include "common/testhook.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <csi.pb-c.h>
-#include <google/protobuf/wrappers.pb-c.h>
 
 #include "common/err.h"
 #include "common/silo.h"
@@ -18,13 +18,26 @@
 static __thread const char *hook_method;
 static __thread bool hook_paused;
 
+#define TESTHOOK_MAX_RULES 8
+
+static atomic_int hook_uses[TESTHOOK_MAX_RULES];
+
+/* Rules are "Method:ms" or "Method:ms:count" (only the first count calls are slowed). */
 static long testhook_delay_ms(const char *method)
 {
-        const char *spec = getenv("SILO_TEST_DELAY");
+        const char *p = getenv("SILO_TEST_DELAY");
         size_t mlen = strlen(method);
-        for (const char *p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-                if (strncmp(p, method, mlen) == 0 && p[mlen] == ':')
-                        return strtol(p + mlen + 1, NULL, 10);
+        for (int i = 0; p && *p && i < TESTHOOK_MAX_RULES; i++) {
+                if (strncmp(p, method, mlen) == 0 && p[mlen] == ':') {
+                        char *end;
+                        long ms = strtol(p + mlen + 1, &end, 10);
+                        long count = *end == ':' ? strtol(end + 1, NULL, 10) : -1;
+                        if (count < 0 || atomic_fetch_add(&hook_uses[i], 1) < count)
+                                return ms;
+                        return 0;
+                }
+                p = strchr(p, ',');
+                p = p ? p + 1 : NULL;
         }
         return 0;
 }
@@ -56,20 +69,19 @@ void testhook_end_call(void)
 
 static int testhook_sleep(struct rpc_call *call, const ProtobufCMessage *req)
 {
-        (void)req;
+        const Csi__V1__DeleteVolumeRequest *r0 = (const Csi__V1__DeleteVolumeRequest *)req;
+        const char *key = r0->volume_id && *r0->volume_id ? r0->volume_id : "sleep";
+        rpc_set_object(call, "key", key);
         _cleanup_vlock_ struct vlock *l = NULL;
-        int r = vlock_try(rpc_silo(call)->locks, "test", "sleep", &l);
+        int r = vlock_try(rpc_silo(call)->locks, "test", key, &l);
         if (r < 0)
-                return rpc_fail(call, r, "an operation on 'test/sleep' is already pending");
-        Google__Protobuf__BoolValue ready = GOOGLE__PROTOBUF__BOOL_VALUE__INIT;
-        ready.value = true;
-        Csi__V1__ProbeResponse resp = CSI__V1__PROBE_RESPONSE__INIT;
-        resp.ready = &ready;
+                return rpc_fail(call, r, "an operation on 'test/%s' is already pending", key);
+        Csi__V1__DeleteVolumeResponse resp = CSI__V1__DELETE_VOLUME_RESPONSE__INIT;
         return rpc_reply(call, &resp.base);
 }
 
 static const struct rpc_method testhook_methods[] = {
-        {"Sleep", &csi__v1__probe_request__descriptor, testhook_sleep, RPC_WORKER},
+    {"Sleep", &csi__v1__delete_volume_request__descriptor, testhook_sleep, RPC_WORKER},
 };
 
 const struct rpc_service testhook_service = {"silo.test.Hooks", testhook_methods, 1};
@@ -77,7 +89,6 @@ const struct rpc_service testhook_service = {"silo.test.Hooks", testhook_methods
 #else
 
 const struct rpc_service testhook_service = {"silo.test.Hooks", NULL, 0};
-
 
 void testhook_begin_call(const char *method)
 {

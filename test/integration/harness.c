@@ -32,8 +32,7 @@ static void harness_sleep_ms(long ms)
         nanosleep(&ts, NULL);
 }
 
-static void harness_exec(const struct harness *h, const char *const *extra,
-                         const char *const *env)
+static void harness_exec(const struct harness *h, const char *const *extra, const char *const *env)
 {
         const char *argv[HARNESS_MAX_ARGS];
         size_t n = 0;
@@ -67,6 +66,11 @@ static int harness_wait_ready(struct harness *h)
                 if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
                         h->pid = 0;
                         return -ECHILD;
+                }
+                /* Calling before the socket exists would put the channel into backoff. */
+                if (access(h->socket, F_OK) < 0) {
+                        harness_sleep_ms(5);
+                        continue;
                 }
                 Csi__V1__ProbeRequest req = CSI__V1__PROBE_REQUEST__INIT;
                 struct client_result res;

@@ -1,0 +1,151 @@
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/workq.h"
+#include "common/cleanup.h"
+
+/* A test item that blocks in run() until released. */
+struct titem {
+        struct workq_item item;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool release, ran, expired;
+        atomic_int done;
+};
+
+static void titem_run(struct workq_item *it)
+{
+        struct titem *t = (struct titem *)it;
+        pthread_mutex_lock(&t->mu);
+        t->ran = true;
+        pthread_cond_broadcast(&t->cv);
+        while (!t->release)
+                pthread_cond_wait(&t->cv, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+}
+
+static void titem_expire(struct workq_item *it)
+{
+        struct titem *t = (struct titem *)it;
+        pthread_mutex_lock(&t->mu);
+        t->expired = true;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+}
+
+static void titem_done(struct workq_item *it)
+{
+        atomic_fetch_add(&((struct titem *)it)->done, 1);
+}
+
+static const struct workq_ops titem_ops = {titem_run, titem_expire, titem_done};
+
+static void titem_init(struct titem *t, uint64_t deadline_ms)
+{
+        *t = (struct titem){.item = {.ops = &titem_ops, .deadline_ms = deadline_ms}};
+        pthread_mutex_init(&t->mu, NULL);
+        pthread_cond_init(&t->cv, NULL);
+}
+
+static void titem_wait(struct titem *t, bool *flag)
+{
+        pthread_mutex_lock(&t->mu);
+        while (!*flag)
+                pthread_cond_wait(&t->cv, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+}
+
+static void titem_release(struct titem *t)
+{
+        pthread_mutex_lock(&t->mu);
+        t->release = true;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+}
+
+START_TEST(bounded_queue_overloads)
+{
+        struct workq *q;
+        ck_assert_int_eq(workq_new(2, 1, &q), 0);
+        struct titem t[4];
+        for (int i = 0; i < 4; i++)
+                titem_init(&t[i], 0);
+        ck_assert_int_eq(workq_push(q, &t[0].item), 0);
+        ck_assert_int_eq(workq_push(q, &t[1].item), 0);
+        titem_wait(&t[0], &t[0].ran);
+        titem_wait(&t[1], &t[1].ran);
+        ck_assert_int_eq(workq_push(q, &t[2].item), 0);
+        ck_assert_int_eq(workq_push(q, &t[3].item), -SILO_EOVERLOAD);
+        unsigned running, queued;
+        workq_stats(q, &running, &queued);
+        ck_assert_uint_eq(running, 2);
+        ck_assert_uint_eq(queued, 1);
+        for (int i = 0; i < 3; i++)
+                titem_release(&t[i]);
+        ck_assert_int_eq(workq_drain(q, 10000), 0);
+        for (int i = 0; i < 3; i++)
+                ck_assert_int_eq(atomic_load(&t[i].done), 1);
+        ck_assert_int_eq(atomic_load(&t[3].done), 0);
+        workq_free(q);
+}
+END_TEST
+
+/* The deadline answers for a running item without interrupting it; a waiting item that
+ * expires is never run. */
+START_TEST(expiry_does_not_interrupt)
+{
+        struct workq *q;
+        ck_assert_int_eq(workq_new(1, 4, &q), 0);
+        struct titem slow, waiting;
+        titem_init(&slow, workq_now_ms() + 50);
+        titem_init(&waiting, workq_now_ms() + 50);
+        ck_assert_int_eq(workq_push(q, &slow.item), 0);
+        ck_assert_int_eq(workq_push(q, &waiting.item), 0);
+        titem_wait(&slow, &slow.expired);
+        titem_wait(&waiting, &waiting.expired);
+        ck_assert(slow.ran);
+        ck_assert_int_eq(atomic_load(&slow.done), 0);
+        titem_release(&slow);
+        ck_assert_int_eq(workq_drain(q, 10000), 0);
+        ck_assert_int_eq(atomic_load(&slow.done), 1);
+        ck_assert_int_eq(atomic_load(&waiting.done), 1);
+        ck_assert(!waiting.ran);
+        workq_free(q);
+}
+END_TEST
+
+START_TEST(drain_refuses_new_work_and_times_out)
+{
+        struct workq *q;
+        ck_assert_int_eq(workq_new(1, 4, &q), 0);
+        struct titem t, late;
+        titem_init(&t, 0);
+        titem_init(&late, 0);
+        ck_assert_int_eq(workq_push(q, &t.item), 0);
+        titem_wait(&t, &t.ran);
+        ck_assert_int_eq(workq_drain(q, 20), -ETIMEDOUT);
+        ck_assert_int_eq(workq_push(q, &late.item), -SILO_EOVERLOAD);
+        titem_release(&t);
+        ck_assert_int_eq(workq_drain(q, 10000), 0);
+        workq_free(q);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("workq");
+        TCase *tc = tcase_create("queue");
+        tcase_add_test(tc, bounded_queue_overloads);
+        tcase_add_test(tc, expiry_does_not_interrupt);
+        tcase_add_test(tc, drain_refuses_new_work_and_times_out);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
