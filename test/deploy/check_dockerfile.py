@@ -103,19 +103,24 @@ def closure(roots, pkgs):
     return seen
 
 
-def owner(path):
-    """Debian package owning a file (resolving /usr-merge symlinks both ways)."""
+def candidates(path):
+    """A file's names before and after /usr-merge, as dpkg may have recorded either."""
     cands = {path, os.path.realpath(path)}
     for c in list(cands):
-        if c.startswith("/usr/"):
-            cands.add(c[len("/usr"):])
-        else:
-            cands.add("/usr" + c)
-    for c in sorted(cands):
-        out = run(["dpkg", "-S", c])
-        if out.returncode == 0:
-            return out.stdout.split(":")[0].strip()
-    return None
+        cands.add(c[len("/usr"):] if c.startswith("/usr/") else "/usr" + c)
+    return cands
+
+
+def owners(paths):
+    """{path: Debian package owning it, or None}, from one dpkg -S call."""
+    every = sorted({c for p in paths for c in candidates(p)})
+    out = run(["dpkg", "-S"] + every) if every else None
+    found = {}
+    for line in (out.stdout if out else "").splitlines():
+        pkg, _, path = line.partition(": ")
+        if path and "," not in pkg and not pkg.startswith("diversion"):
+            found[path.strip()] = pkg.split(":")[0].strip()
+    return {p: next((found[c] for c in sorted(candidates(p)) if c in found), None) for p in paths}
 
 
 def check_dockerfile(rep, source):
@@ -170,8 +175,8 @@ def check_runtime_packages(rep, source, binaries):
     # debootstrap's minbase (what bookworm-slim is): Essential and required packages, plus
     # what they depend on.
     base = closure({p for p, (ess, prio, _) in pkgs.items() if ess or prio == "required"}, pkgs)
-    rep.check(len(base) > 10, f"base set of bookworm-slim derived ({len(base)} Essential or "
-              "Priority: required packages installed here)")
+    rep.check(len(base) > 10, f"base set of bookworm-slim derived ({len(base)} packages: "
+              "Essential or Priority required, and their dependencies)")
     apt_installs = closure(runtime, pkgs)
     for p in sorted(runtime):
         ok = p in pkgs or run(["apt-cache", "show", p]).returncode == 0
@@ -188,14 +193,16 @@ def check_runtime_packages(rep, source, binaries):
             if m:
                 libs.setdefault(m.group(m.lastindex), set()).add(os.path.basename(b))
     by_pkg = {}
+    tools = {t: shutil.which(t, path="/usr/sbin:/sbin:/usr/bin:/bin") for t in NODE_TOOLS}
+    owner = owners(list(libs) + [p for p in tools.values() if p])
     for lib in sorted(libs):
         name = os.path.basename(lib)
         if SANITIZER_LIBS.match(name):
             print(f"skip {name}: sanitizer runtime of a test build, never in the image")
             continue
-        pkg = owner(lib)
+        pkg = owner[lib]
         if rep.check(pkg is not None, f"{name} belongs to a Debian package"):
-            by_pkg.setdefault(pkg.split(":")[0], []).append(name)
+            by_pkg.setdefault(pkg, []).append(name)
     for pkg, names in sorted(by_pkg.items()):
         how = ("in the runtime list" if pkg in runtime else
                "in bookworm-slim" if pkg in base else
@@ -203,11 +210,10 @@ def check_runtime_packages(rep, source, binaries):
                else None)
         rep.check(how is not None, f"{pkg} ({', '.join(names[:3])}"
                   f"{', ...' if len(names) > 3 else ''}) is in the image: {how or 'NOT INSTALLED'}")
-    for tool in NODE_TOOLS:
-        path = shutil.which(tool, path="/usr/sbin:/sbin:/usr/bin:/bin")
+    for tool, path in tools.items():
         if not rep.check(path is not None, f"node tool {tool} is installed here to check"):
             continue
-        pkg = owner(path)
+        pkg = owner[path]
         rep.check(pkg in runtime or pkg in base, f"node tool {tool} ({pkg}) is in the image")
 
 

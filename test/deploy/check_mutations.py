@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Proves that the deployment checks bite: each case breaks one thing in a copy of the
+deployment files (the way a person editing them might) and expects check_manifests.py or
+check_dockerfile.py to fail with a specific message. A check that stops catching its case
+fails this test. Prints one line per case and "N passed, M failed"; exits 1 on any failure.
+
+usage: check_mutations.py --silo BUILD/silo --siloctl BUILD/siloctl --source SOURCE_DIR
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COPY = ["deploy", "CMakeLists.txt", "README.md", "Dockerfile", ".dockerignore"]
+NODE, SHARED = "deploy/kubernetes/node.yaml", "deploy/kubernetes-shared/controller.yaml"
+
+# (file, text to find, replacement, expected failure message fragment)
+CASES = [
+    (NODE, "plugins/silo.csi.io/csi.sock", "plugins/silo/csi.sock",
+     "registration path is the socket's host path"),
+    (NODE, "--pool=/var/lib/silo/pool", "--pool-dir=/var/lib/silo/pool",
+     "silo flag --pool-dir exists in --help"),
+    (NODE, "--mode=all", "--mode=everything", "silo accepts these arguments"),
+    (NODE, "--timeout=25s", "--timeout=45s", "below the sidecar's 30s"),
+    (NODE, "csi-resizer:v2.0.0", "csi-resizer:latest", "image pinned"),
+    (NODE, "memory: 512Mi", "memory: 32Mi", "silo memory limit >= request"),
+    (NODE, "mountPropagation: Bidirectional", "mountPropagation: HostToContainer",
+     "mounted from the host, Bidirectional"),
+    (NODE, "--health-port=9884", "--health-port=9808", "livenessProbe hits the livenessprobe"),
+    (NODE, "--handle-volume-inuse-error=false", "--handle-volume-inuse-error=true",
+     "csi-resizer in silo-node has all it needs"),
+    (NODE, "Topology=true", "Topolgy=true", "feature gate Topolgy exists"),
+    (NODE, "--node-deployment-immediate-binding=false", "--node-deployment-immediat=false",
+     "flag --node-deployment-immediat exists in csi-provisioner"),
+    (NODE, "            - --enable-capacity=true\n", "", "matches --enable-capacity"),
+    (NODE, "            - --skip-attach\n", "", "matches silo --skip-attach"),
+    (NODE, "      hostNetwork: true\n", "", "hostNetwork (udev events)"),
+    (SHARED, "- --csi-address=/csi/csi.sock", "- --csi-address=/csi/driver.sock",
+     "is silo's socket /csi/csi.sock"),
+    (SHARED, "- --leader-election=true\n", "", "is leader-elected"),
+    (SHARED, "replicas: 1", "replicas: 2", "one controller at a time"),
+    ("deploy/kubernetes/csidriver.yaml", "fsGroupPolicy: File", "fsGroupPolicy: None",
+     "fsGroupPolicy File"),
+    ("deploy/kubernetes/classes/storageclasses.yaml", "provisioner: silo.csi.io",
+     "provisioner: silo.csi.com", "provisioner is 'silo.csi.io'"),
+    ("deploy/kubernetes/classes/storageclasses.yaml", "provisioning: thin", "provisoning: thin",
+     "parameter provisoning=thin is one silo accepts"),
+    ("deploy/kubernetes/classes/storageclasses.yaml", "volumeBindingMode: WaitForFirstConsumer",
+     "volumeBindingMode: Immediate",
+     "binds WaitForFirstConsumer"),
+    ("deploy/kubernetes/rbac.yaml", '"create", "update", "patch", "delete"]',
+     '"create", "update", "patch", "delete", "deletecollection"]',
+     "holds nothing its sidecars do not use"),
+    ("deploy/kubernetes-shared/rbac.yaml", 'verbs: ["get", "list", "watch", "patch"]\n  - apiGroups'
+     ': ["storage.k8s.io"]\n    resources: ["volumeattachments/status"]',
+     'verbs: ["get", "list", "watch"]\n  - apiGroups: ["storage.k8s.io"]\n    resources: '
+     '["volumeattachments/status"]', "csi-attacher in silo-controller has all it needs"),
+    ("deploy/kubernetes/kustomization.yaml", "  - rbac.yaml\n", "",
+     "ServiceAccount silo-node exists"),
+    ("deploy/examples/restore.yaml", "name: silo-data-snap", "name: silo-data-snapshot",
+     "restores an example VolumeSnapshot"),
+    ("deploy/examples/clone.yaml", "    podAffinity:", "    podAntiAffinity:",
+     "runs on the source volume's node"),
+    ("README.md", "| `--overcommit-ratio R`", "| `--overcommit R`",
+     "documents silo --overcommit-ratio"),
+    ("Dockerfile", "USER 65532:65532", "USER root", "non-root user"),
+    ("Dockerfile", "FROM debian:bookworm-slim", "FROM debian:bookworm", "bookworm-slim"),
+    ("deploy/install-deps.sh", 'RUNTIME="libgrpc29 ', 'RUNTIME="', "libgrpc29"),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--silo", required=True)
+    ap.add_argument("--siloctl", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    passed = failed = 0
+    env = dict(os.environ, SILO_DEPLOY_NO_KUBECTL="1")
+    with tempfile.TemporaryDirectory(prefix="silo-deploy-") as tmp:
+        for path, old, new, expect in CASES:
+            src = os.path.join(tmp, "src")
+            shutil.rmtree(src, ignore_errors=True)
+            os.mkdir(src)
+            for item in COPY:
+                s = os.path.join(a.source, item)
+                if os.path.isdir(s):
+                    shutil.copytree(s, os.path.join(src, item))
+                elif os.path.exists(s):
+                    shutil.copy(s, os.path.join(src, item))
+            target = os.path.join(src, path)
+            text = open(target, encoding="utf-8").read()
+            def short(t):
+                return " ".join(t.split())[:50]
+            what = f"{path}: '{short(old)}' -> '{short(new)}'"
+            if old not in text:
+                failed += 1
+                print(f"FAIL {what}: the text to break is gone (update this case)")
+                continue
+            open(target, "w", encoding="utf-8").write(text.replace(old, new, 1))
+            script = "check_dockerfile.py" if path in ("Dockerfile", "deploy/install-deps.sh") \
+                else "check_manifests.py"
+            cmd = [sys.executable, os.path.join(HERE, script), "--silo", a.silo,
+                   "--source", src] + (["--siloctl", a.siloctl] if "docker" in script else [])
+            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300,
+                               check=False)
+            fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
+            if p.returncode == 1 and any(expect in l for l in fails):
+                passed += 1
+                print(f"ok   caught {what}")
+            else:
+                failed += 1
+                print(f"FAIL not caught {what}: rc={p.returncode}, wanted '{expect}', got "
+                      f"{fails[:3] or p.stderr.strip()[-300:]}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
