@@ -1,0 +1,59 @@
+/* Node-service helpers for integration tests: volumes written straight into the pool, one
+ * call per RPC returning the status, and checks of the kernel state under the test root. */
+#pragma once
+
+#include <csi.pb-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "test/integration/harness.h"
+
+#define HN_MIB     (1024ull * 1024)
+#define HN_XFS_MIN (320 * HN_MIB) /* mkfs.xfs refuses below 300 MB */
+
+/* Creates volume id (data file + committed metadata) of size bytes in the pool. fs_type may
+ * be "" (raw block volume). */
+int harness_node_volume(struct harness *h, const char *id, uint64_t size, const char *fs_type,
+                        bool thick);
+
+/* "<kubelet_dir>/<rel>" into buf. */
+void harness_node_kpath(const struct harness *h, const char *rel, char *buf, size_t size);
+
+/* A capability for requests: block, or mount with fs_type ("" = unset), flags (NULL-terminated,
+ * may be NULL) and group ("" = none). mode 0 = SINGLE_NODE_WRITER. */
+struct harness_node_cap {
+        bool block;
+        const char *fs_type;
+        const char *const *flags;
+        const char *group;
+        int mode;
+};
+
+/* Each returns the gRPC status; the message of the last call is in harness_node_message(). */
+enum err_status harness_node_stage(struct harness *h, const char *id, const char *staging,
+                                   const struct harness_node_cap *cap);
+enum err_status harness_node_unstage(struct harness *h, const char *id, const char *staging);
+enum err_status harness_node_publish(struct harness *h, const char *id, const char *staging,
+                                     const char *target, const struct harness_node_cap *cap,
+                                     bool readonly);
+enum err_status harness_node_unpublish(struct harness *h, const char *id, const char *target);
+/* *ret owned by the caller (protobuf_c_message_free_unpacked) when ERR_OK. */
+enum err_status harness_node_stats(struct harness *h, const char *id, const char *path,
+                                   Csi__V1__NodeGetVolumeStatsResponse **ret);
+enum err_status harness_node_expand(struct harness *h, const char *id, const char *path,
+                                    int64_t required, bool block, int64_t *ret_capacity);
+const char *harness_node_message(void);
+
+/* Mount table and loop devices. */
+bool harness_node_is_mountpoint(const char *path);
+bool harness_node_mount_has_flag(const char *path, unsigned long ms_flag);
+int harness_node_count_mounts(const struct harness *h);
+int harness_node_count_loops(const struct harness *h);
+/* The loop device node backing the volume's file into buf; false when none. */
+bool harness_node_loop_of(const struct harness *h, const char *id, char *buf, size_t size);
+
+/* Small file I/O. */
+int harness_node_write_file(const char *path, const char *content);
+int harness_node_read_file(const char *path, char *buf, size_t size);
+/* Grows the volume's data file (what ControllerExpandVolume does). */
+int harness_node_grow_file(const struct harness *h, const char *id, uint64_t size);
