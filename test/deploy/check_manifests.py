@@ -352,6 +352,15 @@ def check_pod(v, rep, w, ns, help_flags, silo, driver_name, version):
     else:
         rep.check("emptyDir" in sockvol, f"{where}: controller socket is private (emptyDir)")
 
+    # The image runs as uid 65532 by default; silo needs root for its work, and every
+    # container that opens the socket (0660, owned by root) needs uid 0 too.
+    pod_uid = (pod.get("securityContext") or {}).get("runAsUser")
+    for c in containers:
+        if any(m["name"] == smount["name"] for m in c.get("volumeMounts", [])):
+            uid = (c.get("securityContext") or {}).get("runAsUser", pod_uid)
+            rep.check(uid == 0, f"{where}: {c['name']} runs as uid 0 (to use the root-owned "
+                      "socket; the silo image defaults to a non-root user)", f"runAsUser {uid}")
+
     sidecars = []
     for c in containers:
         sc = sidecar_of(c.get("image", ""))

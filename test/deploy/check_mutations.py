@@ -39,6 +39,8 @@ CASES = [
     (NODE, "            - --enable-capacity=true\n", "", "matches --enable-capacity"),
     (NODE, "            - --skip-attach\n", "", "matches silo --skip-attach"),
     (NODE, "      hostNetwork: true\n", "", "hostNetwork (udev events)"),
+    (NODE, "            privileged: true\n            runAsUser: 0\n",
+     "            privileged: true\n", "silo runs as uid 0"),
     (SHARED, "- --csi-address=/csi/csi.sock", "- --csi-address=/csi/driver.sock",
      "is silo's socket /csi/csi.sock"),
     (SHARED, "- --leader-election=true\n", "", "is leader-elected"),
