@@ -52,6 +52,8 @@ static int node_init(struct node *n, const struct config *cfg)
         n->node_id = strdup(cfg->node_id);
         if (!n->node_id)
                 return -ENOMEM;
+        if (known_new(&n->known) < 0)
+                return -ENOMEM;
         n->scope = cfg->scope;
         n->max_volumes_per_node = cfg->max_volumes_per_node;
         return 0;
@@ -86,5 +88,6 @@ void node_free(struct node *n)
         free(n->volumes_dir);
         free(n->kubelet_dir);
         free(n->node_id);
+        known_free(n->known);
         free(n);
 }

@@ -19,6 +19,7 @@
 
 #include "common/config.h"
 #include "common/store.h"
+#include "node/known.h"
 #include "node/loop.h"
 
 #define NODE_TOPOLOGY_KEY   "topology.silo.csi.io/node"
@@ -32,6 +33,7 @@ struct node {
         char *node_id;
         enum config_scope scope;
         uint64_t max_volumes_per_node;
+        struct known *known; /* paths staged/published by this process (node/known.h) */
 };
 
 /* node.c -------------------------------------------------------------------------------- */

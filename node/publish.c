@@ -158,6 +158,8 @@ int node_publish(struct node *n, const char *volume_id, const char *staging, con
         if (r < 0)
                 return r;
         r = publish_volume(&v, p, tp, cap, readonly);
+        if (r == 0)
+                known_add(n->known, volume_id, tp);
         volstate_release(&v);
         return r;
 }
@@ -214,6 +216,8 @@ int node_unpublish(struct node *n, const char *volume_id, const char *target)
         if (r < 0)
                 return r;
         r = unpublish_volume(&v, tp);
+        if (r == 0)
+                known_remove(n->known, volume_id, tp);
         volstate_release(&v);
         return r;
 }

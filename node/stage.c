@@ -350,6 +350,8 @@ int node_stage(struct node *n, const char *volume_id, const char *staging,
         if (r < 0)
                 return r;
         r = cap->block ? stage_block(&v, p) : stage_mount(&v, p, cap);
+        if (r == 0)
+                known_add(n->known, volume_id, p);
         volstate_release(&v);
         return r;
 }

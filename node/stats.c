@@ -63,16 +63,11 @@ static int stats_fs(const char *p, struct node_stats *s)
         return 0;
 }
 
-/* The path is where the volume should be, but nothing is mounted there any more: abnormal
- * if the volume is still staged somewhere, else not ours. */
-static int stats_unmounted(struct volstate *v, const struct mount_table *t, const char *p,
+/* Nothing is mounted at p: abnormal when this process put the volume there, else not ours. */
+static int stats_unmounted(struct node *n, const struct volstate *v, const char *p,
                            struct node_stats *s)
 {
-        int r = volstate_find_loop(v);
-
-        if (r < 0)
-                return r;
-        if (!v->attached || !volstate_holder(t, &v->loop, NULL, NULL))
+        if (!known_has(n->known, v->meta.id, p))
                 return node_fail(-SILO_ENOTFOUND,
                                  "volume '%s' is not staged or published at "
                                  "'%s'",
@@ -81,7 +76,7 @@ static int stats_unmounted(struct volstate *v, const struct mount_table *t, cons
         return 0;
 }
 
-static int stats_volume(struct volstate *v, const char *p, struct node_stats *ret)
+static int stats_volume(struct node *n, struct volstate *v, const char *p, struct node_stats *ret)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
         struct node_stats s = {0};
@@ -95,7 +90,7 @@ static int stats_volume(struct volstate *v, const char *p, struct node_stats *re
         if (vm.kind == VOLSTATE_OTHER)
                 return node_fail(-SILO_ENOTFOUND, "'%s' does not hold volume '%s'", p, v->meta.id);
         if (vm.kind == VOLSTATE_NONE)
-                r = stats_unmounted(v, t, p, &s);
+                r = stats_unmounted(n, v, p, &s);
         else if (vm.kind == VOLSTATE_FS)
                 r = stats_fs(p, &s);
         else {
@@ -122,7 +117,7 @@ int node_stats(struct node *n, const char *volume_id, const char *path, struct n
         r = volstate_load(n, volume_id, &v);
         if (r < 0)
                 return r;
-        r = stats_volume(&v, p, ret);
+        r = stats_volume(n, &v, p, ret);
         volstate_release(&v);
         return r;
 }

@@ -107,6 +107,8 @@ int node_unstage(struct node *n, const char *volume_id, const char *staging)
         r = volstate_block_stage_path(p, volume_id, &f);
         if (r == 0)
                 r = unstage_volume(&v, p, f);
+        if (r == 0)
+                known_remove(n->known, volume_id, p);
         volstate_release(&v);
         return r;
 }
