@@ -19,8 +19,20 @@ import shutil
 import subprocess
 import sys
 
-# Programs silo runs as child processes on the node (see DESIGN.md, node/).
-NODE_TOOLS = ("mkfs.ext4", "resize2fs", "e2fsck", "mkfs.xfs", "xfs_growfs", "xfs_admin")
+# Programs silo runs as child processes on the node (DESIGN.md); the sources are searched
+# for more (any `argv[] = {"program", ...}`), so a new tool cannot be forgotten here.
+NODE_TOOLS = ("mkfs.ext4", "resize2fs", "e2fsck", "mkfs.xfs", "xfs_growfs")
+ARGV_PROGRAM = re.compile(r'argv\[\]\s*=\s*\{\s*"([A-Za-z0-9_.+-]+)"')
+
+
+def programs_in_sources(source):
+    found = set()
+    for d in ("node", "controller", "common"):
+        top = os.path.join(source, d)
+        for f in sorted(os.listdir(top)) if os.path.isdir(top) else []:
+            if f.endswith(".c"):
+                found |= set(ARGV_PROGRAM.findall(open(os.path.join(top, f), encoding="utf-8").read()))
+    return found
 # Sanitizer runtimes appear only in the ASan/UBSan test build, which is never shipped.
 SANITIZER_LIBS = re.compile(r"^lib(asan|ubsan|lsan|tsan|hwasan)\.so")
 
@@ -193,7 +205,8 @@ def check_runtime_packages(rep, source, binaries):
             if m:
                 libs.setdefault(m.group(m.lastindex), set()).add(os.path.basename(b))
     by_pkg = {}
-    tools = {t: shutil.which(t, path="/usr/sbin:/sbin:/usr/bin:/bin") for t in NODE_TOOLS}
+    wanted = sorted(set(NODE_TOOLS) | programs_in_sources(source))
+    tools = {t: shutil.which(t, path="/usr/sbin:/sbin:/usr/bin:/bin") for t in wanted}
     owner = owners(list(libs) + [p for p in tools.values() if p])
     for lib in sorted(libs):
         name = os.path.basename(lib)

@@ -15,7 +15,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COPY = ["deploy", "CMakeLists.txt", "README.md", "Dockerfile", ".dockerignore"]
+COPY = ["deploy", "CMakeLists.txt", "README.md", "Dockerfile", ".dockerignore", "node",
+        "controller", "common"]
 NODE, SHARED = "deploy/kubernetes/node.yaml", "deploy/kubernetes-shared/controller.yaml"
 
 # (file, text to find, replacement, expected failure message fragment)
@@ -72,6 +73,8 @@ CASES = [
     ("Dockerfile", "USER 65532:65532", "USER root", "non-root user"),
     ("Dockerfile", "FROM debian:bookworm-slim", "FROM debian:bookworm", "bookworm-slim"),
     ("deploy/install-deps.sh", 'RUNTIME="libgrpc29 ', 'RUNTIME="', "libgrpc29"),
+    ("deploy/install-deps.sh", " xfsprogs util-linux\"", " util-linux\"", "node tool mkfs.xfs"),
+    ("node/fs.c", '{"xfs_growfs", ', '{"xfs_growfs.new", ', "node tool xfs_growfs.new"),
 ]
 
 
@@ -105,7 +108,7 @@ def main():
                 continue
             open(target, "w", encoding="utf-8").write(text.replace(old, new, 1))
             script = "check_dockerfile.py" if path in ("Dockerfile", "deploy/install-deps.sh") \
-                else "check_manifests.py"
+                or path.endswith(".c") else "check_manifests.py"
             cmd = [sys.executable, os.path.join(HERE, script), "--silo", a.silo,
                    "--source", src] + (["--siloctl", a.siloctl] if "docker" in script else [])
             p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300,
