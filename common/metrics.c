@@ -1,6 +1,5 @@
 #include "common/metrics.h"
 
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/httpd.h"
 #include "common/log.h"
 #include "common/opstats.h"
 #include "common/poolstat.h"
@@ -23,7 +23,7 @@
 #define METRICS_CONTENT_TYPE   "text/plain; version=0.0.4; charset=utf-8"
 
 struct metrics {
-        struct MHD_Daemon *daemon;
+        struct httpd *httpd;
         struct silo *silo;
         struct rpc_server *srv;
         unsigned port;
@@ -143,59 +143,33 @@ int metrics_render(struct metrics *m, char **ret_text, size_t *ret_len)
         return 0;
 }
 
-static enum MHD_Result metrics_answer(struct MHD_Connection *conn, unsigned code, const char *type,
-                                      void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+static void metrics_text(struct httpd_response *r, unsigned code, const char *text)
 {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
-        if (!resp) {
-                if (mode == MHD_RESPMEM_MUST_FREE)
-                        free(body);
-                return MHD_NO;
-        }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        enum MHD_Result r = MHD_queue_response(conn, code, resp);
-        MHD_destroy_response(resp);
-        return r;
+        *r = (struct httpd_response){
+            .code = code, .type = "text/plain; charset=utf-8", .body = text, .len = strlen(text)};
 }
 
-static enum MHD_Result metrics_answer_text(struct MHD_Connection *conn, unsigned code,
-                                           const char *text)
+static void metrics_handle(void *userdata, const char *url, struct httpd_response *r)
 {
-        return metrics_answer(conn, code, "text/plain; charset=utf-8", (void *)text, strlen(text),
-                              MHD_RESPMEM_PERSISTENT);
-}
-
-static enum MHD_Result metrics_serve_metrics(struct metrics *m, struct MHD_Connection *conn)
-{
-        char *text;
-        size_t len;
-        if (metrics_render(m, &text, &len) < 0)
-                return metrics_answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                           "cannot render metrics\n");
-        return metrics_answer(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, text, len,
-                              MHD_RESPMEM_MUST_FREE);
-}
-
-static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *conn, const char *url,
-                                      const char *method, const char *version,
-                                      const char *upload_data, size_t *upload_data_size,
-                                      void **req_cls)
-{
-        struct metrics *m = cls;
-        (void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
-
-        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-                return metrics_answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                           "only GET and HEAD\n");
-        if (strcmp(url, "/metrics") == 0)
-                return metrics_serve_metrics(m, conn);
-        if (strcmp(url, "/healthz") == 0) {
+        struct metrics *m = userdata;
+        if (strcmp(url, "/metrics") == 0) {
+                char *text;
+                size_t len;
+                if (metrics_render(m, &text, &len) < 0) {
+                        metrics_text(r, 500, "cannot render metrics\n");
+                        return;
+                }
+                *r = (struct httpd_response){.code = 200,
+                                             .type = METRICS_CONTENT_TYPE,
+                                             .body = text,
+                                             .len = len,
+                                             .owned = true};
+        } else if (strcmp(url, "/healthz") == 0) {
                 bool ready = m->silo && atomic_load(&m->silo->ready);
-                return ready
-                           ? metrics_answer_text(conn, MHD_HTTP_OK, "ok\n")
-                           : metrics_answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
+                metrics_text(r, ready ? 200 : 503, ready ? "ok\n" : "not ready\n");
+        } else {
+                metrics_text(r, 404, "see /metrics and /healthz\n");
         }
-        return metrics_answer_text(conn, MHD_HTTP_NOT_FOUND, "see /metrics and /healthz\n");
 }
 
 static int metrics_bad_address(const char *address, const char *why)
@@ -256,7 +230,8 @@ int metrics_parse_address(const char *address, struct sockaddr_storage *ret, soc
         return 0;
 }
 
-/* Binds ourselves rather than through MHD to get a real errno (EADDRINUSE) and CLOEXEC. */
+/* Binds ourselves rather than through libmicrohttpd to get a real errno (EADDRINUSE) and CLOEXEC.
+ */
 static int metrics_listen(const struct sockaddr_storage *sa, socklen_t len, unsigned *ret_port)
 {
         _cleanup_close_ int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -274,19 +249,6 @@ static int metrics_listen(const struct sockaddr_storage *sa, socklen_t len, unsi
         *ret_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                       : ((struct sockaddr_in *)&bound)->sin_port);
         return TAKE_FD(fd);
-}
-
-static int metrics_serve(struct metrics *m, int fd, int family)
-{
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
-        if (family == AF_INET6)
-                flags |= MHD_USE_IPv6;
-        m->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, metrics_handle, m, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-            MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-        /* On failure the listening socket may or may not have been closed by MHD; leaking
-         * it beats a double close in a threaded daemon that is about to exit anyway. */
-        return m->daemon ? 0 : -EIO;
 }
 
 int metrics_start(const char *address, struct silo *silo, struct rpc_server *srv,
@@ -312,7 +274,7 @@ int metrics_start(const char *address, struct silo *silo, struct rpc_server *srv
                           strerror(-fd));
                 return fd;
         }
-        r = metrics_serve(m, fd, sa.ss_family);
+        r = httpd_start(fd, sa.ss_family == AF_INET6, metrics_handle, m, &m->httpd);
         if (r < 0) {
                 log_error("msg='cannot start metrics http server' address='%s'", address);
                 return r;
@@ -326,7 +288,7 @@ void metrics_stop(struct metrics *m)
 {
         if (!m)
                 return;
-        MHD_stop_daemon(m->daemon);
+        httpd_stop(m->httpd);
         free(m);
 }
 

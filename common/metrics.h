@@ -1,4 +1,5 @@
-/* Prometheus metrics and health endpoint (libmicrohttpd, one internal thread).
+/* Prometheus metrics and health endpoint (libmicrohttpd, one internal thread, loaded only
+ * when an address is given: see common/httpd.h).
  *   GET /metrics  text format 0.0.4: silo_operations_seconds (per method and status), RPC
  *                 load (in flight, queued, workers), pool and volume gauges, process
  *                 resources, silo_build_info, plus whatever registered collectors write.
