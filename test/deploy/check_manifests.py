@@ -87,8 +87,11 @@ def kubectl_build(directory):
         return None, "SILO_DEPLOY_NO_KUBECTL is set"
     if not kubectl:
         return None, "kubectl not installed"
-    p = subprocess.run([kubectl, "kustomize", directory], capture_output=True, text=True,
-                       timeout=120, check=False)
+    try:
+        p = subprocess.run([kubectl, "kustomize", directory], capture_output=True, text=True,
+                           timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"kubectl kustomize did not run: {e}"
     if p.returncode != 0:
         return None, "kubectl kustomize failed: " + p.stderr.strip()[:300]
     return [d for d in yaml.safe_load_all(p.stdout) if d], None
