@@ -23,6 +23,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import manifests as known  # noqa: E402
 
+USED_FILES = set()  # every manifest file some kustomization lists
 VARIANTS = {"deploy/kubernetes": "node", "deploy/kubernetes-shared": "shared"}
 KIND_RANK = {"Namespace": 0, "CSIDriver": 1, "ServiceAccount": 2, "ClusterRole": 2, "Role": 2,
              "ClusterRoleBinding": 2, "RoleBinding": 2, "Deployment": 3, "DaemonSet": 3,
@@ -71,7 +72,13 @@ def build(directory, rep, seen=None):
         if os.path.isdir(path):
             objs += build(path, rep, seen)
         elif rep.check(os.path.isfile(path), f"{os.path.relpath(kfile)}: '{res}' exists"):
-            for d in load_docs(path):
+            USED_FILES.add(os.path.abspath(path))
+            try:
+                docs = load_docs(path)
+            except yaml.YAMLError as e:
+                rep.check(False, f"{os.path.relpath(path)} parses", str(e).splitlines()[0])
+                continue
+            for d in docs:
                 key = (d.get("kind"), d.get("metadata", {}).get("namespace"),
                        d.get("metadata", {}).get("name"))
                 if key in seen:
@@ -79,6 +86,26 @@ def build(directory, rep, seen=None):
                 seen.add(key)
                 objs.append(d)
     return objs
+
+
+def check_every_yaml(rep, source, used):
+    """Every YAML file under deploy/ parses, and none is forgotten: each is a kustomization,
+    listed by one, or an example."""
+    for top, _, files in os.walk(os.path.join(source, "deploy")):
+        for f in sorted(files):
+            if not f.endswith((".yaml", ".yml")):
+                continue
+            path = os.path.join(top, f)
+            rel = os.path.relpath(path, source)
+            try:
+                load_docs(path)
+                ok, why = True, ""
+            except yaml.YAMLError as e:
+                ok, why = False, str(e).splitlines()[0]
+            rep.check(ok, f"{rel} parses", why)
+            rep.check(f == "kustomization.yaml" or os.path.abspath(path) in used or
+                      rel.startswith("deploy/examples/"),
+                      f"{rel} is part of a deployment or an example")
 
 
 def kubectl_build(directory):
@@ -690,6 +717,7 @@ def main():
         if base.of("CSIDriver"):
             check_examples(rep, source, base)
         check_readme(rep, source, help_flags)
+        check_every_yaml(rep, source, USED_FILES)
     print(f"{rep.passed} passed, {rep.failed} failed")
     return 1 if rep.failed else 0
 
