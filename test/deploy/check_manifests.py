@@ -512,7 +512,7 @@ def check_pod(v, rep, w, ns, help_flags, silo, driver_name, version):
     return sf, sidecars
 
 
-def check_rbac(v, rep, ns, pods):
+def check_rbac(v, rep, ns, pods, attach):
     """pods: [(workload, [(sidecar, flags)])]. Needs of every sidecar are granted, and nothing
     else is."""
     where = v.path
@@ -543,13 +543,13 @@ def check_rbac(v, rep, ns, pods):
                   f"{where}: {w['metadata']['name']} ServiceAccount {sa} exists")
         mine = set()
         for sc, flags in sidecars:
-            for namespaced, g, res, verbs in known.needs(sc, flags, w["kind"]):
+            for namespaced, g, res, verbs in known.needs(sc, flags, w["kind"], attach):
                 for verb in verbs:
                     mine.add((ns if namespaced else "*", g, res, verb))
             have = granted.get(sa, set())
+            rows = known.needs(sc, flags, w["kind"], attach)
             missing = sorted(
-                (g, res, verb) for namespaced, g, res, verbs in known.needs(sc, flags, w["kind"])
-                for verb in verbs
+                (g, res, verb) for namespaced, g, res, verbs in rows for verb in verbs
                 if ("*", g, res, verb) not in have and
                 (not namespaced or (ns, g, res, verb) not in have))
             rep.check(not missing, f"{where}: {sc} in {w['metadata']['name']} has all it needs",
@@ -601,7 +601,7 @@ def check_variant(path, scope, rep, silo, help_flags, version, source):
     rep.check(spec.get("storageCapacity") is capacity,
               f"{path}: CSIDriver storageCapacity={capacity} matches --enable-capacity")
     if ns:
-        check_rbac(v, rep, ns, pods)
+        check_rbac(v, rep, ns, pods, attach)
     return v
 
 

@@ -89,10 +89,11 @@ def _rules(*rows):
     return [(g, r, set(v.split())) for g, r, v in rows]
 
 
-def needs(sidecar, flags, workload_kind):
-    """API access one sidecar needs, given its flags: a list of
-    (namespaced: bool, apiGroup, resource, verbs:set) rows. namespaced rows are needed only in
-    the pod's own namespace (a Role is enough)."""
+def needs(sidecar, flags, workload_kind, attach):
+    """API access one sidecar needs, given its flags and whether the driver advertises
+    PUBLISH_UNPUBLISH_VOLUME (attach): a list of (namespaced: bool, apiGroup, resource,
+    verbs:set) rows. namespaced rows are needed only in the pod's own namespace (a Role is
+    enough)."""
     def on(name):
         v = flags.get(name, DEFAULTS.get((sidecar, name)))
         return v is not None and str(v).lower() in ("", "true")
@@ -107,8 +108,10 @@ def needs(sidecar, flags, workload_kind):
                          ("storage.k8s.io", "csinodes", R),
                          ("snapshot.storage.k8s.io", "volumesnapshots", "get list watch update"),
                          ("snapshot.storage.k8s.io", "volumesnapshotcontents", "get list"),
-                         ("storage.k8s.io", "volumeattachments", R),
                          ("storage.k8s.io", "volumeattributesclasses", R))
+        if attach:
+            # Only then does it watch VolumeAttachments (to delay deleting an attached volume).
+            cluster += _rules(("storage.k8s.io", "volumeattachments", R))
         if on("enable-capacity"):
             ns += _rules(("storage.k8s.io", "csistoragecapacities",
                           "get list watch create update patch delete"), ("", "pods", "get"))
