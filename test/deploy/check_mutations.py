@@ -31,7 +31,7 @@ CASES = [
     (NODE, "--mode=all", "--mode=everything", "silo accepts these arguments"),
     (NODE, "--timeout=25s", "--timeout=45s", "below the sidecar's 30s"),
     (NODE, "csi-resizer:v2.0.0", "csi-resizer:latest", "image pinned"),
-    (NODE, "memory: 512Mi", "memory: 32Mi", "silo memory limit >= request"),
+    (NODE, "memory: 1Gi", "memory: 32Mi", "silo memory limit >= request"),
     (NODE, "mountPropagation: Bidirectional", "mountPropagation: HostToContainer",
      "mounted from the host, Bidirectional"),
     (NODE, "--health-port=9884", "--health-port=9808", "livenessProbe hits the livenessprobe"),
