@@ -1,0 +1,264 @@
+/* Node service on the real binary across crashes: kill -9 in the middle of stage and
+ * publish, restart with pods' mounts in place, "reboot" (mounts and loop devices gone), and
+ * leftovers that startup reconciliation must detach. */
+/* ctest-labels: privileged */
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/store.h"
+#include "node/loop.h"
+#include "test/integration/harness-node.h"
+#include "common/cleanup.h"
+
+static struct harness h;
+static char staging[512], target[512], file[600];
+static const struct harness_node_cap ext4 = {.fs_type = "ext4"};
+
+static void make_dirs(void)
+{
+        harness_node_kpath(&h, "staging", staging, sizeof(staging));
+        ck_assert_int_eq(mkdir(staging, 0750), 0);
+        harness_node_kpath(&h, "pods", target, sizeof(target));
+        ck_assert_int_eq(mkdir(target, 0750), 0);
+        harness_node_kpath(&h, "pods/mount", target, sizeof(target));
+        snprintf(file, sizeof(file), "%s/data", target);
+}
+
+static void teardown(void)
+{
+        harness_stop(&h);
+}
+
+#define ASSERT_STATUS(call, want)                                                                  \
+        do {                                                                                       \
+                enum err_status _st = (call);                                                      \
+                ck_assert_msg(_st == (want), "%s: got %s, want %s (%s)", #call,                    \
+                              err_status_name(_st), err_status_name(want),                         \
+                              harness_node_message());                                             \
+        } while (0)
+
+static void pause_ms(long ms)
+{
+        struct timespec ts = {0, ms * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+static void assert_clean(void)
+{
+        ck_assert_int_eq(harness_node_count_mounts(&h), 0);
+        ck_assert_int_eq(harness_node_count_loops(&h), 0);
+}
+
+/* The whole way down, then nothing of ours is left. */
+static void down(const char *id)
+{
+        ASSERT_STATUS(harness_node_unpublish(&h, id, target), ERR_OK);
+        ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
+        assert_clean();
+}
+
+struct async_call {
+        pthread_t th;
+        const char *id;
+        bool publish;
+        atomic_bool done;
+        enum err_status st;
+};
+
+static void *async_run(void *arg)
+{
+        struct async_call *a = arg;
+
+        a->st = a->publish ? harness_node_publish(&h, a->id, staging, target, &ext4, false)
+                           : harness_node_stage(&h, a->id, staging, &ext4);
+        atomic_store(&a->done, true);
+        return NULL;
+}
+
+/* True once the delayed call holds the volume's lock (another call on it gets ABORTED);
+ * false when the call ended first (our probe took the lock just when it tried). */
+static bool wait_until_locked(struct async_call *a)
+{
+        while (!atomic_load(&a->done)) {
+                if (harness_node_stats(&h, a->id, target, NULL) == ERR_ABORTED)
+                        return true;
+                pause_ms(5);
+        }
+        return false;
+}
+
+/* Starts the (delayed) call, kills the daemon while it sleeps holding the lock, restarts. */
+static void kill_during(const char *id, bool publish)
+{
+        for (int attempt = 0; attempt < 5; attempt++) {
+                struct async_call a = {.id = id, .publish = publish};
+                bool locked;
+
+                ck_assert_int_eq(pthread_create(&a.th, NULL, async_run, &a), 0);
+                locked = wait_until_locked(&a);
+                if (locked)
+                        harness_kill9(&h);
+                pthread_join(a.th, NULL);
+                if (!locked)
+                        continue;
+                ck_assert_int_ne(a.st, ERR_OK);
+                ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
+                return;
+        }
+        ck_abort_msg("the delayed call never held the lock");
+}
+
+START_TEST(test_kill_mid_stage)
+{
+        const char *env[] = {"SILO_TEST_DELAY=NodeStageVolume:3000", NULL};
+        char buf[32];
+
+        ck_assert_int_eq(harness_start(&h, NULL, env), 0);
+        make_dirs();
+        ck_assert_int_eq(harness_node_volume(&h, "vol-ks", 64 * HN_MIB, "ext4", false), 0);
+        kill_during("vol-ks", false);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-ks", staging, &ext4), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-ks", staging, target, &ext4, false), ERR_OK);
+        ck_assert_int_eq(harness_node_write_file(file, "after crash"), 0);
+        ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
+        down("vol-ks");
+}
+END_TEST
+
+START_TEST(test_kill_mid_publish)
+{
+        const char *env[] = {"SILO_TEST_DELAY=NodePublishVolume:3000", NULL};
+
+        ck_assert_int_eq(harness_start(&h, NULL, env), 0);
+        make_dirs();
+        ck_assert_int_eq(harness_node_volume(&h, "vol-kp", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-kp", staging, &ext4), ERR_OK);
+        kill_during("vol-kp", true);
+        /* Both ways out work after the crash: finishing the publish, and tearing down. */
+        ASSERT_STATUS(harness_node_publish(&h, "vol-kp", staging, target, &ext4, false), ERR_OK);
+        ck_assert(harness_node_is_mountpoint(target));
+        down("vol-kp");
+}
+END_TEST
+
+START_TEST(test_restart_leaves_pods_alone)
+{
+        char loop_before[64], loop_after[64], buf[32];
+
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        make_dirs();
+        ck_assert_int_eq(harness_node_volume(&h, "vol-rs", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-rs", staging, &ext4), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-rs", staging, target, &ext4, false), ERR_OK);
+        ck_assert_int_eq(harness_node_write_file(file, "still here"), 0);
+        ck_assert(harness_node_loop_of(&h, "vol-rs", loop_before, sizeof(loop_before)));
+        harness_kill9(&h);
+        ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
+        ck_assert(harness_node_is_mountpoint(target));
+        ck_assert(harness_node_loop_of(&h, "vol-rs", loop_after, sizeof(loop_after)));
+        ck_assert_str_eq(loop_before, loop_after);
+        ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
+        ck_assert_str_eq(buf, "still here");
+        /* The restarted driver knows the volume is staged and published. */
+        ASSERT_STATUS(harness_node_stage(&h, "vol-rs", staging, &ext4), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-rs", staging, target, &ext4, false), ERR_OK);
+        ASSERT_STATUS(harness_node_stats(&h, "vol-rs", target, NULL), ERR_OK);
+        ck_assert_int_eq(harness_node_count_loops(&h), 1);
+        down("vol-rs");
+}
+END_TEST
+
+START_TEST(test_reboot_reattaches)
+{
+        struct loop_dev d;
+        _cleanup_free_ char *data = NULL;
+        char buf[32];
+
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        make_dirs();
+        ck_assert_int_eq(harness_node_volume(&h, "vol-rb", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-rb", staging, &ext4), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-rb", staging, target, &ext4, false), ERR_OK);
+        ck_assert_int_eq(harness_node_write_file(file, "rebooted"), 0);
+        harness_kill9(&h);
+        /* A reboot: mounts and loop devices vanish, files stay. */
+        ck_assert_int_eq(umount2(target, 0), 0);
+        ck_assert_int_eq(umount2(staging, 0), 0);
+        ck_assert_int_eq(store_volume_data_path(h.pool, "vol-rb", &data), 0);
+        ck_assert_int_eq(loop_find(data, &d), 0);
+        ck_assert_int_eq(loop_detach(&d), 0);
+        assert_clean();
+        ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-rb", staging, &ext4), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-rb", staging, target, &ext4, false), ERR_OK);
+        ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
+        ck_assert_str_eq(buf, "rebooted");
+        down("vol-rb");
+}
+END_TEST
+
+START_TEST(test_reconcile_detaches_leftovers)
+{
+        struct loop_dev leftover, reused, kept;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        char other[512];
+
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        make_dirs();
+        harness_node_kpath(&h, "staging2", other, sizeof(other));
+        ck_assert_int_eq(mkdir(other, 0750), 0);
+        ck_assert_int_eq(harness_node_volume(&h, "vol-lo", 64 * HN_MIB, "ext4", false), 0);
+        ck_assert_int_eq(harness_node_volume(&h, "vol-in", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-in", other, &ext4), ERR_OK);
+        ck_assert_int_eq(store_volume_data_path(h.pool, "vol-lo", &a), 0);
+        ck_assert_int_eq(store_volume_data_path(h.pool, "vol-in", &b), 0);
+        harness_kill9(&h);
+        /* A crash between attach and mount leaves an unused loop device behind. */
+        ck_assert_int_eq(loop_attach(a, &leftover), 0);
+        ck_assert_int_eq(harness_node_count_loops(&h), 2);
+        ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
+        ck_assert_int_eq(loop_find(a, &reused), -ENOENT);
+        ck_assert_int_eq(loop_find(b, &kept), 0); /* staged: untouched */
+        ck_assert(harness_node_is_mountpoint(other));
+        ck_assert(harness_log_contains(&h, "detached unused loop device"));
+        /* A leftover found while running is reused by stage, not duplicated. */
+        ck_assert_int_eq(loop_attach(a, &leftover), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-lo", staging, &ext4), ERR_OK);
+        ck_assert_int_eq(loop_find(a, &reused), 0);
+        ck_assert_int_eq(reused.nr, leftover.nr);
+        ck_assert_int_eq(harness_node_count_loops(&h), 2);
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-lo", staging), ERR_OK);
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-in", other), ERR_OK);
+        assert_clean();
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("node-crash");
+        TCase *tc = tcase_create("crash");
+        SRunner *sr;
+        int failed;
+
+        tcase_add_checked_fixture(tc, NULL, teardown);
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, test_kill_mid_stage);
+        tcase_add_test(tc, test_kill_mid_publish);
+        tcase_add_test(tc, test_restart_leaves_pods_alone);
+        tcase_add_test(tc, test_reboot_reattaches);
+        tcase_add_test(tc, test_reconcile_detaches_leftovers);
+        suite_add_tcase(s, tc);
+        sr = srunner_create(s);
+        srunner_set_fork_status(sr, CK_NOFORK); /* see test-node-lifecycle.c */
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
