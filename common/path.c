@@ -42,15 +42,17 @@ bool path_is_within(const char *path, const char *dir)
         return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static int path_refuse(char *why, size_t size, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) int path_refuse(char *why, size_t size,
+                                                             const char *fmt, ...)
 {
+        char buf[512];
         va_list ap;
 
-        if (why && size) {
-                va_start(ap, fmt);
-                vsnprintf(why, size, fmt, ap);
-                va_end(ap);
-        }
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (why && size)
+                snprintf(why, size, "%s", buf);
         return -SILO_EINVALID;
 }
 

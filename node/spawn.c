@@ -27,7 +27,7 @@ static int spawn_lookup(const char *name, char *buf, size_t size)
 static void spawn_collect(int fd, char *out, size_t size)
 {
         size_t used = 0;
-        char sink[512];
+        char sink[512] = {0};
 
         for (;;) {
                 bool keep = out && used + 1 < size;
