@@ -27,7 +27,7 @@ static int attach_count(struct controller *c, const char *node_id, uint64_t *ret
                 return controller_fail(r, "cannot list pool '%s'", c->pool);
         uint64_t count = 0;
         for (size_t i = 0; i < n; i++) {
-                struct store_volume v;
+                struct store_volume v = {0};
                 if (store_volume_load(c->pool, ids[i], &v) < 0)
                         continue;
                 for (size_t j = 0; j < v.n_published; j++)
@@ -94,7 +94,7 @@ int attach_publish(struct controller *c, const char *id, const char *node_id,
 {
         if (c->skip_attach)
                 return controller_fail(-SILO_EUNIMPL, "attach is disabled (--skip-attach)");
-        struct store_volume v;
+        struct store_volume v = {0};
         int r = volumes_get(c, id, &v);
         if (r < 0)
                 return r;
@@ -125,7 +125,7 @@ int attach_publish(struct controller *c, const char *id, const char *node_id,
 
 int attach_unpublish(struct controller *c, const char *id, const char *node_id)
 {
-        struct store_volume v;
+        struct store_volume v = {0};
         int r = volumes_get(c, id, &v);
         if (r < 0)
                 return r;

@@ -86,7 +86,7 @@ static int ctl_spec(const struct controller *c, const Csi__V1__CreateVolumeReque
         r = params_parse(kv, n, false, &spec->params);
         if (r >= 0 && (r = MSG_KV(req->mutable_parameters, req->n_mutable_parameters, kv, &n)) < 0)
                 return controller_fail(r, "too many mutable parameters");
-        struct params mut;
+        struct params mut = {0};
         if (r >= 0 && (r = params_parse(kv, n, true, &mut)) >= 0 && mut.has_provisioning)
                 spec->params.provisioning = mut.provisioning;
         if (r >= 0)
@@ -113,7 +113,7 @@ static int ctl_create_volume(struct rpc_call *call, const ProtobufCMessage *msg)
         r = vlock_try(silo->locks, "name", req->name, &l);
         if (r < 0)
                 return msg_pending(call, r, "volume", req->name);
-        struct store_volume v;
+        struct store_volume v = {0};
         r = volumes_create(silo->controller, &spec, &v);
         if (r < 0)
                 return msg_fail(call, r);
@@ -176,7 +176,7 @@ static const char *ctl_unsupported(const struct controller *c, const struct stor
 {
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
-        struct params p;
+        struct params p = {0};
         if (MSG_KV(req->parameters, req->n_parameters, kv, &n) < 0 ||
             params_parse(kv, n, false, &p) < 0)
                 return "parameters are not supported";
@@ -209,7 +209,7 @@ static int ctl_validate(struct rpc_call *call, const ProtobufCMessage *msg)
                                         "volume capability without access type or mode");
         }
         controller_why_clear();
-        struct store_volume v;
+        struct store_volume v = {0};
         int r = volumes_get(c, req->volume_id, &v);
         if (r < 0)
                 return msg_fail(call, r);
@@ -268,7 +268,7 @@ static int ctl_list_volumes(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__ListVolumesRequest *req = REQ(Csi__V1__ListVolumesRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        struct volumes_page p;
+        struct volumes_page p = {0};
         controller_why_clear();
         int r = volumes_page(c, STORE_VOLUMES, "vol", req->starting_token, req->max_entries, NULL,
                              NULL, &p);
@@ -297,7 +297,7 @@ static int ctl_get_volume(struct rpc_call *call, const ProtobufCMessage *msg)
                 return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
         rpc_set_object(call, "volume_id", req->volume_id);
         controller_why_clear();
-        struct store_volume v;
+        struct store_volume v = {0};
         int r = volumes_get(c, req->volume_id, &v);
         if (r < 0)
                 return msg_fail(call, r);
@@ -324,7 +324,7 @@ static int ctl_capacity_for(struct controller *c, const Csi__V1__GetCapacityRequ
 {
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
-        struct params p;
+        struct params p = {0};
         int r = MSG_KV(req->parameters, req->n_parameters, kv, &n);
         if (r >= 0)
                 r = params_parse(kv, n, false, &p);

@@ -21,7 +21,7 @@ int controller_fail(int r, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(controller_msg, sizeof(controller_msg), fmt, ap);
+        vsnprintf(controller_msg, sizeof(controller_msg), fmt, ap); /* NOLINT */
         va_end(ap);
         return r;
 }
@@ -109,7 +109,7 @@ static int controller_recover_groups(struct controller *c)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                struct store_snapshot s;
+                struct store_snapshot s = {0};
                 if (store_snapshot_load(c->pool, ids[i], &s) < 0)
                         continue;
                 struct store_group g = {0};

@@ -109,7 +109,7 @@ static int group_rpc_create(struct rpc_call *call, const ProtobufCMessage *msg)
         r = vlock_try(silo->locks, "groupname", req->name, &l);
         if (r < 0)
                 return msg_pending(call, r, "group snapshot", req->name);
-        struct store_group g;
+        struct store_group g = {0};
         struct store_snapshot *snaps = NULL;
         r = groups_create(silo->controller, req->name, (const char *const *)req->source_volume_ids,
                           req->n_source_volume_ids, &g, &snaps);
@@ -158,7 +158,7 @@ static int group_rpc_get(struct rpc_call *call, const ProtobufCMessage *msg)
         int r = group_rpc_lock(call, req->group_snapshot_id, req->n_snapshot_ids, &l);
         if (r < 0)
                 return r;
-        struct store_group g;
+        struct store_group g = {0};
         struct store_snapshot *snaps = NULL;
         r = groups_get(rpc_silo(call)->controller, req->group_snapshot_id,
                        (const char *const *)req->snapshot_ids, req->n_snapshot_ids, &g, &snaps);

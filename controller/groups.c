@@ -146,7 +146,7 @@ static int groups_existing(struct controller *c, const char *gid, const char *na
                            const char *const *ids, size_t n, struct store_group *ret,
                            struct store_snapshot **ret_snaps)
 {
-        struct store_group g;
+        struct store_group g = {0};
         int r = store_group_load(c->pool, gid, &g);
         if (r == -SILO_ENOTFOUND)
                 return 0;
@@ -206,7 +206,7 @@ static int groups_load_checked(struct controller *c, const char *id,
 
 int groups_delete(struct controller *c, const char *id, const char *const *snapshot_ids, size_t n)
 {
-        struct store_group g;
+        struct store_group g = {0};
         int r = groups_load_checked(c, id, snapshot_ids, n, &g);
         if (r == -SILO_ENOTFOUND)
                 return 0;
@@ -224,7 +224,7 @@ int groups_delete(struct controller *c, const char *id, const char *const *snaps
 int groups_get(struct controller *c, const char *id, const char *const *snapshot_ids, size_t n,
                struct store_group *ret, struct store_snapshot **ret_snaps)
 {
-        struct store_group g;
+        struct store_group g = {0};
         int r = groups_load_checked(c, id, snapshot_ids, n, &g);
         if (r < 0)
                 return r;

@@ -83,7 +83,7 @@ static int pool_free_bytes(struct controller *c, uint64_t *ret)
 
 int pool_available(struct controller *c, enum store_provisioning prov, uint64_t *ret)
 {
-        uint64_t free_bytes, unbacked;
+        uint64_t free_bytes = 0, unbacked = 0;
         int r = pool_free_bytes(c, &free_bytes);
         if (r < 0 || prov == STORE_THICK) {
                 if (r >= 0)
@@ -133,14 +133,9 @@ static int pool_copy_range(int src_fd, int dst_fd, off_t off, off_t end, char *b
         return 0;
 }
 
-int pool_copy_sparse(int src_fd, int dst_fd, uint64_t size)
+/* Copies the data extents of src below size, skipping holes. */
+static int pool_copy_extents(int src_fd, int dst_fd, uint64_t size, char *buf, size_t bs)
 {
-        const size_t bs = 1 << 20;
-        _cleanup_free_ char *buf = malloc(bs);
-        if (!buf)
-                return -ENOMEM;
-        if (ftruncate(dst_fd, (off_t)size) < 0)
-                return neg_errno();
         off_t off = 0;
         while ((uint64_t)off < size) {
                 off_t data = lseek(src_fd, off, SEEK_DATA);
@@ -159,6 +154,19 @@ int pool_copy_sparse(int src_fd, int dst_fd, uint64_t size)
                 off = hole;
         }
         return 0;
+}
+
+int pool_copy_sparse(int src_fd, int dst_fd, uint64_t size)
+{
+        const size_t bs = 1 << 20;
+        if (ftruncate(dst_fd, (off_t)size) < 0)
+                return neg_errno();
+        char *buf = malloc(bs);
+        if (!buf)
+                return -ENOMEM;
+        int r = pool_copy_extents(src_fd, dst_fd, size, buf, bs);
+        free(buf);
+        return r;
 }
 
 int pool_copy(int src_fd, int dst_fd, uint64_t size)

@@ -28,7 +28,7 @@ static int resize_grow(struct controller *c, struct store_volume *v, uint64_t si
         int r = resize_open(c, v->id, &fd);
         if (r < 0)
                 return r;
-        uint64_t avail;
+        uint64_t avail = 0;
         pthread_mutex_lock(&c->space_lock);
         r = pool_available(c, v->provisioning, &avail);
         if (r >= 0 && size - v->capacity_bytes > avail)
@@ -54,12 +54,12 @@ int volumes_expand(struct controller *c, const char *id, int64_t required, int64
 {
         if (required <= 0 && limit <= 0)
                 return controller_fail(-SILO_EINVALID, "capacity_range is required");
-        uint64_t size;
+        uint64_t size = 0;
         int r = pool_capacity_pick(required, limit, &size);
         if (r < 0)
                 return r;
         _cleanup_close_ int lock = -1;
-        struct store_volume v;
+        struct store_volume v = {0};
         r = volumes_get(c, id, &v); /* validates id before any path */
         if (r < 0)
                 return r;
@@ -113,7 +113,7 @@ static int resize_thicken(struct controller *c, struct store_volume *v)
 
 int volumes_modify(struct controller *c, const char *id, const struct params *p)
 {
-        struct store_volume v;
+        struct store_volume v = {0};
         int r = volumes_get(c, id, &v);
         if (r < 0)
                 return r;

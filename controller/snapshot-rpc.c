@@ -53,7 +53,7 @@ int snapshot_rpc_create(struct rpc_call *call, const ProtobufCMessage *msg)
         r = vlock_try(silo->locks, "snapname", req->name, &l);
         if (r < 0)
                 return msg_pending(call, r, "snapshot", req->name);
-        struct store_snapshot s;
+        struct store_snapshot s = {0};
         r = snapshots_create(silo->controller, req->name, req->source_volume_id, "", &s);
         if (r < 0)
                 return msg_fail(call, r);
@@ -89,7 +89,7 @@ int snapshot_rpc_get(struct rpc_call *call, const ProtobufCMessage *msg)
                 return rpc_fail(call, -SILO_EINVALID, "snapshot_id is required");
         rpc_set_object(call, "snapshot_id", req->snapshot_id);
         controller_why_clear();
-        struct store_snapshot s;
+        struct store_snapshot s = {0};
         int r = snapshots_get(rpc_silo(call)->controller, req->snapshot_id, &s);
         if (r < 0)
                 return msg_fail(call, r);
@@ -107,7 +107,7 @@ struct snapshot_rpc_entry {
 static bool snapshot_rpc_keep(struct controller *c, const char *id, void *ctx)
 {
         const char *source = ctx;
-        struct store_snapshot s;
+        struct store_snapshot s = {0};
         if (store_snapshot_load(c->pool, id, &s) < 0)
                 return false;
         bool keep = strcmp(s.source_volume_id, source) == 0;
@@ -164,7 +164,7 @@ int snapshot_rpc_list(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__ListSnapshotsRequest *req = REQ(Csi__V1__ListSnapshotsRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        struct volumes_page p;
+        struct volumes_page p = {0};
         controller_why_clear();
         int r = snapshot_rpc_collect(c, req, &p);
         if (r < 0)

@@ -25,7 +25,7 @@ int snapshots_get(struct controller *c, const char *id, struct store_snapshot *r
 static int snapshots_existing(struct controller *c, const char *id, const char *name,
                               const char *source_id, struct store_snapshot *ret)
 {
-        struct store_snapshot s;
+        struct store_snapshot s = {0};
         int r = store_snapshot_load(c->pool, id, &s);
         if (r == -SILO_ENOTFOUND)
                 return 0;
@@ -117,7 +117,7 @@ int snapshots_create(struct controller *c, const char *name, const char *source_
         r = snapshots_existing(c, id, name, source_id, ret);
         if (r != 0)
                 return r < 0 ? r : 0;
-        struct store_volume v;
+        struct store_volume v = {0};
         r = volumes_get(c, source_id, &v);
         if (r < 0)
                 return controller_fail(r, "source volume '%.80s' not found", source_id);
@@ -133,7 +133,7 @@ int snapshots_delete(struct controller *c, const char *id)
 {
         if (!id_is_valid(id))
                 return 0;
-        struct store_snapshot s;
+        struct store_snapshot s = {0};
         int r = store_snapshot_load(c->pool, id, &s);
         if (r == -SILO_ENOTFOUND)
                 return 0;

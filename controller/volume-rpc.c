@@ -59,7 +59,7 @@ int volume_rpc_publish(struct rpc_call *call, const ProtobufCMessage *msg)
         int r = volume_rpc_lock(call, req->volume_id, &l);
         if (r < 0)
                 return r;
-        struct store_volume v;
+        struct store_volume v = {0};
         r = attach_publish(rpc_silo(call)->controller, req->volume_id, req->node_id, &cap,
                            req->readonly, &v);
         if (r < 0)
@@ -118,7 +118,7 @@ int volume_rpc_modify(struct rpc_call *call, const ProtobufCMessage *msg)
             REQ(Csi__V1__ControllerModifyVolumeRequest, msg);
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
-        struct params p;
+        struct params p = {0};
         if (!req->volume_id || !*req->volume_id)
                 return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
         controller_why_clear();

@@ -40,7 +40,7 @@ static bool volumes_is_compatible(const struct store_volume *v, const struct vol
 static int volumes_existing(struct controller *c, const char *id, const struct volume_spec *spec,
                             const char *fs, struct store_volume *ret)
 {
-        struct store_volume v;
+        struct store_volume v = {0};
         int r = store_volume_load(c->pool, id, &v);
         if (r == -SILO_ENOTFOUND)
                 return 0;
@@ -63,7 +63,7 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
         bool snap = spec->source_kind == STORE_SOURCE_SNAPSHOT;
         _cleanup_free_ char *path = NULL;
         if (snap) {
-                struct store_snapshot s;
+                struct store_snapshot s = {0};
                 int r = snapshots_get(c, sid, &s);
                 if (r < 0)
                         return controller_fail(r, "source snapshot '%s' not found", sid);
@@ -71,7 +71,7 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
                 memcpy(fs, s.fs_type, sizeof(s.fs_type));
                 store_snapshot_release(&s);
         } else {
-                struct store_volume v;
+                struct store_volume v = {0};
                 int r = volumes_get(c, sid, &v);
                 if (r < 0)
                         return controller_fail(r, "source volume '%s' not found", sid);
@@ -90,7 +90,7 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
 
 static int volumes_reserve(struct controller *c, enum store_provisioning prov, uint64_t need)
 {
-        uint64_t avail;
+        uint64_t avail = 0;
         int r = pool_available(c, prov, &avail);
         if (r < 0)
                 return r;
@@ -152,7 +152,7 @@ static int volumes_make(struct controller *c, struct store_volume *v, int src_fd
 static int volumes_prepare(struct controller *c, const struct volume_spec *spec, const char *fs,
                            struct store_volume *v)
 {
-        uint64_t size;
+        uint64_t size = 0;
         int r = pool_capacity_pick(spec->required_bytes, spec->limit_bytes, &size);
         if (r < 0)
                 return r;
@@ -212,7 +212,7 @@ static int volumes_create_new(struct controller *c, const struct volume_spec *sp
 
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret)
 {
-        char fs[16];
+        char fs[16] = "";
         struct store_volume v = {0};
         int r = volumes_fs_type(spec, fs);
         if (r < 0)
@@ -257,7 +257,7 @@ int volumes_delete(struct controller *c, const char *id)
                 return 0;
         _cleanup_close_ int lock = -1;
         int r = pool_lock_data(c, STORE_VOLUMES, id, &lock);
-        struct store_volume v;
+        struct store_volume v = {0};
         if (r >= 0)
                 r = store_volume_load(c->pool, id, &v);
         if (r == -SILO_ENOTFOUND)

@@ -98,8 +98,7 @@ START_TEST(sparse_copy_keeps_data_and_holes)
         for (size_t i = 0; i < sizeof(pattern); i++)
                 pattern[i] = (char)(i * 7 + 3);
         ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 0), sizeof(pattern));
-        ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 40 * MIB + 123),
-                         sizeof(pattern));
+        ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 40 * MIB + 123), sizeof(pattern));
         ck_assert_int_eq(pool_copy_sparse(src, dst, 64 * MIB), 0);
         struct stat st;
         ck_assert_int_eq(fstat(dst, &st), 0);
@@ -144,11 +143,11 @@ START_TEST(recovery_removes_leftovers_only)
         char dir[128];
         snprintf(dir, sizeof(dir), "%s/volumes", root);
         ck_assert_int_eq(fileio_write_atomic(dir, "vol-a.meta", "id=vol-a\nname=a\n", 16), 0);
-        touch("volumes/vol-b.img");                /* never committed */
-        touch("volumes/.vol-c.img.tmp-data");      /* half-made data */
-        touch("volumes/.vol-a.meta.tmp-99-1");     /* half-written metadata */
-        touch("snapshots/snap-x.img");             /* never committed */
-        touch("volumes/.vol-d.img.tmp-data");      /* in use by a creator */
+        touch("volumes/vol-b.img");            /* never committed */
+        touch("volumes/.vol-c.img.tmp-data");  /* half-made data */
+        touch("volumes/.vol-a.meta.tmp-99-1"); /* half-written metadata */
+        touch("snapshots/snap-x.img");         /* never committed */
+        touch("volumes/.vol-d.img.tmp-data");  /* in use by a creator */
         char busy[256];
         snprintf(busy, sizeof(busy), "%s/volumes/.vol-d.img.tmp-data", root);
         _cleanup_close_ int held = open(busy, O_RDONLY | O_CLOEXEC);
