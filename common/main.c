@@ -8,9 +8,14 @@
 #include "common/config.h"
 #include "common/identity.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/rpc.h"
 #include "common/silo.h"
 #include "common/testhook.h"
+#include "controller/controller-rpc.h"
+#include "controller/controller.h"
+#include "node/node-rpc.h"
+#include "node/node.h"
 #include "common/cleanup.h"
 
 #define MAIN_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
@@ -26,26 +31,75 @@ static int main_prepare_pool(const struct config *cfg)
         return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+static bool main_serves_controller(const struct config *cfg)
+{
+        return cfg->mode != CONFIG_MODE_NODE;
+}
+
+static bool main_serves_node(const struct config *cfg)
+{
+        return cfg->mode != CONFIG_MODE_CONTROLLER;
+}
+
 /* Services in the order their methods are looked up. */
 static size_t main_services(const struct config *cfg, const struct rpc_service **ret)
 {
         size_t n = 0;
         ret[n++] = &identity_service;
-        (void)cfg;
+        if (main_serves_controller(cfg)) {
+                ret[n++] = &controller_service;
+                ret[n++] = &group_controller_service;
+        }
+        if (main_serves_node(cfg))
+                ret[n++] = &node_service;
         if (testhook_service.n_methods)
                 ret[n++] = &testhook_service;
         return n;
 }
 
-/* Brings the services up; Probe reports ready only afterwards. */
+static unsigned main_plugin_caps(const struct config *cfg)
+{
+        unsigned caps = SILO_CAP_EXPAND_ONLINE;
+        if (main_serves_controller(cfg))
+                caps |= SILO_CAP_CONTROLLER | SILO_CAP_GROUP_CONTROLLER;
+        if (cfg->scope == CONFIG_SCOPE_NODE)
+                caps |= SILO_CAP_ACCESSIBILITY;
+        return caps;
+}
+
+/* Scans the pool and reconciles the node; Probe reports ready only afterwards. */
 static int main_startup(struct silo *silo)
 {
-        int r = main_prepare_pool(silo->cfg);
+        const struct config *cfg = silo->cfg;
+        int r = main_prepare_pool(cfg);
         if (r < 0) {
-                log_error("msg='pool is not usable: %s' pool='%s'", strerror(-r), silo->cfg->pool);
+                log_error("msg='pool is not usable: %s' pool='%s'", strerror(-r), cfg->pool);
                 return r;
         }
+        if (main_serves_controller(cfg)) {
+                r = controller_new(cfg, &silo->controller);
+                if (r < 0) {
+                        log_error("msg='cannot open the pool: %s' pool='%s'", controller_why(),
+                                  cfg->pool);
+                        return r;
+                }
+        }
+        if (main_serves_node(cfg)) {
+                r = node_new(cfg, &silo->node);
+                if (r < 0) {
+                        log_error("msg='node startup failed: %s'", node_why());
+                        return r;
+                }
+        }
         return 0;
+}
+
+static void main_shutdown(struct silo *silo)
+{
+        node_free(silo->node);
+        controller_free(silo->controller);
+        silo->node = NULL;
+        silo->controller = NULL;
 }
 
 static int main_wait_for_signal(void)
@@ -72,7 +126,7 @@ static void main_block_signals(void)
 
 static int main_serve(const struct config *cfg)
 {
-        struct silo silo = {.cfg = cfg};
+        struct silo silo = {.cfg = cfg, .plugin_caps = main_plugin_caps(cfg)};
         int r = vlock_table_new(&silo.locks);
         if (r < 0)
                 return r;
@@ -87,9 +141,14 @@ static int main_serve(const struct config *cfg)
             .max_message_bytes = MAIN_MAX_MESSAGE_BYTES,
         };
         struct rpc_server *srv = NULL;
+        struct metrics *metrics = NULL;
+        rpc_set_observer(metrics_observe);
         r = rpc_server_start(&opts, &silo, services, n, &srv);
         if (r < 0)
                 goto out;
+        r = metrics_start(cfg->metrics_address, &silo, srv, &metrics);
+        if (r < 0)
+                goto out_stop;
         log_info("msg='serving' endpoint='%s' version='%s' driver='%s' node='%s' mode=%d",
                  cfg->endpoint, identity_version(), cfg->driver_name, cfg->node_id, cfg->mode);
         r = main_startup(&silo);
@@ -98,7 +157,10 @@ static int main_serve(const struct config *cfg)
                 int sig = main_wait_for_signal();
                 log_info("msg='shutting down' signal=%s", strsignal(sig));
         }
+        metrics_stop(metrics);
+out_stop:
         rpc_server_stop(srv);
+        main_shutdown(&silo);
 out:
         vlock_table_free(silo.locks);
         return r;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,35 @@
 #include "common/cleanup.h"
 
 #define HARNESS_MAX_ARGS 48
+#define HARNESS_MAX_LIVE 16
+
+/* Harnesses not yet stopped: a failed assertion exits the test process, and the exit handler
+ * still releases their mounts, loop devices and files. */
+static struct harness *harness_live[HARNESS_MAX_LIVE];
+
+static void harness_atexit(void)
+{
+        for (size_t i = 0; i < HARNESS_MAX_LIVE; i++)
+                if (harness_live[i])
+                        harness_stop(harness_live[i]);
+}
+
+static void harness_track(struct harness *h, bool live)
+{
+        static bool registered;
+        if (!registered) {
+                registered = true;
+                atexit(harness_atexit);
+        }
+        for (size_t i = 0; i < HARNESS_MAX_LIVE; i++) {
+                if (live && !harness_live[i]) {
+                        harness_live[i] = h;
+                        return;
+                }
+                if (!live && harness_live[i] == h)
+                        harness_live[i] = NULL;
+        }
+}
 
 void harness_path(const struct harness *h, const char *rel, char *buf, size_t size)
 {
@@ -51,6 +81,8 @@ static void harness_exec(const struct harness *h, const char *const *extra, cons
         argv[n] = NULL;
         for (size_t i = 0; env && env[i]; i++)
                 putenv((char *)env[i]);
+        /* A test that dies (timeout, crash) takes its daemon with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0)
                 dup2(fd, STDERR_FILENO);
@@ -111,6 +143,7 @@ int harness_start(struct harness *h, const char *const *extra_args, const char *
         harness_path(h, "csi.sock", h->socket, sizeof(h->socket));
         harness_path(h, "silo.log", h->log_path, sizeof(h->log_path));
         snprintf(h->endpoint, sizeof(h->endpoint), "unix://%s", h->socket);
+        harness_track(h, true);
         if (mkdir(h->pool, 0750) < 0 || mkdir(h->kubelet_dir, 0750) < 0)
                 return neg_errno();
         int r = client_new(h->endpoint, &h->client);
@@ -220,6 +253,7 @@ static int harness_rm(const char *path, const struct stat *st, int flag, struct 
 
 void harness_stop(struct harness *h)
 {
+        harness_track(h, false);
         if (h->pid > 0)
                 harness_terminate(h);
         client_free(h->client);
