@@ -169,7 +169,8 @@ static void bench_report_row(FILE *out, const struct bench_fig *f)
                          bench_verdict(f->median, f->spec.max));
         double r = bench_ratio(f);
         if (!isnan(r))
-                snprintf(ratio, sizeof(ratio), "%.2fx floor %s", r,
+                snprintf(ratio, sizeof(ratio), "%.2fx %s %s", r,
+                         strncmp(f->spec.floor, "floor_", 6) == 0 ? "floor" : "ref",
                          bench_verdict(r, f->spec.max_ratio));
         fprintf(out, "%-10s %-34s %12.4g %-6s %10.4g %10.4g %5.2f  %-18s %s\n", f->spec.phase,
                 f->spec.name, f->median, f->spec.unit, f->min, f->max, f->load, target, ratio);
@@ -210,7 +211,8 @@ static void bench_report_json(FILE *out, const struct bench_fig *f)
 void bench_report(FILE *out)
 {
         fprintf(out, "\n%-10s %-34s %12s %-6s %10s %10s %5s  %-18s %s\n", "phase", "figure",
-                "median", "unit", "min", "max", "load", "target", "vs floor");
+                "median", "unit", "min", "max", "load", "target",
+                "ratio (floor, or ref: first level)");
         for (size_t i = 0; i < bench_n_figs; i++)
                 bench_report_row(out, &bench_figs[i]);
         fputc('\n', out);
