@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -622,24 +623,44 @@ int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
         return 0;
 }
 
-static void rpc_wait_shutdown(struct rpc_server *srv)
+/* Waits for the server's shutdown notification (every call finished, replies flushed) up to
+ * timeout_ms; 0 or -ETIMEDOUT. */
+static int rpc_wait_shutdown(struct rpc_server *srv, uint64_t timeout_ms)
 {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(timeout_ms / 1000);
+        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        int r = 0;
         pthread_mutex_lock(&srv->mu);
-        while (!srv->shutdown_done)
-                pthread_cond_wait(&srv->cv, &srv->mu);
+        while (!srv->shutdown_done && r == 0)
+                r = pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
+        bool done = srv->shutdown_done;
         pthread_mutex_unlock(&srv->mu);
+        return done ? 0 : -ETIMEDOUT;
 }
 
 void rpc_server_stop(struct rpc_server *srv)
 {
         if (!srv)
                 return;
+        uint64_t until = workq_now_ms() + srv->opts.drain_ms;
         grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->tag_shutdown);
-        if (workq_drain(srv->workq, srv->opts.drain_ms) < 0)
+        int r = workq_drain(srv->workq, srv->opts.drain_ms);
+        if (r == 0) {
+                uint64_t now = workq_now_ms();
+                r = rpc_wait_shutdown(srv, until > now ? until - now : 0);
+        }
+        if (r < 0) {
                 log_warn("msg='in-flight calls did not finish within %llu ms; cancelling them'",
                          (unsigned long long)srv->opts.drain_ms);
-        grpc_server_cancel_all_calls(srv->server);
-        rpc_wait_shutdown(srv);
+                grpc_server_cancel_all_calls(srv->server);
+                rpc_wait_shutdown(srv, UINT64_MAX / 4);
+        }
         rpc_server_destroy(srv);
 }
 
