@@ -30,21 +30,39 @@ static int store_enum_parse(const char *const *names, size_t n, const char *valu
         return -EBADMSG;
 }
 
+/* Splits "<node> <ro 0|1> <block 0|1> <mode>" into p. */
+static int store_publish_fields(char *buf, struct store_publish *p)
+{
+        char *save = NULL, *tok[4];
+        uint64_t num[3];
+        for (int i = 0; i < 4; i++)
+                if (!(tok[i] = strtok_r(i ? NULL : buf, " ", &save)))
+                        return -EBADMSG;
+        for (int i = 0; i < 3; i++)
+                if (store_format_u64(tok[i + 1], &num[i]) < 0 || num[i] > 64)
+                        return -EBADMSG;
+        if (strtok_r(NULL, " ", &save) || !id_node_is_valid(tok[0]))
+                return -EBADMSG;
+        memcpy(p->node_id, tok[0], strlen(tok[0]) + 1);
+        p->readonly = num[0] != 0;
+        p->block = num[1] != 0;
+        p->mode = (int)num[2];
+        return 0;
+}
+
 /* "publish=<node> <ro 0|1> <block 0|1> <mode>" */
 static int store_publish_parse(struct store_volume *v, const char *value)
 {
         if (v->n_published >= STORE_PUBLISH_MAX)
                 return -EBADMSG;
         struct store_publish p = {0};
-        char node[ID_NODE_MAX + 2];
-        int ro, block, mode;
-        if (sscanf(value, "%129s %d %d %d", node, &ro, &block, &mode) != 4 ||
-            !id_node_is_valid(node))
-                return -EBADMSG;
-        memcpy(p.node_id, node, strlen(node) + 1);
-        p.readonly = ro != 0;
-        p.block = block != 0;
-        p.mode = mode;
+        char *buf = strdup(value);
+        if (!buf)
+                return -ENOMEM;
+        int r = store_publish_fields(buf, &p);
+        free(buf);
+        if (r < 0)
+                return r;
         struct store_publish *a =
             realloc(v->published, (v->n_published + 1) * sizeof(struct store_publish));
         if (!a)

@@ -229,7 +229,8 @@ struct ctl_entry {
 
 static int ctl_list_reply(struct rpc_call *call, struct ctl_entry *e, size_t n, const char *next)
 {
-        Csi__V1__ListVolumesResponse__Entry **list = calloc(n + 1, sizeof(*list));
+        Csi__V1__ListVolumesResponse__Entry **list =
+            calloc(n + 1, sizeof(Csi__V1__ListVolumesResponse__Entry *));
         if (!list)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)

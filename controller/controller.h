@@ -76,9 +76,9 @@ enum params_access { PARAMS_ACCESS_NONE = 0, PARAMS_ACCESS_BLOCK, PARAMS_ACCESS_
 
 /* One VolumeCapability. */
 struct params_cap {
-        enum params_access access;
         const char *fs_type; /* mount only; may be NULL or "" */
-        int mode;            /* csi access mode number */
+        enum params_access access;
+        int mode; /* csi access mode number */
 };
 
 /* Validates capabilities for this controller's scope and folds them into STORE_CAP_* bits and

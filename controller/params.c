@@ -25,7 +25,7 @@ static bool params_fs_is_known(const char *fs)
 static int params_one(const struct params_kv *kv, bool mutable_only, struct params *p)
 {
         if (strcmp(kv->key, "provisioning") == 0) {
-                if (strcmp(kv->value, "thin") && strcmp(kv->value, "thick"))
+                if (strcmp(kv->value, "thin") != 0 && strcmp(kv->value, "thick") != 0)
                         return controller_fail(-SILO_EINVALID,
                                                "parameter 'provisioning' must be thin or thick, "
                                                "not '%.64s'",

@@ -118,7 +118,8 @@ static bool snapshot_rpc_keep(struct controller *c, const char *id, void *ctx)
 static int snapshot_rpc_list_reply(struct rpc_call *call, struct snapshot_rpc_entry *e, size_t n,
                                    const char *next)
 {
-        Csi__V1__ListSnapshotsResponse__Entry **list = calloc(n + 1, sizeof(*list));
+        Csi__V1__ListSnapshotsResponse__Entry **list =
+            calloc(n + 1, sizeof(Csi__V1__ListSnapshotsResponse__Entry *));
         if (!list)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
