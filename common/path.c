@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,26 +10,33 @@
 #include "common/err.h"
 #include "common/cleanup.h"
 
-int path_normalise(const char *path, char **ret)
+/* Normalises into out, which holds PATH_CHECK_MAX + 1 bytes. */
+static int path_normalise_into(const char *path, char *out)
 {
         size_t len = strlen(path), n = 0;
-        char *out;
 
         if (len == 0 || path[0] != '/')
                 return -EINVAL;
         if (len > PATH_CHECK_MAX)
                 return -ENAMETOOLONG;
-        out = malloc(len + 1);
-        if (!out)
-                return -ENOMEM;
         for (size_t i = 0; i < len; i++)
                 if (path[i] != '/' || n == 0 || out[n - 1] != '/')
                         out[n++] = path[i];
         if (n > 1 && out[n - 1] == '/')
                 n--;
         out[n] = '\0';
-        *ret = out;
         return 0;
+}
+
+int path_normalise(const char *path, char **ret)
+{
+        char buf[PATH_CHECK_MAX + 1];
+        int r = path_normalise_into(path, buf);
+
+        if (r < 0)
+                return r;
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
 }
 
 bool path_is_within(const char *path, const char *dir)
@@ -42,19 +48,13 @@ bool path_is_within(const char *path, const char *dir)
         return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static __attribute__((format(printf, 3, 4))) int path_refuse(char *why, size_t size,
-                                                             const char *fmt, ...)
-{
-        char buf[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        if (why && size)
-                snprintf(why, size, "%s", buf);
-        return -SILO_EINVALID;
-}
+/* Writes the reason into why (when given) and evaluates to -SILO_EINVALID. */
+#define path_refuse(why, size, ...)                                                                \
+        ({                                                                                         \
+                if ((why) && (size))                                                               \
+                        snprintf((why), (size), __VA_ARGS__);                                      \
+                -SILO_EINVALID;                                                                    \
+        })
 
 static bool path_has_control(const char *p)
 {
@@ -117,14 +117,12 @@ static bool path_is_same_file(int fd, const char *other)
 static int path_resolve(const char *p, const char *kdir, const char *pool, char *why, size_t size)
 {
         _cleanup_close_ int dfd = open(kdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_free_ char *rel = NULL;
         _cleanup_close_ int fd = -1;
+        char rel[PATH_CHECK_MAX + 1];
 
         if (dfd < 0)
                 return path_refuse(why, size, "kubelet directory '%s' is not usable", kdir);
-        rel = strdup(p + strlen(kdir) + (strcmp(kdir, "/") == 0 ? 0 : 1));
-        if (!rel)
-                return -ENOMEM;
+        snprintf(rel, sizeof(rel), "%s", p + strlen(kdir) + (strcmp(kdir, "/") == 0 ? 0 : 1));
         fd = path_open_existing(dfd, rel);
         if (fd == -ENOENT)
                 return 0;
@@ -154,7 +152,7 @@ static int path_check_text(const char *p, const char *kdir, const char *pool, ch
         return 0;
 }
 
-static int path_normalise_input(const char *path, char *why, size_t size, char **ret)
+static int path_normalise_input(const char *path, char *why, size_t size, char *out)
 {
         int r;
 
@@ -162,7 +160,7 @@ static int path_normalise_input(const char *path, char *why, size_t size, char *
                 return path_refuse(why, size, "path is empty");
         if (path[0] != '/')
                 return path_refuse(why, size, "path must be absolute");
-        r = path_normalise(path, ret);
+        r = path_normalise_into(path, out);
         if (r == -ENAMETOOLONG)
                 return path_refuse(why, size, "path is longer than %d bytes", PATH_CHECK_MAX);
         return r;
@@ -171,13 +169,14 @@ static int path_normalise_input(const char *path, char *why, size_t size, char *
 int path_check(const char *path, const char *kubelet_dir, const char *pool, char *why,
                size_t why_size, char **ret)
 {
-        _cleanup_free_ char *p = NULL, *kdir = NULL, *pl = NULL;
+        char p[PATH_CHECK_MAX + 1], kdir[PATH_CHECK_MAX + 1], pl[PATH_CHECK_MAX + 1];
+        char *copy;
         int r;
 
-        r = path_normalise_input(path, why, why_size, &p);
+        r = path_normalise_input(path, why, why_size, p);
         if (r < 0)
                 return r;
-        if (path_normalise(kubelet_dir, &kdir) < 0 || path_normalise(pool, &pl) < 0)
+        if (path_normalise_into(kubelet_dir, kdir) < 0 || path_normalise_into(pool, pl) < 0)
                 return path_refuse(why, why_size, "kubelet directory or pool is not absolute");
         r = path_check_text(p, kdir, pl, why, why_size);
         if (r < 0)
@@ -185,6 +184,9 @@ int path_check(const char *path, const char *kubelet_dir, const char *pool, char
         r = path_resolve(p, kdir, pl, why, why_size);
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(p);
+        copy = strdup(p);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
         return 0;
 }

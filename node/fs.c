@@ -59,10 +59,12 @@ static int fs_read_head(const char *dev, unsigned char *buf)
         _cleanup_free_ void *aligned = NULL;
         ssize_t n;
 
+        memset(buf, 0, FS_HEAD_SIZE);
         if (fd < 0)
                 return neg_errno();
         if (posix_memalign(&aligned, FS_HEAD_SIZE, FS_HEAD_SIZE) != 0)
                 return -ENOMEM;
+        memset(aligned, 0, FS_HEAD_SIZE);
         n = pread(fd, aligned, FS_HEAD_SIZE, 0);
         if (n < 0)
                 return neg_errno();

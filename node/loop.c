@@ -36,17 +36,22 @@ static int loop_read_line(const char *path, char *buf, size_t size)
 
 static int loop_devno_of(int nr, dev_t *ret)
 {
-        char path[64], line[32];
-        unsigned maj, min;
+        char path[64], line[32], *colon, *end;
+        unsigned long maj, min;
         int r;
 
         snprintf(path, sizeof(path), "/sys/block/loop%d/dev", nr);
         r = loop_read_line(path, line, sizeof(line));
         if (r < 0)
                 return r;
-        if (sscanf(line, "%u:%u", &maj, &min) != 2)
+        errno = 0;
+        maj = strtoul(line, &colon, 10);
+        if (errno || *colon != ':')
                 return -EIO;
-        *ret = makedev(maj, min);
+        min = strtoul(colon + 1, &end, 10);
+        if (errno || *end || maj > UINT_MAX || min > UINT_MAX)
+                return -EIO;
+        *ret = makedev((unsigned)maj, (unsigned)min);
         return 0;
 }
 
@@ -132,6 +137,22 @@ static int loop_nr_of_name(const char *name)
         return (int)nr;
 }
 
+/* Calls fn for /sys/block/<name> when it is a bound loop device. */
+static int loop_visit(const char *name, loop_visit_fn fn, void *userdata)
+{
+        int nr = loop_nr_of_name(name);
+        char *backing = NULL;
+        struct loop_dev d;
+        bool deleted = false;
+        int r;
+
+        if (nr < 0 || loop_dev_init(nr, &d) < 0 || loop_backing_file(&d, &backing, &deleted) < 0)
+                return 0;
+        r = fn(&d, backing, deleted, userdata);
+        free(backing);
+        return r;
+}
+
 int loop_foreach(loop_visit_fn fn, void *userdata)
 {
         DIR *dir = opendir("/sys/block");
@@ -140,18 +161,8 @@ int loop_foreach(loop_visit_fn fn, void *userdata)
 
         if (!dir)
                 return neg_errno();
-        while (r >= 0 && (de = readdir(dir))) {
-                int nr = loop_nr_of_name(de->d_name);
-                _cleanup_free_ char *backing = NULL;
-                struct loop_dev d;
-                bool deleted;
-
-                if (nr < 0 || loop_dev_init(nr, &d) < 0)
-                        continue;
-                if (loop_backing_file(&d, &backing, &deleted) < 0)
-                        continue;
-                r = fn(&d, backing, deleted, userdata);
-        }
+        while (r >= 0 && (de = readdir(dir)))
+                r = loop_visit(de->d_name, fn, userdata);
         closedir(dir);
         return r < 0 ? r : 0;
 }

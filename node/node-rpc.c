@@ -87,8 +87,8 @@ static int node_rpc_stage(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__NodeStageVolumeRequest *req = (const void *)msg;
         _cleanup_vlock_ struct vlock *l = NULL;
         Csi__V1__NodeStageVolumeResponse resp = CSI__V1__NODE_STAGE_VOLUME_RESPONSE__INIT;
-        struct node_cap cap;
-        struct node *n;
+        struct node_cap cap = {0};
+        struct node *n = NULL;
         int r;
 
         r = node_rpc_begin(call, req->volume_id, &n, &l);
@@ -109,7 +109,7 @@ static int node_rpc_unstage(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__NodeUnstageVolumeRequest *req = (const void *)msg;
         _cleanup_vlock_ struct vlock *l = NULL;
         Csi__V1__NodeUnstageVolumeResponse resp = CSI__V1__NODE_UNSTAGE_VOLUME_RESPONSE__INIT;
-        struct node *n;
+        struct node *n = NULL;
         int r;
 
         r = node_rpc_begin(call, req->volume_id, &n, &l);
@@ -128,8 +128,8 @@ static int node_rpc_publish(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__NodePublishVolumeRequest *req = (const void *)msg;
         _cleanup_vlock_ struct vlock *l = NULL;
         Csi__V1__NodePublishVolumeResponse resp = CSI__V1__NODE_PUBLISH_VOLUME_RESPONSE__INIT;
-        struct node_cap cap;
-        struct node *n;
+        struct node_cap cap = {0};
+        struct node *n = NULL;
         bool ro;
         int r;
 
@@ -154,7 +154,7 @@ static int node_rpc_unpublish(struct rpc_call *call, const ProtobufCMessage *msg
         const Csi__V1__NodeUnpublishVolumeRequest *req = (const void *)msg;
         _cleanup_vlock_ struct vlock *l = NULL;
         Csi__V1__NodeUnpublishVolumeResponse resp = CSI__V1__NODE_UNPUBLISH_VOLUME_RESPONSE__INIT;
-        struct node *n;
+        struct node *n = NULL;
         int r;
 
         r = node_rpc_begin(call, req->volume_id, &n, &l);
@@ -204,8 +204,8 @@ static int node_rpc_stats(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__NodeGetVolumeStatsRequest *req = (const void *)msg;
         _cleanup_vlock_ struct vlock *l = NULL;
-        struct node_stats s;
-        struct node *n;
+        struct node_stats s = {0};
+        struct node *n = NULL;
         int r;
 
         r = node_rpc_begin(call, req->volume_id, &n, &l);
@@ -239,9 +239,9 @@ static int node_rpc_expand(struct rpc_call *call, const ProtobufCMessage *msg)
         _cleanup_vlock_ struct vlock *l = NULL;
         Csi__V1__NodeExpandVolumeResponse resp = CSI__V1__NODE_EXPAND_VOLUME_RESPONSE__INIT;
         const Csi__V1__VolumeCapability *c = req->volume_capability;
-        struct node_expansion e;
-        uint64_t required;
-        struct node *n;
+        struct node_expansion e = {0};
+        uint64_t required = 0;
+        struct node *n = NULL;
         bool block = c && c->access_type_case == CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK;
         int r;
 

@@ -10,14 +10,13 @@
 
 static _Thread_local char node_why_buf[NODE_WHY_MAX];
 
-int node_fail(int r, const char *fmt, ...)
+void node_why_set(const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(node_why_buf, sizeof(node_why_buf), fmt, ap);
+        vsnprintf(node_why_buf, sizeof(node_why_buf), fmt, ap); /* NOLINT: clang 14 va_list */
         va_end(ap);
-        return r;
 }
 
 const char *node_why(void)

@@ -43,8 +43,16 @@ struct node {
 int node_new(const struct config *cfg, struct node **ret);
 void node_free(struct node *n);
 
-/* Records the message for r on this thread and returns r. */
-int node_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the message for the next error on this thread. */
+void node_why_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records the message and evaluates to r (a macro, so that callers and static analysis see
+ * the value pass through). */
+#define node_fail(r, ...)                                                                          \
+        ({                                                                                         \
+                int _node_r = (r);                                                                 \
+                node_why_set(__VA_ARGS__);                                                         \
+                _node_r;                                                                           \
+        })
 const char *node_why(void);
 void node_why_clear(void);
 

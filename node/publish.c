@@ -16,13 +16,12 @@
  * another volume's filesystem). Checks the deepest existing ancestor of target. */
 static int publish_check_not_in_volume(const struct node *n, const char *target)
 {
-        _cleanup_free_ char *dir = strdup(target), *backing = NULL;
+        char dir[PATH_CHECK_MAX + 1], *slash;
+        _cleanup_free_ char *backing = NULL;
         struct loop_dev l;
         struct stat st;
-        char *slash;
 
-        if (!dir)
-                return -ENOMEM;
+        snprintf(dir, sizeof(dir), "%s", target);
         while ((slash = strrchr(dir, '/')) && slash != dir) {
                 *slash = '\0';
                 if (stat(dir, &st) == 0)
@@ -147,8 +146,8 @@ int node_publish(struct node *n, const char *volume_id, const char *staging, con
         r = node_path(n, "staging path", staging, &p);
         if (r == 0)
                 r = node_path(n, "target path", target, &tp);
-        if (r < 0)
-                return r;
+        if (r < 0 || !p || !tp)
+                return r < 0 ? r : -EINVAL;
         if (path_is_within(tp, p) || path_is_within(p, tp))
                 return node_fail(-SILO_EINVALID, "target path '%s' overlaps the staging path", tp);
         r = publish_check_not_in_volume(n, tp);

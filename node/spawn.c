@@ -83,7 +83,7 @@ int spawn_run(const char *const *argv, char *out, size_t out_size)
         _cleanup_close_ int rd = -1, wr = -1;
         char path[256];
         int fds[2], r;
-        pid_t pid;
+        pid_t pid = 0;
 
         if (out && out_size)
                 out[0] = '\0';
@@ -95,8 +95,8 @@ int spawn_run(const char *const *argv, char *out, size_t out_size)
         rd = fds[0];
         wr = fds[1];
         r = spawn_start(path, argv, wr, &pid);
-        if (r < 0)
-                return r;
+        if (r < 0 || pid <= 0)
+                return r < 0 ? r : -ECHILD;
         closep(&wr);
         wr = -1;
         spawn_collect(rd, out, out_size);
