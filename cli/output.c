@@ -202,7 +202,7 @@ static void out_field(const struct out *o, const ProtobufCMessage *m,
 {
         const char *p = (const char *)m + fd->offset;
         out_name(o, fd->name);
-        fputs(o->json ? ":" : ":", o->f);
+        fputc(':', o->f);
         if (out_is_map(fd)) {
                 out_map(o, fd, *(void *const *)p, n, depth);
                 return;

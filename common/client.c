@@ -184,9 +184,11 @@ int client_call(struct client *c, const char *path, const ProtobufCMessage *req,
                 struct client_result *res)
 {
         size_t len = protobuf_c_message_get_packed_size(req);
-        _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
+        uint8_t *buf = malloc(len ? len : 1);
         if (!buf)
                 return -ENOMEM;
         protobuf_c_message_pack(req, buf);
-        return client_call_raw(c, path, buf, len, resp_desc, timeout_ms, res);
+        int r = client_call_raw(c, path, buf, len, resp_desc, timeout_ms, res);
+        free(buf);
+        return r;
 }

@@ -88,9 +88,10 @@ void rpc_set_observer(rpc_observer_fn fn)
         rpc_observer = fn;
 }
 
-static void rpc_call_unref(struct rpc_call *call)
+/* Drops n references; the last one frees the call. */
+static void rpc_call_drop(struct rpc_call *call, int n)
 {
-        if (atomic_fetch_sub(&call->refs, 1) != 1)
+        if (atomic_fetch_sub(&call->refs, n) != n)
                 return;
         if (call->req)
                 protobuf_c_message_free_unpacked(call->req, NULL);
@@ -170,12 +171,13 @@ static bool rpc_send(struct rpc_call *call, int r, const char *text)
         ops[n].data.send_status_from_server.status = (grpc_status_code)err_status_of(r);
         ops[n++].data.send_status_from_server.status_details = &details;
 
+        /* The batch's reference; the caller holds another, so dropping it never frees. */
         atomic_fetch_add(&call->refs, 1);
         grpc_call_error e = grpc_call_start_batch(call->gcall, ops, n, &call->tag_sent, NULL);
         if (e != GRPC_CALL_OK) {
                 log_error("rpc=%s msg='cannot send reply: %s'", call->method_name,
                           grpc_call_error_to_string(e));
-                rpc_call_unref(call);
+                atomic_fetch_sub(&call->refs, 1);
         }
         /* The batch holds its own references to what it sends. */
         if (bb)
@@ -261,7 +263,7 @@ static void rpc_item_done(struct workq_item *it)
         struct rpc_call *call = (struct rpc_call *)it;
         if (it->started)
                 rpc_answer(call, call->result);
-        rpc_call_unref(call);
+        rpc_call_drop(call, 1);
 }
 
 static const struct workq_ops rpc_item_ops = {
@@ -355,10 +357,10 @@ static void rpc_dispatch(struct rpc_server *srv, struct rpc_call *call)
         call->budget_ms = rpc_budget_ms(srv, call);
         call->item.ops = &rpc_item_ops;
         call->item.deadline_ms = call->start_ms + call->budget_ms;
-        atomic_fetch_add(&call->refs, 1);
+        atomic_fetch_add(&call->refs, 1); /* the work queue's, dropped in rpc_item_done */
         r = workq_push(srv->workq, &call->item);
         if (r < 0) {
-                rpc_call_unref(call);
+                atomic_fetch_sub(&call->refs, 1);
                 rpc_answer(call, rpc_fail(call, r,
                                           "too many requests in flight (%u running, "
                                           "queue of %u full); retry later",
@@ -397,13 +399,15 @@ static void rpc_start_recv(struct rpc_call *call)
         op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
         op.data.recv_close_on_server.cancelled = &call->cancelled;
         atomic_store(&call->refs, 2);
-        if (grpc_call_start_batch(call->gcall, &op, 1, &call->tag_closed, NULL) != GRPC_CALL_OK)
-                rpc_call_unref(call);
+        bool close_ok =
+            grpc_call_start_batch(call->gcall, &op, 1, &call->tag_closed, NULL) == GRPC_CALL_OK;
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &call->recv_buf;
-        if (grpc_call_start_batch(call->gcall, &op, 1, &call->tag_recv, NULL) != GRPC_CALL_OK)
-                rpc_call_unref(call);
+        bool recv_ok =
+            grpc_call_start_batch(call->gcall, &op, 1, &call->tag_recv, NULL) == GRPC_CALL_OK;
+        if (!close_ok || !recv_ok)
+                rpc_call_drop(call, !close_ok + !recv_ok);
 }
 
 static void rpc_on_new(struct rpc_server *srv, struct rpc_call *call, bool ok)
@@ -435,7 +439,7 @@ static void rpc_on_recv(struct rpc_server *srv, struct rpc_call *call, bool ok)
         } else {
                 rpc_dispatch(srv, call);
         }
-        rpc_call_unref(call);
+        rpc_call_drop(call, 1);
 }
 
 static void *rpc_io_loop(void *arg)
@@ -458,7 +462,7 @@ static void *rpc_io_loop(void *arg)
                         break;
                 case TAG_SENT:
                 case TAG_CLOSED:
-                        rpc_call_unref(tag->call);
+                        rpc_call_drop(tag->call, 1);
                         break;
                 case TAG_SHUTDOWN:
                         pthread_mutex_lock(&srv->mu);

@@ -1,6 +1,7 @@
 #include "common/vlock.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,13 +61,11 @@ static bool vlock_is_held_locked(struct vlock_table *t, const char *key, size_t 
 
 int vlock_try(struct vlock_table *t, const char *ns, const char *id, struct vlock **ret)
 {
-        size_t nlen = strlen(ns), ilen = strlen(id);
-        struct vlock *l = malloc(sizeof(*l) + nlen + ilen + 2);
+        size_t klen = strlen(ns) + strlen(id) + 2;
+        struct vlock *l = malloc(sizeof(*l) + klen);
         if (!l)
                 return -ENOMEM;
-        memcpy(l->key, ns, nlen);
-        l->key[nlen] = '/';
-        memcpy(l->key + nlen + 1, id, ilen + 1);
+        snprintf(l->key, klen, "%s/%s", ns, id);
         l->table = t;
 
         size_t b = vlock_hash(l->key);
