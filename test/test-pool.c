@@ -177,7 +177,7 @@ START_TEST(thin_accounting)
         ck_assert_int_eq(pool_unbacked_bytes(c, &unbacked), 0);
         ck_assert_uint_eq(unbacked, 100 * MIB);
         /* Free space x a tiny ratio is below the 100 MiB already promised: nothing left. */
-        c->overcommit_ratio = 1e-6;
+        c->overcommit_ratio = 1e-9;
         ck_assert_int_eq(pool_available(c, STORE_THIN, &after), 0);
         ck_assert_uint_eq(after, 0);
         ck_assert_int_eq(pool_available(c, STORE_THICK, &after), 0);
