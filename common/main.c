@@ -71,6 +71,8 @@ static unsigned main_plugin_caps(const struct config *cfg)
 static int main_startup(struct silo *silo)
 {
         const struct config *cfg = silo->cfg;
+        testhook_begin_call("Startup"); /* tests stretch startup to observe ready=false */
+        testhook_end_call();
         int r = main_prepare_pool(cfg);
         if (r < 0) {
                 log_error("msg='pool is not usable: %s' pool='%s'", strerror(-r), cfg->pool);

@@ -122,17 +122,23 @@ static int harness_wait_ready(struct harness *h)
         return -ETIMEDOUT;
 }
 
-int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env)
+static int harness_spawn(struct harness *h, const char *const *extra_args, const char *const *env)
 {
         h->pid = fork();
         if (h->pid < 0)
                 return neg_errno();
         if (h->pid == 0)
                 harness_exec(h, extra_args, env);
-        return harness_wait_ready(h);
+        return 0;
 }
 
-int harness_start(struct harness *h, const char *const *extra_args, const char *const *env)
+int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env)
+{
+        int r = harness_spawn(h, extra_args, env);
+        return r < 0 ? r : harness_wait_ready(h);
+}
+
+static int harness_prepare(struct harness *h)
 {
         *h = (struct harness){0};
         snprintf(h->root, sizeof(h->root), "/tmp/silo-test-XXXXXX");
@@ -146,10 +152,23 @@ int harness_start(struct harness *h, const char *const *extra_args, const char *
         harness_track(h, true);
         if (mkdir(h->pool, 0750) < 0 || mkdir(h->kubelet_dir, 0750) < 0)
                 return neg_errno();
-        int r = client_new(h->endpoint, &h->client);
-        if (r < 0)
-                return r;
-        return harness_restart(h, extra_args, env);
+        return client_new(h->endpoint, &h->client);
+}
+
+int harness_start(struct harness *h, const char *const *extra_args, const char *const *env)
+{
+        int r = harness_prepare(h);
+        return r < 0 ? r : harness_restart(h, extra_args, env);
+}
+
+int harness_start_nowait(struct harness *h, const char *const *extra_args, const char *const *env)
+{
+        int r = harness_prepare(h);
+        if (r == 0)
+                r = harness_spawn(h, extra_args, env);
+        for (int i = 0; r == 0 && i < 2000 && access(h->socket, F_OK) < 0; i++)
+                harness_sleep_ms(5);
+        return r;
 }
 
 static int harness_reap(struct harness *h, int timeout_ms)

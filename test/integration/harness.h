@@ -24,6 +24,9 @@ struct harness {
  * NULL) are set for the daemon only. */
 int harness_start(struct harness *h, const char *const *extra_args, const char *const *env);
 
+/* Like harness_start but returns as soon as the socket exists, before Probe says ready. */
+int harness_start_nowait(struct harness *h, const char *const *extra_args, const char *const *env);
+
 /* Stops the daemon with SIGTERM (waits up to 10 s, then SIGKILL), unmounts anything still
  * mounted under root, detaches loop devices backed by files under root, removes root. */
 void harness_stop(struct harness *h);

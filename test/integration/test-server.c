@@ -364,6 +364,36 @@ START_TEST(bad_flags_exit_2)
 }
 END_TEST
 
+static bool probe_ready(void)
+{
+        Csi__V1__ProbeRequest req = CSI__V1__PROBE_REQUEST__INIT;
+        struct client_result res;
+        ck_assert_int_eq(harness_call(&h, "/csi.v1.Identity/Probe", &req.base,
+                                      &csi__v1__probe_response__descriptor, &res),
+                         0);
+        ck_assert_int_eq(res.status, ERR_OK);
+        Csi__V1__ProbeResponse *p = (Csi__V1__ProbeResponse *)res.resp;
+        ck_assert_ptr_nonnull(p->ready);
+        bool ready = p->ready->value;
+        client_result_release(&res);
+        return ready;
+}
+
+/* Until the pool scan and node reconciliation finish, Probe says not ready and volume calls
+ * are refused with the retryable UNAVAILABLE. */
+START_TEST(not_ready_during_startup)
+{
+        const char *env[] = {"SILO_TEST_DELAY=Startup:2000", NULL};
+        ck_assert_int_eq(harness_start_nowait(&h, NULL, env), 0);
+        ck_assert(!probe_ready());
+        ck_assert_int_eq(sleep_call(h.client, "k", 30000), ERR_UNAVAILABLE);
+        for (int i = 0; i < 500 && !probe_ready(); i++)
+                sleep_ms(20);
+        ck_assert(probe_ready());
+        ck_assert_int_eq(sleep_call(h.client, "k", 30000), ERR_OK);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("server");
@@ -384,6 +414,7 @@ int main(void)
         tcase_add_test(tc, live_instance_is_not_displaced);
         tcase_add_test(tc, non_socket_endpoint_is_refused);
         tcase_add_test(tc, bad_flags_exit_2);
+        tcase_add_test(tc, not_ready_during_startup);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
