@@ -39,9 +39,9 @@ static int attach_count(struct controller *c, const char *node_id, uint64_t *ret
         return 0;
 }
 
-/* 1 when already published the same way, 0 when a new record may be added. */
-static int attach_check(struct controller *c, const struct store_volume *v, const char *node_id,
-                        const struct params_cap *cap, bool readonly)
+/* 1 when already published the same way, 0 when nothing stands against a new record. */
+static int attach_conflicts(const struct store_volume *v, const char *node_id,
+                            const struct params_cap *cap, bool readonly)
 {
         bool block = cap->access == PARAMS_ACCESS_BLOCK;
         for (size_t i = 0; i < v->n_published; i++) {
@@ -60,6 +60,11 @@ static int attach_check(struct controller *c, const struct store_volume *v, cons
                                                "single-node access mode %d",
                                                v->id, p->node_id, p->mode);
         }
+        return 0;
+}
+
+static int attach_limits(struct controller *c, const struct store_volume *v, const char *node_id)
+{
         if (v->n_published >= STORE_PUBLISH_MAX)
                 return controller_fail(-SILO_ENOSPACE, "volume '%s' is published to %d nodes",
                                        v->id, STORE_PUBLISH_MAX);
@@ -99,8 +104,8 @@ int attach_publish(struct controller *c, const char *id, const char *node_id,
         if (r < 0)
                 return r;
         store_volume_release(&v);
-        if (!attach_node_is_known(c, node_id))
-                return controller_fail(-SILO_ENOTFOUND, "node '%.128s' not found", node_id);
+        /* A conflict is reported even for an unknown node: it holds whatever the node is. */
+        bool known = attach_node_is_known(c, node_id);
         _cleanup_close_ int lock = -1;
         r = pool_lock_data(c, STORE_VOLUMES, id, &lock);
         if (r >= 0)
@@ -112,7 +117,11 @@ int attach_publish(struct controller *c, const char *id, const char *node_id,
                                     "volume '%s' (%s) does not support the capability", id,
                                     v.fs_type);
         if (r >= 0)
-                r = attach_check(c, &v, node_id, cap, readonly);
+                r = attach_conflicts(&v, node_id, cap, readonly);
+        if (r == 0 && !known)
+                r = controller_fail(-SILO_ENOTFOUND, "node '%.128s' not found", node_id);
+        if (r == 0)
+                r = attach_limits(c, &v, node_id);
         if (r == 0)
                 r = attach_record(c, &v, node_id, cap, readonly);
         if (r < 0) {

@@ -147,9 +147,10 @@ START_TEST(shared_pool_refuses_second_node)
         char again[65];
         ck_assert_int_eq(harness_ctl_create(&h2, "shared-rwo", NULL, again), ERR_OK);
         ck_assert_str_eq(id, again);
+        ck_assert_int_eq(harness_ctl_publish(&h, id, "node-c", false, 0), ERR_NOT_FOUND);
         ck_assert_int_eq(harness_ctl_publish(&h, id, "node-a", false, 0), ERR_OK);
         ck_assert_int_eq(harness_ctl_publish(&h2, id, "node-b", false, 0), ERR_FAILED_PRECONDITION);
-        ck_assert_int_eq(harness_ctl_publish(&h2, id, "node-c", false, 0), ERR_NOT_FOUND);
+        ck_assert_int_eq(harness_ctl_publish(&h2, id, "node-c", false, 0), ERR_FAILED_PRECONDITION);
         ck_assert_int_eq(harness_ctl_delete(&h2, id), ERR_FAILED_PRECONDITION);
         ck_assert_int_eq(harness_ctl_unpublish(&h2, id, "node-a"), ERR_OK);
         ck_assert_int_eq(harness_ctl_publish(&h2, id, "node-b", false, 0), ERR_OK);
