@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <check.h>
 #include <ftw.h>
 #include <linux/loop.h>
 #include <signal.h>
@@ -27,8 +28,11 @@
  * still releases their mounts, loop devices and files. */
 static struct harness *harness_live[HARNESS_MAX_LIVE];
 
+static bool harness_exiting;
+
 static void harness_atexit(void)
 {
+        harness_exiting = true;
         for (size_t i = 0; i < HARNESS_MAX_LIVE; i++)
                 if (harness_live[i])
                         harness_stop(harness_live[i]);
@@ -270,11 +274,28 @@ static int harness_rm(const char *path, const struct stat *st, int flag, struct 
         return 0;
 }
 
+/* A sanitizer report or a failed exit of the daemon is a failure of the test that ran it:
+ * returns true after printing the end of the daemon's log. */
+static bool harness_daemon_failed(const struct harness *h, int status)
+{
+        bool sanitizer =
+            harness_log_contains(h, "Sanitizer") || harness_log_contains(h, "runtime error:");
+        if (!sanitizer && (status == 0 || status == -3))
+                return false;
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "tail -n 60 '%s' >&2", h->log_path);
+        if (system(cmd) < 0)
+                perror("tail");
+        fprintf(stderr, "silo exited with status %d%s\n", status,
+                sanitizer ? " and a sanitizer report" : "");
+        return true;
+}
+
 void harness_stop(struct harness *h)
 {
         harness_track(h, false);
-        if (h->pid > 0)
-                harness_terminate(h);
+        int status = h->pid > 0 ? harness_terminate(h) : -3;
+        bool failed = !harness_exiting && h->root[0] && harness_daemon_failed(h, status);
         client_free(h->client);
         h->client = NULL;
         if (!h->root[0])
@@ -283,6 +304,7 @@ void harness_stop(struct harness *h)
         harness_detach_loops(h);
         nftw(h->root, harness_rm, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
         h->root[0] = '\0';
+        ck_assert_msg(!failed, "the daemon failed or reported a sanitizer error (log above)");
 }
 
 int harness_call(struct harness *h, const char *path, const ProtobufCMessage *req,
