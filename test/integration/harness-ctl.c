@@ -157,6 +157,13 @@ enum err_status harness_ctl_snapshot(struct harness *h, const char *name, const 
         return st;
 }
 
+void harness_ctl_stop(struct harness *h)
+{
+        client_free(h->client);
+        h->client = NULL;
+        harness_stop(h);
+}
+
 void harness_ctl_data(const struct harness *h, const char *dir, const char *id, char *buf,
                       size_t size)
 {

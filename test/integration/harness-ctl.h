@@ -39,6 +39,10 @@ enum err_status harness_ctl_unpublish(struct harness *h, const char *id, const c
 enum err_status harness_ctl_snapshot(struct harness *h, const char *name, const char *vol,
                                      char *ret_id);
 
+/* harness_stop() with the client closed first: the daemon's shutdown does not wait for an
+ * idle connection to drop. */
+void harness_ctl_stop(struct harness *h);
+
 /* "<pool>/<dir>/<id>.img" */
 void harness_ctl_data(const struct harness *h, const char *dir, const char *id, char *buf,
                       size_t size);

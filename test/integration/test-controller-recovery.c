@@ -23,8 +23,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-        harness_stop(&h2);
-        harness_stop(&h);
+        harness_ctl_stop(&h2);
+        harness_ctl_stop(&h);
 }
 
 static void sleep_ms(long ms)

@@ -21,7 +21,7 @@ static void start(void)
 
 static void stop(void)
 {
-        harness_stop(&h);
+        harness_ctl_stop(&h);
 }
 
 static void data(const char *dir, const char *id, char *buf)
