@@ -293,9 +293,10 @@ static enum err_status group_op(const char *method, const char *id, char ids[][6
 START_TEST(group_snapshots)
 {
         char a[65], b[65], c[65], gid[65], again[65], snaps[4][65], snaps2[4][65];
-        ck_assert_int_eq(harness_ctl_create(&h, "ga", NULL, a), ERR_OK);
-        ck_assert_int_eq(harness_ctl_create(&h, "gb", NULL, b), ERR_OK);
-        ck_assert_int_eq(harness_ctl_create(&h, "gc", NULL, c), ERR_OK);
+        struct harness_ctl_vol small = {.required = 8 * MIB};
+        ck_assert_int_eq(harness_ctl_create(&h, "ga", &small, a), ERR_OK);
+        ck_assert_int_eq(harness_ctl_create(&h, "gb", &small, b), ERR_OK);
+        ck_assert_int_eq(harness_ctl_create(&h, "gc", &small, c), ERR_OK);
         char pa[512], pb[512];
         data("volumes", a, pa);
         data("volumes", b, pb);
