@@ -313,6 +313,24 @@ START_TEST(capacity_and_exhaustion)
 }
 END_TEST
 
+START_TEST(overcommit_ratio)
+{
+        int64_t thin = capacity(NULL, NULL, ERR_OK);
+        harness_ctl_stop(&h);
+        const char *args[] = {"--overcommit-ratio", "2.5", NULL};
+        ck_assert_int_eq(harness_start(&h, args, NULL), 0);
+        int64_t over = capacity(NULL, NULL, ERR_OK);
+        int64_t thick = capacity("thick", NULL, ERR_OK);
+        /* Others share the disk: compare with a wide margin. */
+        ck_assert_int_gt(over, thin * 2);
+        ck_assert_int_gt(over, thick * 2);
+        struct harness_ctl_vol o = {.required = (thick + thick / 4) / MIB * MIB};
+        char id[65];
+        ck_assert_int_eq(harness_ctl_create(&h, "overcommitted", &o, id), ERR_OK);
+        ck_assert_int_eq(data_stat(id).st_size, o.required);
+}
+END_TEST
+
 START_TEST(delete_rules)
 {
         char id[65];
@@ -619,6 +637,7 @@ int main(void)
         tcase_add_test(tc, create_honours_topology);
         tcase_add_test(tc, thin_and_thick_allocation);
         tcase_add_test(tc, capacity_and_exhaustion);
+        tcase_add_test(tc, overcommit_ratio);
         tcase_add_test(tc, delete_rules);
         tcase_add_test(tc, publish_unpublish);
         tcase_add_test(tc, publish_context);
