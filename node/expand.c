@@ -41,7 +41,7 @@ static int expand_volume(const struct volstate *v, const char *p, bool block, ui
         r = mount_table_load(&t);
         if (r < 0)
                 return node_fail(r, "cannot read the mount table");
-        volstate_at(v, t, p, &vm);
+        volstate_locate(v, t, p, &vm);
         if (vm.kind != VOLSTATE_FS && vm.kind != VOLSTATE_NODE)
                 return node_fail(-SILO_ENOTFOUND,
                                  "volume '%s' is not staged or published at "

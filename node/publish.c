@@ -81,6 +81,9 @@ static int publish_make_target(const char *target, bool block)
                 return 0;
         }
         fd = open(target, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        /* Some callers create the target as a directory: an empty one can make way. */
+        if (fd < 0 && errno == EISDIR && rmdir(target) == 0)
+                fd = open(target, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return node_fail(neg_errno(), "cannot create target file '%s'", target);
         close(fd);

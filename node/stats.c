@@ -86,7 +86,7 @@ static int stats_volume(struct node *n, struct volstate *v, const char *p, struc
         r = mount_table_load(&t);
         if (r < 0)
                 return node_fail(r, "cannot read the mount table");
-        volstate_at(v, t, p, &vm);
+        volstate_locate(v, t, p, &vm);
         if (vm.kind == VOLSTATE_OTHER)
                 return node_fail(-SILO_ENOTFOUND, "'%s' does not hold volume '%s'", p, v->meta.id);
         if (vm.kind == VOLSTATE_NONE)

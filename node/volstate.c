@@ -81,6 +81,20 @@ void volstate_at(const struct volstate *v, const struct mount_table *t, const ch
         *ret = vm;
 }
 
+void volstate_locate(const struct volstate *v, const struct mount_table *t, const char *path,
+                     struct volstate_mount *ret)
+{
+        _cleanup_free_ char *f = NULL;
+        struct volstate_mount vm;
+
+        volstate_at(v, t, path, ret);
+        if (ret->kind != VOLSTATE_NONE || volstate_block_stage_path(path, v->meta.id, &f) < 0)
+                return;
+        volstate_at(v, t, f, &vm);
+        if (vm.kind == VOLSTATE_NODE)
+                *ret = vm;
+}
+
 const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,
                                          const char *except1, const char *except2)
 {

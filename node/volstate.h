@@ -39,6 +39,11 @@ struct volstate_mount {
 void volstate_at(const struct volstate *v, const struct mount_table *t, const char *path,
                  struct volstate_mount *ret);
 
+/* volstate_at, and when nothing is mounted at path, the block-stage file "<path>/<id>": the
+ * staging path of a block volume stands for the device bound inside it. */
+void volstate_locate(const struct volstate *v, const struct mount_table *t, const char *path,
+                     struct volstate_mount *ret);
+
 /* A mount that uses loop device l (its filesystem, or its node bound onto a file) other than
  * at except1/except2 (may be NULL), or NULL. */
 const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,

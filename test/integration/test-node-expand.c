@@ -223,6 +223,11 @@ START_TEST(test_stats_block)
         ck_assert_uint_eq(s->n_usage, 1);
         ck_assert_int_eq(s->usage[0]->total, (int64_t)(16 * HN_MIB));
         protobuf_c_message_free_unpacked(&s->base, NULL);
+        /* The staging directory of a block volume stands for its device. */
+        ASSERT_STATUS(harness_node_stats(&h, "vol-sb", staging, &s), ERR_OK);
+        ck_assert_int_eq(s->usage[0]->total, (int64_t)(16 * HN_MIB));
+        ck_assert(!s->volume_condition->abnormal);
+        protobuf_c_message_free_unpacked(&s->base, NULL);
         down("vol-sb");
 }
 END_TEST

@@ -118,6 +118,7 @@ START_TEST(test_block_lifecycle)
         ASSERT_STATUS(harness_node_stage(&h, "vol-blk", staging, &cap), ERR_OK);
         ASSERT_STATUS(harness_node_stage(&h, "vol-blk", staging, &cap), ERR_OK);
         ck_assert(harness_node_loop_of(&h, "vol-blk", loop, sizeof(loop)));
+        ck_assert_int_eq(mkdir(target, 0750), 0); /* an empty directory makes way */
         ASSERT_STATUS(harness_node_publish(&h, "vol-blk", staging, target, &cap, false), ERR_OK);
         ASSERT_STATUS(harness_node_publish(&h, "vol-blk", staging, target, &cap, false), ERR_OK);
         ck_assert_int_eq(stat(target, &st), 0);
