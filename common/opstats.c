@@ -20,6 +20,7 @@ struct opstats_series {
 
 static _Atomic(struct opstats_series *) opstats_table[OPSTATS_SLOTS];
 static atomic_uint_fast64_t opstats_dropped;
+static atomic_uint opstats_used; /* slots filled */
 
 static uint64_t opstats_hash_str(uint64_t h, const char *s)
 {
@@ -67,8 +68,10 @@ static struct opstats_series *opstats_claim(unsigned i, uint64_t hash, const cha
                 return NULL;
         struct opstats_series *expected = NULL;
         if (atomic_compare_exchange_strong_explicit(&opstats_table[i], &expected, fresh,
-                                                    memory_order_acq_rel, memory_order_acquire))
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+                atomic_fetch_add_explicit(&opstats_used, 1, memory_order_relaxed);
                 return fresh;
+        }
         free(fresh); /* another thread filled the slot first: expected is its series */
         return expected;
 }
@@ -95,6 +98,14 @@ static struct opstats_series *opstats_find(const char *service, const char *meth
 
 void opstats_observe(const char *service, const char *method, int status, double seconds)
 {
+        /* Names of unknown methods come from the client: past a quarter of the table they
+         * share one series, so that a flood of made-up names cannot crowd out real ones. */
+        if (status == ERR_UNIMPLEMENTED &&
+            (!service ||
+             atomic_load_explicit(&opstats_used, memory_order_relaxed) > OPSTATS_SLOTS / 4)) {
+                service = "";
+                method = "unknown";
+        }
         struct opstats_series *s =
             opstats_find(service ? service : "", method ? method : "", status, true);
         if (!s) {

@@ -2,7 +2,9 @@
  * Process-wide: the rpc observer has no user data. Lock-free: a series is created once per
  * (service, method, status) with a compare-and-swap and never freed; afterwards an
  * observation is a hash, a probe, a compare and three relaxed atomic adds. The table is
- * bounded; observations that find it full are counted as dropped. */
+ * bounded; observations that find it full are counted as dropped. UNIMPLEMENTED calls (whose
+ * method names come from the client) get their own series only while the table is less than
+ * a quarter full, and share method "unknown" after that. */
 #pragma once
 
 #include "common/promtext.h"

@@ -124,8 +124,17 @@ START_TEST(opstats_keys)
         ck_assert_uint_eq(opstats_count("csi.v1.Identity", "Probe", ERR_OK), 2);
         ck_assert_uint_eq(opstats_count("csi.v1.Identity", "Probe", ERR_UNAVAILABLE), 1);
         ck_assert_uint_eq(opstats_count("csi.v1.Identity", "GetPluginInfo", ERR_OK), 0);
-        /* The table is bounded: unknown names beyond it are dropped, never crash. */
+        /* Made-up method names (UNIMPLEMENTED) end up in one shared series... */
         char name[32];
+        for (int i = 0; i < OPSTATS_SLOTS; i++) {
+                snprintf(name, sizeof(name), "Bogus%d", i);
+                opstats_observe("csi.v1.Identity", name, ERR_UNIMPLEMENTED, 0.001);
+        }
+        ck_assert_uint_ge(opstats_count("", "unknown", ERR_UNIMPLEMENTED), OPSTATS_SLOTS / 2);
+        /* ... so real methods still get theirs. */
+        opstats_observe("csi.v1.Node", "NodeGetInfo", ERR_OK, 0.001);
+        ck_assert_uint_eq(opstats_count("csi.v1.Node", "NodeGetInfo", ERR_OK), 1);
+        /* The table is bounded: beyond it calls are dropped, never crash. */
         for (int i = 0; i < OPSTATS_SLOTS + 10; i++) {
                 snprintf(name, sizeof(name), "M%d", i);
                 opstats_observe("x", name, ERR_OK, 0.001);
