@@ -165,6 +165,42 @@ START_TEST(recovery_removes_leftovers_only)
 }
 END_TEST
 
+static void put_snapshot(const char *id, const char *group)
+{
+        struct store_snapshot sn = {.name = (char *)id, .source_volume_id = "vol-a"};
+        memcpy(sn.id, id, strlen(id) + 1);
+        memcpy(sn.group_id, group, strlen(group) + 1);
+        ck_assert_int_eq(store_snapshot_save(root, &sn), 0);
+        char rel[128];
+        snprintf(rel, sizeof(rel), "snapshots/%s.img", id);
+        touch(rel);
+}
+
+START_TEST(recovery_removes_orphaned_group_members)
+{
+        ck_assert_int_eq(store_init(root), 0);
+        struct store_group_member m = {"snap-kept", "vol-a"};
+        struct store_group g = {.name = (char *)"g", .members = &m, .n_members = 1};
+        memcpy(g.id, "grp-done", 9);
+        ck_assert_int_eq(store_group_save(root, &g), 0);
+        put_snapshot("snap-kept", "grp-done");
+        put_snapshot("snap-orphan", "grp-crashed");
+        put_snapshot("snap-plain", "");
+        struct controller *c = new_controller();
+        ck_assert(exists("snapshots/snap-kept.meta"));
+        ck_assert(exists("snapshots/snap-plain.meta"));
+        ck_assert(!exists("snapshots/snap-orphan.meta"));
+        ck_assert(!exists("snapshots/snap-orphan.img"));
+        controller_free(c);
+        /* In a shared pool another instance may be between members and group: kept. */
+        put_snapshot("snap-orphan", "grp-crashed");
+        struct config cfg = {.pool = root, .node_id = (char *)"n1", .scope = CONFIG_SCOPE_SHARED};
+        ck_assert_int_eq(controller_new(&cfg, &c), 0);
+        ck_assert(exists("snapshots/snap-orphan.meta"));
+        controller_free(c);
+}
+END_TEST
+
 START_TEST(thin_accounting)
 {
         struct controller *c = new_controller();
@@ -214,6 +250,7 @@ int main(void)
         tcase_add_test(tc, allocate_thin_and_thick);
         tcase_add_test(tc, sparse_copy_keeps_data_and_holes);
         tcase_add_test(tc, recovery_removes_leftovers_only);
+        tcase_add_test(tc, recovery_removes_orphaned_group_members);
         tcase_add_test(tc, thin_accounting);
         tcase_add_test(tc, bad_pool_and_node);
         suite_add_tcase(s, tc);
