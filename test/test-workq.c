@@ -101,10 +101,12 @@ START_TEST(expiry_does_not_interrupt)
         struct workq *q;
         ck_assert_int_eq(workq_new(1, 4, &q), 0);
         struct titem slow, waiting;
-        titem_init(&slow, workq_now_ms() + 50);
-        titem_init(&waiting, workq_now_ms() + 50);
+        /* Margin so that even a loaded machine starts the first item before its deadline. */
+        titem_init(&slow, workq_now_ms() + 1000);
+        titem_init(&waiting, workq_now_ms() + 1000);
         ck_assert_int_eq(workq_push(q, &slow.item), 0);
         ck_assert_int_eq(workq_push(q, &waiting.item), 0);
+        titem_wait(&slow, &slow.ran);
         titem_wait(&slow, &slow.expired);
         titem_wait(&waiting, &waiting.expired);
         ck_assert(slow.ran);
