@@ -141,7 +141,7 @@ struct volume_spec {
 
 /* Idempotent by name: returns the existing volume when compatible, -SILO_EEXISTS when not. */
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret);
-/* Absent volume: 0. Published: -SILO_EPRECOND. */
+/* Absent volume: 0. Published, or its data attached to a loop device here: -SILO_EPRECOND. */
 int volumes_delete(struct controller *c, const char *id);
 /* Loads a volume by (unvalidated) id: -SILO_ENOTFOUND when malformed or absent. */
 int volumes_get(struct controller *c, const char *id, struct store_volume *ret);
@@ -166,6 +166,12 @@ typedef bool (*volumes_keep_fn)(struct controller *c, const char *id, void *ctx)
 int volumes_page(struct controller *c, enum store_kind kind, const char *prefix, const char *token,
                  int32_t max, volumes_keep_fn keep, void *ctx, struct volumes_page *ret);
 void volumes_page_release(struct volumes_page *p);
+
+/* inuse.c --------------------------------------------------------------------------------- */
+
+/* 1 and the device ("/dev/loop3") in ret_dev when a loop device on this host is backed by the
+ * file at path; 0 when none is. */
+int inuse_loop_device(const char *path, char *ret_dev, size_t size);
 
 /* attach.c -------------------------------------------------------------------------------- */
 

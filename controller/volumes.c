@@ -251,6 +251,20 @@ bool volumes_data_exists(struct controller *c, const char *id)
         return access(path, F_OK) == 0;
 }
 
+/* A staged volume's file is held by a loop device: deleting it would only hide the data. */
+static int volumes_not_staged(struct controller *c, const char *id)
+{
+        _cleanup_free_ char *path = NULL;
+        char dev[64];
+        if (store_volume_data_path(c->pool, id, &path) < 0)
+                return -ENOMEM;
+        int r = inuse_loop_device(path, dev, sizeof(dev));
+        if (r > 0)
+                return controller_fail(-SILO_EPRECOND, "volume '%s' is in use by loop device '%s'",
+                                       id, dev);
+        return r;
+}
+
 int volumes_delete(struct controller *c, const char *id)
 {
         if (!id_is_valid(id))
@@ -268,6 +282,8 @@ int volumes_delete(struct controller *c, const char *id)
                 r = controller_fail(-SILO_EPRECOND, "volume '%s' is published to node '%s'", id,
                                     v.published[0].node_id);
         store_volume_release(&v);
+        if (r >= 0)
+                r = volumes_not_staged(c, id);
         if (r < 0)
                 return r;
         r = store_volume_remove(c->pool, id);
