@@ -266,6 +266,23 @@ START_TEST(test_condition_mount_gone)
 }
 END_TEST
 
+START_TEST(test_condition_fs_read_only)
+{
+        struct harness_node_cap cap = {.fs_type = "ext4"};
+        Csi__V1__NodeGetVolumeStatsResponse *s = NULL;
+
+        ck_assert_int_eq(harness_node_volume(&h, "vol-rofs", 64 * HN_MIB, "ext4", false), 0);
+        up("vol-rofs", &cap);
+        /* What errors=remount-ro does: the superblock turns read-only under rw mounts. */
+        ck_assert_int_eq(mount(NULL, staging, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+        ASSERT_STATUS(harness_node_stats(&h, "vol-rofs", target, &s), ERR_OK);
+        ck_assert(s->volume_condition && s->volume_condition->abnormal);
+        ck_assert_ptr_nonnull(strstr(s->volume_condition->message, "read-only"));
+        protobuf_c_message_free_unpacked(&s->base, NULL);
+        down("vol-rofs");
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("node-expand");
@@ -283,6 +300,7 @@ int main(void)
         tcase_add_test(tc, test_stats_block);
         tcase_add_test(tc, test_condition_backing_removed);
         tcase_add_test(tc, test_condition_mount_gone);
+        tcase_add_test(tc, test_condition_fs_read_only);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_set_fork_status(sr, CK_NOFORK); /* see test-node-lifecycle.c */

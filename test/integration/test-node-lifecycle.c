@@ -385,6 +385,24 @@ START_TEST(test_info_and_caps)
 }
 END_TEST
 
+START_TEST(test_info_shared_scope)
+{
+        const char *args[] = {"--pool-scope", "shared", NULL};
+        Csi__V1__NodeGetInfoRequest req = CSI__V1__NODE_GET_INFO_REQUEST__INIT;
+        struct client_result res;
+
+        harness_kill9(&h);
+        ck_assert_int_eq(harness_restart(&h, args, NULL), 0);
+        ck_assert_int_eq(harness_call(&h, "/csi.v1.Node/NodeGetInfo", &req.base,
+                                      &csi__v1__node_get_info_response__descriptor, &res),
+                         0);
+        ck_assert_int_eq(res.status, ERR_OK);
+        ck_assert_ptr_null(((Csi__V1__NodeGetInfoResponse *)res.resp)->accessible_topology);
+        client_result_release(&res);
+        ck_assert(store_node_is_known(h.pool, "test-node"));
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("node-lifecycle");
@@ -406,6 +424,7 @@ int main(void)
         tcase_add_test(tc, test_not_found_and_invalid);
         tcase_add_test(tc, test_target_inside_other_volume);
         tcase_add_test(tc, test_info_and_caps);
+        tcase_add_test(tc, test_info_shared_scope);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         /* One process: the daemon and its client live in the fixture; a failed check still
