@@ -12,29 +12,6 @@
 #include "node/volstate.h"
 #include "common/cleanup.h"
 
-/* Refuses a target inside any volume of this pool (it would hide in, or be deleted from,
- * another volume's filesystem). Checks the deepest existing ancestor of target. */
-static int publish_check_not_in_volume(const struct node *n, const char *target)
-{
-        char dir[PATH_CHECK_MAX + 1], *slash;
-        _cleanup_free_ char *backing = NULL;
-        struct loop_dev l;
-        struct stat st;
-
-        snprintf(dir, sizeof(dir), "%s", target);
-        while ((slash = strrchr(dir, '/')) && slash != dir) {
-                *slash = '\0';
-                if (stat(dir, &st) == 0)
-                        break;
-        }
-        if (stat(dir, &st) < 0 || loop_from_devno(st.st_dev, &l) < 0 ||
-            loop_backing_file(&l, &backing, NULL) < 0)
-                return 0;
-        if (path_is_within(backing, n->volumes_dir))
-                return node_fail(-SILO_EINVALID, "target path '%s' is inside a volume", target);
-        return 0;
-}
-
 /* The per-mount flags a publish asks for. */
 static int publish_flags(const struct node_cap *cap, bool readonly, unsigned long *ret)
 {
@@ -153,7 +130,7 @@ int node_publish(struct node *n, const char *volume_id, const char *staging, con
                 return r < 0 ? r : -EINVAL;
         if (path_is_within(tp, p) || path_is_within(p, tp))
                 return node_fail(-SILO_EINVALID, "target path '%s' overlaps the staging path", tp);
-        r = publish_check_not_in_volume(n, tp);
+        r = volstate_check_outside(n, "target path", tp);
         if (r < 0)
                 return r;
         r = volstate_load(n, volume_id, &v);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/path.h"
 #include "common/cleanup.h"
 
 int volstate_load(const struct node *n, const char *id, struct volstate *ret)
@@ -120,5 +121,26 @@ int volstate_block_stage_path(const char *staging, const char *id, char **ret)
 {
         if (asprintf(ret, "%s/%s", staging, id) < 0)
                 return -ENOMEM;
+        return 0;
+}
+
+int volstate_check_outside(const struct node *n, const char *what, const char *path)
+{
+        char dir[PATH_CHECK_MAX + 1], *slash;
+        _cleanup_free_ char *backing = NULL;
+        struct loop_dev l;
+        struct stat st;
+
+        snprintf(dir, sizeof(dir), "%s", path);
+        while ((slash = strrchr(dir, '/')) && slash != dir) {
+                *slash = '\0';
+                if (stat(dir, &st) == 0)
+                        break;
+        }
+        if (stat(dir, &st) < 0 || loop_from_devno(st.st_dev, &l) < 0 ||
+            loop_backing_file(&l, &backing, NULL) < 0)
+                return 0;
+        if (path_is_within(backing, n->volumes_dir))
+                return node_fail(-SILO_EINVALID, "%s '%s' is inside a volume", what, path);
         return 0;
 }

@@ -49,5 +49,10 @@ void volstate_locate(const struct volstate *v, const struct mount_table *t, cons
 const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,
                                          const char *except1, const char *except2);
 
+/* Refuses (-SILO_EINVALID) a path inside any volume of this pool: a mount there would hide
+ * in, or be deleted from, another volume's filesystem. Checks the deepest existing ancestor;
+ * what names the path in the message. */
+int volstate_check_outside(const struct node *n, const char *what, const char *path);
+
 /* "<staging>/<id>": the file a block volume's device is bound onto while staged. */
 int volstate_block_stage_path(const char *staging, const char *id, char **ret);

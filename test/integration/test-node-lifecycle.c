@@ -348,6 +348,8 @@ START_TEST(test_target_inside_other_volume)
         snprintf(inside, sizeof(inside), "%s/sub", staging);
         ASSERT_STATUS(harness_node_publish(&h, "vol-b", other, inside, &cap, false),
                       ERR_INVALID_ARGUMENT);
+        ck_assert_int_eq(harness_node_volume(&h, "vol-c", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-c", inside, &cap), ERR_INVALID_ARGUMENT);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-a", staging), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-b", other), ERR_OK);
         assert_clean();
