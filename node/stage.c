@@ -344,8 +344,9 @@ int node_stage(struct node *n, const char *volume_id, const char *staging,
         int r;
 
         r = node_path(n, "staging path", staging, &p);
-        if (r == 0 && p)
-                r = volstate_check_outside(n, "staging path", p);
+        if (r < 0 || !p)
+                return r < 0 ? r : -EINVAL;
+        r = volstate_check_outside(n, "staging path", p);
         if (r < 0)
                 return r;
         r = volstate_load(n, volume_id, &v);
