@@ -242,12 +242,17 @@ static int metrics_listen(const struct sockaddr_storage *sa, socklen_t len, unsi
                 return neg_errno();
         if (bind(fd, (const struct sockaddr *)sa, len) < 0 || listen(fd, 16) < 0)
                 return neg_errno();
-        struct sockaddr_storage bound;
+        struct sockaddr_storage bound = {0};
         socklen_t blen = sizeof(bound);
         if (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0)
                 return neg_errno();
-        *ret_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                      : ((struct sockaddr_in *)&bound)->sin_port);
+        struct sockaddr_in6 v6 = {0};
+        struct sockaddr_in v4 = {0};
+        if (bound.ss_family == AF_INET6)
+                memcpy(&v6, &bound, sizeof(v6));
+        else
+                memcpy(&v4, &bound, sizeof(v4));
+        *ret_port = ntohs(bound.ss_family == AF_INET6 ? v6.sin6_port : v4.sin_port);
         return TAKE_FD(fd);
 }
 
@@ -263,24 +268,27 @@ int metrics_start(const char *address, struct silo *silo, struct rpc_server *srv
         if (r < 0)
                 return r;
 
-        _cleanup_free_ struct metrics *m = calloc(1, sizeof(*m));
-        if (!m)
-                return -ENOMEM;
-        m->silo = silo;
-        m->srv = srv;
-        int fd = metrics_listen(&sa, len, &m->port);
+        unsigned port = 0;
+        int fd = metrics_listen(&sa, len, &port);
         if (fd < 0) {
                 log_error("msg='cannot listen for metrics' address='%s' error='%s'", address,
                           strerror(-fd));
                 return fd;
         }
+        struct metrics *m = calloc(1, sizeof(*m));
+        if (!m) {
+                close(fd);
+                return -ENOMEM;
+        }
+        *m = (struct metrics){.silo = silo, .srv = srv, .port = port};
         r = httpd_start(fd, sa.ss_family == AF_INET6, metrics_handle, m, &m->httpd);
         if (r < 0) {
                 log_error("msg='cannot start metrics http server' address='%s'", address);
+                free(m);
                 return r;
         }
         log_info("msg='serving metrics' address='%s' port=%u", address, m->port);
-        *ret = TAKE_PTR(m);
+        *ret = m;
         return 0;
 }
 

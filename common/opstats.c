@@ -24,7 +24,8 @@ static atomic_uint opstats_used; /* slots filled */
 
 static uint64_t opstats_hash_str(uint64_t h, const char *s)
 {
-        for (size_t i = 0; s[i] && i < OPSTATS_NAME_MAX; i++) {
+        size_t n = strnlen(s, OPSTATS_NAME_MAX);
+        for (size_t i = 0; i < n; i++) {
                 h ^= (unsigned char)s[i];
                 h *= 0x100000001b3ULL; /* FNV-1a */
         }
@@ -159,7 +160,7 @@ static void opstats_render_series(struct promtext *w, const struct opstats_serie
 
 void opstats_render(struct promtext *w)
 {
-        struct opstats_series *all[OPSTATS_SLOTS];
+        struct opstats_series *all[OPSTATS_SLOTS] = {0};
         size_t n = 0;
         for (unsigned i = 0; i < OPSTATS_SLOTS; i++) {
                 struct opstats_series *s =
@@ -167,7 +168,7 @@ void opstats_render(struct promtext *w)
                 if (s)
                         all[n++] = s;
         }
-        qsort(all, n, sizeof(all[0]), opstats_compare);
+        qsort(all, n, sizeof(struct opstats_series *), opstats_compare);
 
         promtext_family(w, "silo_operations_seconds", "histogram",
                         "Duration of finished CSI calls by method and gRPC status code.");

@@ -112,7 +112,7 @@ static void poolstat_gauge(struct promtext *w, const char *name, const char *hel
 
 void poolstat_render(struct promtext *w, const char *pool)
 {
-        struct poolstat st;
+        struct poolstat st = {0};
         if (!pool || poolstat_read(pool, &st) < 0)
                 return;
         poolstat_gauge(w, "silo_pool_capacity_bytes", "Size of the pool's filesystem.",

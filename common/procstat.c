@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
@@ -32,9 +33,19 @@ static int procstat_parse_stat(const char *text, struct procstat *ret)
         const char *p = strrchr(text, ')');
         if (!p)
                 return -EINVAL;
+        /* After ')' come field 3 (state) onwards, one space apart: utime is the 12th. */
         unsigned long long utime = 0, stime = 0;
-        if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                   &stime) != 2)
+        int field = 2;
+        for (const char *t = p + 1; *t && field < 15; t++) {
+                if (*t != ' ')
+                        continue;
+                field++;
+                if (field == 14)
+                        utime = strtoull(t + 1, NULL, 10);
+                else if (field == 15)
+                        stime = strtoull(t + 1, NULL, 10);
+        }
+        if (field < 15)
                 return -EINVAL;
         long hz = sysconf(_SC_CLK_TCK);
         ret->cpu_seconds = (double)(utime + stime) / (double)(hz > 0 ? hz : 100);
@@ -77,7 +88,7 @@ static int procstat_count_fds(const char *dir)
 
 int procstat_read(pid_t pid, struct procstat *ret)
 {
-        char base[32], path[64], text[4096];
+        char base[32], path[64], text[4096] = "";
         if (pid > 0)
                 snprintf(base, sizeof(base), "/proc/%d", (int)pid);
         else

@@ -112,7 +112,7 @@ static int bench_floor_cycle(struct bench_floor_vol *v, struct bench_steps *st)
             BENCH_STEP_CREATE,    BENCH_STEP_STAGE,   BENCH_STEP_PUBLISH, BENCH_STEP_WRITE,
             BENCH_STEP_UNPUBLISH, BENCH_STEP_UNSTAGE, BENCH_STEP_DELETE,
         };
-        double d[ARRAY_SIZE(ops)];
+        double d[ARRAY_SIZE(ops)] = {0};
         for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
                 double t0 = bench_now();
                 int r = ops[i](v);

@@ -62,25 +62,26 @@ static void *bench_load_loop(void *arg)
 
 int bench_load_start(struct bench *b, unsigned n, struct bench_load **ret)
 {
-        _cleanup_free_ struct bench_load *l = calloc(1, sizeof(*l));
-        if (!l)
-                return -ENOMEM;
-        l->b = b;
         /* Find out which cycle the driver can do. */
-        l->stage = true;
+        bool stage = true;
         int r = bench_load_cycle(b, true);
         if (r == -SILO_EUNIMPL) {
-                l->stage = false;
+                stage = false;
                 r = bench_load_cycle(b, false);
         }
         if (r < 0)
                 return r;
+        struct bench_load *l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->b = b;
+        l->stage = stage;
         for (; l->n < n && l->n < BENCH_LOAD_MAX; l->n++)
                 if (pthread_create(&l->threads[l->n], NULL, bench_load_loop, l))
                         break;
         fprintf(stderr, "silo-bench: %u threads cycling %s\n", l->n,
                 l->stage ? "create/stage/unstage/delete" : "thick create/delete");
-        *ret = TAKE_PTR(l);
+        *ret = l;
         return 0;
 }
 

@@ -89,8 +89,10 @@ static void bench_probe_figure(const char *prefix, unsigned conc, const char *wh
                                size_t offset, size_t n)
 {
         double v[BENCH_MAX_RUNS];
+        if (n == 0 || n > BENCH_MAX_RUNS)
+                return;
         for (size_t i = 0; i < n; i++)
-                v[i] = *(const double *)((const char *)&res[i] + offset);
+                memcpy(&v[i], (const char *)&res[i] + offset, sizeof(double));
         if (isnan(v[0]))
                 return;
         char name[64];

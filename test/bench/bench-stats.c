@@ -1,5 +1,6 @@
 /* Samples, percentiles and the figure table. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,14 +78,15 @@ double bench_now(void)
 
 double bench_loadavg(void)
 {
-        double load = NAN;
+        char text[64] = "";
         FILE *f = fopen("/proc/loadavg", "re");
-        if (f) {
-                if (fscanf(f, "%lf", &load) != 1)
-                        load = NAN;
-                fclose(f);
-        }
-        return load;
+        if (!f)
+                return NAN;
+        bool got = fgets(text, sizeof(text), f) != NULL;
+        fclose(f);
+        char *end;
+        double load = got ? strtod(text, &end) : NAN;
+        return got && end != text ? load : NAN;
 }
 
 static struct bench_fig *bench_fig_new(const struct bench_figure_spec *spec)
@@ -114,9 +116,9 @@ void bench_figure(const struct bench_figure_spec *spec, const double *runs, size
         struct bench_fig *f = bench_fig_new(spec);
         if (!f)
                 return;
-        _cleanup_free_ double *v = malloc((n ? n : 1) * sizeof(*v));
-        if (!v)
-                abort();
+        double v[BENCH_MAX_RUNS];
+        if (n > BENCH_MAX_RUNS)
+                n = BENCH_MAX_RUNS;
         memcpy(v, runs, n * sizeof(*v));
         qsort(v, n, sizeof(*v), bench_cmp_double);
         f->runs = n;

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/err.h"
 #include "test/bench/bench.h"
@@ -90,10 +91,12 @@ static void bench_volumes_report(unsigned threads, const struct bench_volumes_re
             {"rpcs", "ops/s", offsetof(struct bench_volumes_result, ops_per_s)},
             {"driver_cpu", "us/rpc", offsetof(struct bench_volumes_result, cpu_us)},
         };
+        if (n == 0 || n > BENCH_MAX_RUNS)
+                return;
         for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
                 double v[BENCH_MAX_RUNS];
                 for (size_t i = 0; i < n; i++)
-                        v[i] = *(const double *)((const char *)&res[i] + cols[c].offset);
+                        memcpy(&v[i], (const char *)&res[i] + cols[c].offset, sizeof(double));
                 if (isnan(v[0]))
                         continue;
                 char name[64];
@@ -108,8 +111,9 @@ static void bench_volumes_report(unsigned threads, const struct bench_volumes_re
 static int bench_volumes_level(struct bench *b, unsigned threads)
 {
         unsigned pairs = b->opt.quick ? 16 : 200;
-        struct bench_volumes_result res[BENCH_MAX_RUNS];
-        for (unsigned i = 0; i < b->opt.runs && !bench_interrupted; i++) {
+        struct bench_volumes_result res[BENCH_MAX_RUNS] = {0};
+        unsigned done = 0;
+        for (unsigned i = 0; i < b->opt.runs && !bench_interrupted; i++, done++) {
                 int r = bench_volumes_once(b, threads, pairs, &res[i]);
                 if (r == -SILO_EUNIMPL) {
                         bench_skip("create-delete", "create_delete",
@@ -119,7 +123,7 @@ static int bench_volumes_level(struct bench *b, unsigned threads)
                 if (r < 0)
                         return r;
         }
-        bench_volumes_report(threads, res, b->opt.runs);
+        bench_volumes_report(threads, res, done);
         return 0;
 }
 
