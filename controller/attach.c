@@ -20,6 +20,10 @@ bool attach_node_is_known(struct controller *c, const char *node_id)
 /* Volumes published to node_id across the pool (only scanned when a limit is set). */
 static int attach_count(struct controller *c, const char *node_id, uint64_t *ret)
 {
+        if (c->index) {
+                *ret = index_count_published(c->index, node_id);
+                return 0;
+        }
         store_id_t *ids = NULL;
         size_t n = 0;
         int r = store_list_ids(c->pool, STORE_VOLUMES, &ids, &n);
@@ -90,7 +94,7 @@ static int attach_record(struct controller *c, struct store_volume *v, const cha
         p->readonly = readonly;
         p->block = cap->access == PARAMS_ACCESS_BLOCK;
         p->mode = cap->mode;
-        int r = store_volume_save(c->pool, v);
+        int r = index_save(c, v);
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 
@@ -151,7 +155,7 @@ int attach_unpublish(struct controller *c, const char *id, const char *node_id)
                         v.published[kept++] = v.published[i];
         if (kept != v.n_published) {
                 v.n_published = kept;
-                r = store_volume_save(c->pool, &v);
+                r = index_save(c, &v);
                 if (r < 0)
                         r = controller_fail(r, "cannot write metadata of volume '%s'", id);
         }

@@ -218,13 +218,12 @@ static int ctl_validate(struct rpc_call *call, const ProtobufCMessage *msg)
         return r;
 }
 
-/* Fills one ListVolumes entry; -SILO_ENOTFOUND when the volume went away meanwhile. */
+/* One ListVolumes entry and the storage it points into. */
 struct ctl_entry {
         Csi__V1__ListVolumesResponse__Entry entry;
         Csi__V1__ListVolumesResponse__VolumeStatus status;
         struct msg_volume vol;
         struct msg_status st;
-        struct store_volume v;
 };
 
 static int ctl_list_reply(struct rpc_call *call, struct ctl_entry *e, size_t n, const char *next)
@@ -244,48 +243,36 @@ static int ctl_list_reply(struct rpc_call *call, struct ctl_entry *e, size_t n, 
         return r;
 }
 
-static size_t ctl_list_fill(struct controller *c, const struct volumes_page *p, struct ctl_entry *e)
+static void ctl_list_fill(struct controller *c, const struct store_volume *v, struct ctl_entry *x)
 {
-        size_t n = 0;
-        for (size_t i = 0; i < p->n; i++) {
-                struct ctl_entry *x = &e[n];
-                if (store_volume_load(c->pool, p->ids[i], &x->v) < 0)
-                        continue;
-                msg_volume_fill(&x->v, &x->vol);
-                msg_status_fill(c, &x->v, &x->st);
-                csi__v1__list_volumes_response__volume_status__init(&x->status);
-                x->status.n_published_node_ids = x->st.n_nodes;
-                x->status.published_node_ids = x->st.nodes;
-                x->status.volume_condition = &x->st.cond;
-                csi__v1__list_volumes_response__entry__init(&x->entry);
-                x->entry.volume = &x->vol.vol;
-                x->entry.status = &x->status;
-                n++;
-        }
-        return n;
+        msg_volume_fill(v, &x->vol);
+        msg_status_fill(c, v, &x->st);
+        csi__v1__list_volumes_response__volume_status__init(&x->status);
+        x->status.n_published_node_ids = x->st.n_nodes;
+        x->status.published_node_ids = x->st.nodes;
+        x->status.volume_condition = &x->st.cond;
+        csi__v1__list_volumes_response__entry__init(&x->entry);
+        x->entry.volume = &x->vol.vol;
+        x->entry.status = &x->status;
 }
 
 static int ctl_list_volumes(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__ListVolumesRequest *req = REQ(Csi__V1__ListVolumesRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        struct volumes_page p = {0};
+        struct store_volume *vols = NULL;
+        size_t n = 0;
+        char next[STORE_ID_MAX + 1] = "";
         controller_why_clear();
-        int r = volumes_page(c, STORE_VOLUMES, "vol", req->starting_token, req->max_entries, NULL,
-                             NULL, &p);
+        int r = volumes_list(c, req->starting_token, req->max_entries, &vols, &n, next);
         if (r < 0)
                 return msg_fail(call, r);
-        struct ctl_entry *e = calloc(p.n + 1, sizeof(*e));
-        if (!e) {
-                volumes_page_release(&p);
-                return -ENOMEM;
-        }
-        size_t n = ctl_list_fill(c, &p, e);
-        r = ctl_list_reply(call, e, n, p.next_token);
-        for (size_t i = 0; i < n; i++)
-                store_volume_release(&e[i].v);
+        struct ctl_entry *e = calloc(n + 1, sizeof(*e));
+        for (size_t i = 0; e && i < n; i++)
+                ctl_list_fill(c, &vols[i], &e[i]);
+        r = e ? ctl_list_reply(call, e, n, next) : -ENOMEM;
         free(e);
-        volumes_page_release(&p);
+        volumes_list_free(vols, n);
         return r;
 }
 

@@ -171,6 +171,8 @@ static int controller_setup(struct controller *c, const struct config *cfg)
                 if (r < 0)
                         return controller_fail(r, "cannot register node '%s'", c->node_id);
         }
+        if (c->scope == CONFIG_SCOPE_NODE && (r = index_new(c->pool, &c->index)) < 0)
+                return controller_fail(r, "cannot index pool '%s'", c->pool);
         return 0;
 }
 
@@ -192,6 +194,7 @@ int controller_new(const struct config *cfg, struct controller **ret)
         c->skip_attach = cfg->skip_attach;
         c->max_volumes_per_node = cfg->max_volumes_per_node;
         pthread_mutex_init(&c->space_lock, NULL);
+        pthread_mutex_init(&c->cache_lock, NULL);
         r = (!c->pool || !c->node_id) ? -ENOMEM : controller_setup(c, cfg);
         if (r < 0) {
                 controller_free(c);
@@ -205,7 +208,9 @@ void controller_free(struct controller *c)
 {
         if (!c)
                 return;
+        index_free(c->index);
         pthread_mutex_destroy(&c->space_lock);
+        pthread_mutex_destroy(&c->cache_lock);
         free(c->pool);
         free(c->node_id);
         free(c);

@@ -25,6 +25,8 @@
 #define CONTROLLER_PAGE_MAX     1000         /* entries per List page when asked for more */
 #define CONTROLLER_PARAMS_MAX   64           /* map entries accepted in a request */
 
+struct index;
+
 struct controller {
         char *pool;
         char *node_id;
@@ -33,6 +35,10 @@ struct controller {
         bool skip_attach;
         uint64_t max_volumes_per_node;
         pthread_mutex_t space_lock; /* capacity check + allocation of one create at a time */
+        struct index *index;        /* node scope: every volume's metadata; NULL when shared */
+        pthread_mutex_t cache_lock; /* guards the unbacked-bytes cache below */
+        uint64_t unbacked;          /* pool_unbacked_bytes(), refreshed at most once a second */
+        uint64_t unbacked_at_ms;    /* CLOCK_MONOTONIC of the last scan; 0: never */
 };
 
 /* controller.c ---------------------------------------------------------------------------- */
@@ -106,6 +112,13 @@ int pool_available(struct controller *c, enum store_provisioning prov, uint64_t 
 
 /* Sum over files in volumes/ of (size - allocated bytes), never negative per file. */
 int pool_unbacked_bytes(struct controller *c, uint64_t *ret);
+/* pool_available() keeps that sum cached for a second (rescanning O(volumes) on every create
+ * would not scale); this process's own changes adjust it at once, others' show within the
+ * second. forget drops the cache. */
+void pool_unbacked_adjust(struct controller *c, int64_t delta);
+void pool_unbacked_forget(struct controller *c);
+/* Bytes of fd's file not backed by allocated blocks. */
+uint64_t pool_file_unbacked(int fd);
 
 /* Copies size bytes of src into dst: FICLONE when the pool supports reflinks, else a sparse
  * copy that skips holes. Returns 1 when it reflinked, 0 when it copied. */
@@ -167,11 +180,31 @@ int volumes_page(struct controller *c, enum store_kind kind, const char *prefix,
                  int32_t max, volumes_keep_fn keep, void *ctx, struct volumes_page *ret);
 void volumes_page_release(struct volumes_page *p);
 
+/* One page of ListVolumes: the volumes themselves (from the index in node scope, else from
+ * the pool). Errors as volumes_page(). Free with volumes_list_free(). */
+int volumes_list(struct controller *c, const char *token, int32_t max, struct store_volume **ret,
+                 size_t *ret_n, char next_token[STORE_ID_MAX + 1]);
+void volumes_list_free(struct store_volume *v, size_t n);
+
 /* inuse.c --------------------------------------------------------------------------------- */
 
 /* 1 and the device ("/dev/loop3") in ret_dev when a loop device on this host is backed by the
  * file at path; 0 when none is. */
 int inuse_loop_device(const char *path, char *ret_dev, size_t size);
+
+/* index.c --------------------------------------------------------------------------------- */
+
+/* Loads every volume's metadata of the pool (node scope). */
+int index_new(const char *pool, struct index **ret);
+void index_free(struct index *x);
+/* store_volume_save()/store_volume_remove() that keep the index current. */
+int index_save(struct controller *c, const struct store_volume *v);
+int index_remove(struct controller *c, const char *id);
+/* Copies of up to limit volumes after token (an ID; "" = start). next_token is the last ID
+ * returned when more follow, else "". */
+int index_page(struct index *x, const char *token, size_t limit, struct store_volume **ret,
+               size_t *ret_n, char next_token[STORE_ID_MAX + 1]);
+uint64_t index_count_published(struct index *x, const char *node_id);
 
 /* attach.c -------------------------------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * deletes never make a token invalid, and no object is returned twice. */
 #include "controller/controller.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -58,4 +59,49 @@ void volumes_page_release(struct volumes_page *p)
         free(p->ids);
         p->ids = NULL;
         p->n = 0;
+}
+
+void volumes_list_free(struct store_volume *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                store_volume_release(&v[i]);
+        free(v);
+}
+
+/* Shared pool: list the directory and read each volume of the page. */
+static int listing_from_pool(struct controller *c, const char *token, int32_t max,
+                             struct store_volume **ret, size_t *ret_n,
+                             char next_token[STORE_ID_MAX + 1])
+{
+        struct volumes_page p = {0};
+        int r = volumes_page(c, STORE_VOLUMES, "vol", token, max, NULL, NULL, &p);
+        if (r < 0)
+                return r;
+        struct store_volume *out = calloc(p.n + 1, sizeof(*out));
+        size_t n = 0;
+        for (size_t i = 0; out && i < p.n; i++)
+                if (store_volume_load(c->pool, p.ids[i], &out[n]) == 0)
+                        n++;
+        memcpy(next_token, p.next_token, STORE_ID_MAX + 1);
+        volumes_page_release(&p);
+        if (!out)
+                return -ENOMEM;
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+int volumes_list(struct controller *c, const char *token, int32_t max, struct store_volume **ret,
+                 size_t *ret_n, char next_token[STORE_ID_MAX + 1])
+{
+        if (!c->index)
+                return listing_from_pool(c, token, max, ret, ret_n, next_token);
+        if (max < 0)
+                return controller_fail(-SILO_EINVALID, "max_entries must not be negative");
+        if (token && *token && !id_has_form(token, "vol"))
+                return controller_fail(
+                    -SILO_EBADTOKEN, "starting_token '%.80s' was not issued by this driver", token);
+        size_t limit = (max == 0 || max > CONTROLLER_PAGE_MAX) ? CONTROLLER_PAGE_MAX : (size_t)max;
+        int r = index_page(c->index, token, limit, ret, ret_n, next_token);
+        return r < 0 ? controller_fail(r, "cannot list volumes") : 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/fileio.h"
@@ -81,6 +82,61 @@ static int pool_free_bytes(struct controller *c, uint64_t *ret)
         return 0;
 }
 
+#define POOL_UNBACKED_TTL_MS 1000
+
+static uint64_t pool_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
+
+static int pool_unbacked_cached(struct controller *c, uint64_t *ret)
+{
+        int r = 0;
+        uint64_t now = pool_now_ms();
+        pthread_mutex_lock(&c->cache_lock);
+        if (!c->unbacked_at_ms || now - c->unbacked_at_ms > POOL_UNBACKED_TTL_MS) {
+                uint64_t v = 0;
+                r = pool_unbacked_bytes(c, &v);
+                if (r >= 0) {
+                        c->unbacked = v;
+                        c->unbacked_at_ms = now;
+                }
+        }
+        uint64_t v = c->unbacked;
+        pthread_mutex_unlock(&c->cache_lock);
+        if (r >= 0)
+                *ret = v;
+        return r;
+}
+
+void pool_unbacked_adjust(struct controller *c, int64_t delta)
+{
+        pthread_mutex_lock(&c->cache_lock);
+        if (delta < 0 && (uint64_t)-delta > c->unbacked)
+                c->unbacked = 0;
+        else
+                c->unbacked += (uint64_t)delta;
+        pthread_mutex_unlock(&c->cache_lock);
+}
+
+void pool_unbacked_forget(struct controller *c)
+{
+        pthread_mutex_lock(&c->cache_lock);
+        c->unbacked_at_ms = 0;
+        pthread_mutex_unlock(&c->cache_lock);
+}
+
+uint64_t pool_file_unbacked(int fd)
+{
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return 0;
+        uint64_t alloc = (uint64_t)st.st_blocks * 512;
+        return (uint64_t)st.st_size > alloc ? (uint64_t)st.st_size - alloc : 0;
+}
+
 int pool_available(struct controller *c, enum store_provisioning prov, uint64_t *ret)
 {
         uint64_t free_bytes = 0, unbacked = 0;
@@ -90,7 +146,7 @@ int pool_available(struct controller *c, enum store_provisioning prov, uint64_t 
                         *ret = free_bytes;
                 return r;
         }
-        r = pool_unbacked_bytes(c, &unbacked);
+        r = pool_unbacked_cached(c, &unbacked);
         if (r < 0)
                 return controller_fail(r, "cannot scan pool '%s'", c->pool);
         double thin = (double)free_bytes * c->overcommit_ratio;

@@ -35,8 +35,11 @@ static int resize_grow(struct controller *c, struct store_volume *v, uint64_t si
                 r = controller_fail(-SILO_ENOSPACE,
                                     "pool '%s' cannot grow volume '%s' to %llu bytes", c->pool,
                                     v->id, (unsigned long long)size);
+        uint64_t before = pool_file_unbacked(fd);
         if (r >= 0)
                 r = pool_allocate(fd, v->provisioning, v->capacity_bytes, size);
+        if (r >= 0)
+                pool_unbacked_adjust(c, (int64_t)pool_file_unbacked(fd) - (int64_t)before);
         pthread_mutex_unlock(&c->space_lock);
         if (r == -ENOSPC)
                 return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
@@ -45,7 +48,7 @@ static int resize_grow(struct controller *c, struct store_volume *v, uint64_t si
         if (r < 0)
                 return err_is_private(r) ? r : controller_fail(r, "cannot grow '%s'", v->id);
         v->capacity_bytes = size;
-        r = store_volume_save(c->pool, v);
+        r = index_save(c, v);
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 
@@ -97,8 +100,11 @@ static int resize_thicken(struct controller *c, struct store_volume *v)
         if (r >= 0 && need > avail)
                 r = controller_fail(-SILO_ENOSPACE, "pool '%s' cannot fully allocate volume '%s'",
                                     c->pool, v->id);
+        uint64_t before = pool_file_unbacked(fd);
         if (r >= 0)
                 r = pool_allocate(fd, STORE_THICK, 0, v->capacity_bytes);
+        if (r >= 0)
+                pool_unbacked_adjust(c, (int64_t)pool_file_unbacked(fd) - (int64_t)before);
         pthread_mutex_unlock(&c->space_lock);
         if (r == -ENOSPC)
                 return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
@@ -107,7 +113,7 @@ static int resize_thicken(struct controller *c, struct store_volume *v)
         if (r < 0)
                 return err_is_private(r) ? r : controller_fail(r, "cannot allocate '%s'", v->id);
         v->provisioning = STORE_THICK;
-        r = store_volume_save(c->pool, v);
+        r = index_save(c, v);
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 

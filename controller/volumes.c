@@ -119,6 +119,8 @@ static int volumes_fill(struct controller *c, int fd, const struct store_volume 
         if (r >= 0)
                 r = pool_allocate(fd, v->provisioning, v->provisioning == STORE_THICK ? 0 : have,
                                   v->capacity_bytes);
+        if (r >= 0)
+                pool_unbacked_adjust(c, (int64_t)pool_file_unbacked(fd));
         pthread_mutex_unlock(&c->space_lock);
         if (r == -ENOSPC)
                 return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
@@ -141,9 +143,9 @@ static int volumes_make(struct controller *c, struct store_volume *v, int src_fd
                 return r;
         }
         v->created_ns = controller_now_ns();
-        r = store_volume_save(c->pool, v);
+        r = index_save(c, v);
         if (r < 0) {
-                store_volume_remove(c->pool, v->id);
+                index_remove(c, v->id);
                 return controller_fail(r, "cannot write metadata of volume '%s'", v->id);
         }
         return 0;
@@ -286,6 +288,10 @@ int volumes_delete(struct controller *c, const char *id)
                 r = volumes_not_staged(c, id);
         if (r < 0)
                 return r;
-        r = store_volume_remove(c->pool, id);
-        return r < 0 ? controller_fail(r, "cannot remove volume '%s'", id) : 0;
+        uint64_t unbacked = pool_file_unbacked(lock);
+        r = index_remove(c, id);
+        if (r < 0)
+                return controller_fail(r, "cannot remove volume '%s'", id);
+        pool_unbacked_adjust(c, -(int64_t)unbacked);
+        return 0;
 }

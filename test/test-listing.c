@@ -125,6 +125,60 @@ START_TEST(filtered_pages)
 }
 END_TEST
 
+/* Lists every volume through volumes_list() in pages of two; returns how many. */
+static size_t list_all(struct controller *x, int *published)
+{
+        char token[STORE_ID_MAX + 1] = "", next[STORE_ID_MAX + 1];
+        size_t total = 0;
+        *published = 0;
+        do {
+                struct store_volume *v = NULL;
+                size_t n = 0;
+                ck_assert_int_eq(volumes_list(x, token, 2, &v, &n, next), 0);
+                ck_assert_uint_le(n, 2);
+                for (size_t i = 0; i < n; i++)
+                        *published += (int)v[i].n_published;
+                total += n;
+                volumes_list_free(v, n);
+                memcpy(token, next, sizeof(token));
+        } while (token[0]);
+        return total;
+}
+
+static const struct params_cap snw_cap = {NULL, PARAMS_ACCESS_MOUNT, 1};
+
+START_TEST(list_follows_changes_in_both_scopes)
+{
+        char ids[5][STORE_ID_MAX + 1];
+        make_volumes(c, 5, ids);
+        struct controller *shared = open_controller("n1", CONFIG_SCOPE_SHARED);
+        ck_assert_ptr_nonnull(c->index);
+        ck_assert_ptr_null(shared->index);
+        int pubs = 0;
+        ck_assert_uint_eq(list_all(c, &pubs), 5);
+        ck_assert_uint_eq(list_all(shared, &pubs), 5);
+        struct store_volume v = {0};
+        ck_assert_int_eq(attach_publish(c, ids[1], "n1", &snw_cap, false, &v), 0);
+        store_volume_release(&v);
+        ck_assert_int_eq(volumes_delete(c, ids[3]), 0);
+        ck_assert_uint_eq(list_all(c, &pubs), 4);
+        ck_assert_int_eq(pubs, 1);
+        ck_assert_uint_eq(list_all(shared, &pubs), 4);
+        ck_assert_int_eq(pubs, 1);
+        /* A restart rebuilds the same view from the pool. */
+        controller_free(c);
+        c = open_controller("n1", CONFIG_SCOPE_NODE);
+        ck_assert_uint_eq(list_all(c, &pubs), 4);
+        ck_assert_int_eq(pubs, 1);
+        struct store_volume *none = NULL;
+        size_t n = 0;
+        char next[STORE_ID_MAX + 1];
+        ck_assert_int_eq(volumes_list(c, "bogus", 0, &none, &n, next), -SILO_EBADTOKEN);
+        ck_assert_int_eq(volumes_list(c, "", -3, &none, &n, next), -SILO_EINVALID);
+        controller_free(shared);
+}
+END_TEST
+
 static const struct params_cap snw = {NULL, PARAMS_ACCESS_MOUNT, 1};
 static const struct params_cap mnro = {NULL, PARAMS_ACCESS_MOUNT, 3};
 
@@ -182,6 +236,7 @@ int main(void)
         tcase_add_test(tc, pages_cover_everything_once);
         tcase_add_test(tc, tokens_we_did_not_issue);
         tcase_add_test(tc, filtered_pages);
+        tcase_add_test(tc, list_follows_changes_in_both_scopes);
         tcase_add_test(tc, shared_pool_attach);
         tcase_add_test(tc, node_pool_knows_only_itself);
         suite_add_tcase(s, tc);

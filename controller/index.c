@@ -1,0 +1,204 @@
+/* The in-memory view of the volumes of a node-scoped pool: every volume's metadata, sorted
+ * by ID, so that listings and per-node counts never read the pool. Built by one scan at
+ * startup and kept current by index_save()/index_remove(), through which every metadata
+ * change of this process goes. A shared pool has no index (other instances change it):
+ * there the pool itself is read. */
+#include "controller/controller.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/cleanup.h"
+
+struct index {
+        pthread_mutex_t lock;
+        struct store_volume *vols; /* sorted by id */
+        size_t n, cap;
+};
+
+static int index_copy(const struct store_volume *v, struct store_volume *ret)
+{
+        struct store_volume c = *v;
+        c.name = strdup(v->name ? v->name : "");
+        c.published = v->n_published ? malloc(v->n_published * sizeof(*v->published)) : NULL;
+        if (!c.name || (v->n_published && !c.published)) {
+                store_volume_release(&c);
+                return -ENOMEM;
+        }
+        if (v->n_published)
+                memcpy(c.published, v->published, v->n_published * sizeof(*v->published));
+        *ret = c;
+        return 0;
+}
+
+/* Position of id, or where it would go. */
+static size_t index_find(const struct index *x, const char *id, bool *found)
+{
+        size_t lo = 0, hi = x->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int cmp = strcmp(x->vols[mid].id, id);
+                if (cmp == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (cmp < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return lo;
+}
+
+static int index_grow(struct index *x)
+{
+        if (x->n < x->cap)
+                return 0;
+        size_t ncap = x->cap ? x->cap * 2 : 256;
+        struct store_volume *a = realloc(x->vols, ncap * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        x->vols = a;
+        x->cap = ncap;
+        return 0;
+}
+
+static int index_put_locked(struct index *x, const struct store_volume *v)
+{
+        struct store_volume copy;
+        bool found;
+        size_t at = index_find(x, v->id, &found);
+        int r = found ? 0 : index_grow(x);
+        if (r >= 0)
+                r = index_copy(v, &copy);
+        if (r < 0)
+                return r;
+        if (found) {
+                store_volume_release(&x->vols[at]);
+        } else {
+                memmove(&x->vols[at + 1], &x->vols[at], (x->n - at) * sizeof(*x->vols));
+                x->n++;
+        }
+        x->vols[at] = copy;
+        return 0;
+}
+
+void index_free(struct index *x)
+{
+        if (!x)
+                return;
+        for (size_t i = 0; i < x->n; i++)
+                store_volume_release(&x->vols[i]);
+        free(x->vols);
+        pthread_mutex_destroy(&x->lock);
+        free(x);
+}
+
+/* The scan is sorted already, so each entry is appended. */
+static int index_load(struct index *x, const char *pool)
+{
+        store_id_t *ids = NULL;
+        size_t n = 0;
+        int r = store_list_ids(pool, STORE_VOLUMES, &ids, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                struct store_volume v = {0};
+                int lr = store_volume_load(pool, ids[i], &v);
+                if (lr < 0) {
+                        log_warn("msg='cannot read volume metadata' volume_id='%s' errno=%d",
+                                 ids[i], -lr);
+                        continue;
+                }
+                r = index_grow(x);
+                if (r >= 0)
+                        x->vols[x->n++] = v;
+                else
+                        store_volume_release(&v);
+        }
+        free(ids);
+        return r;
+}
+
+int index_new(const char *pool, struct index **ret)
+{
+        struct index *x = calloc(1, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        pthread_mutex_init(&x->lock, NULL);
+        int r = index_load(x, pool);
+        if (r < 0) {
+                index_free(x);
+                return r;
+        }
+        *ret = x;
+        return 0;
+}
+
+int index_save(struct controller *c, const struct store_volume *v)
+{
+        int r = store_volume_save(c->pool, v);
+        if (r < 0 || !c->index)
+                return r;
+        pthread_mutex_lock(&c->index->lock);
+        r = index_put_locked(c->index, v);
+        pthread_mutex_unlock(&c->index->lock);
+        return r;
+}
+
+int index_remove(struct controller *c, const char *id)
+{
+        int r = store_volume_remove(c->pool, id);
+        if (r < 0 || !c->index)
+                return r;
+        struct index *x = c->index;
+        pthread_mutex_lock(&x->lock);
+        bool found;
+        size_t at = index_find(x, id, &found);
+        if (found) {
+                store_volume_release(&x->vols[at]);
+                memmove(&x->vols[at], &x->vols[at + 1], (x->n - at - 1) * sizeof(*x->vols));
+                x->n--;
+        }
+        pthread_mutex_unlock(&x->lock);
+        return 0;
+}
+
+int index_page(struct index *x, const char *token, size_t limit, struct store_volume **ret,
+               size_t *ret_n, char next_token[STORE_ID_MAX + 1])
+{
+        pthread_mutex_lock(&x->lock);
+        bool found;
+        size_t at = token && *token ? index_find(x, token, &found) : 0;
+        if (token && *token && found)
+                at++;
+        size_t n = x->n - at < limit ? x->n - at : limit;
+        struct store_volume *out = calloc(n + 1, sizeof(*out));
+        int r = out ? 0 : -ENOMEM;
+        size_t done = 0;
+        for (; r >= 0 && done < n; done++)
+                r = index_copy(&x->vols[at + done], &out[done]);
+        next_token[0] = '\0';
+        if (r >= 0 && at + n < x->n && n > 0)
+                memcpy(next_token, x->vols[at + n - 1].id, STORE_ID_MAX + 1);
+        pthread_mutex_unlock(&x->lock);
+        if (r < 0) {
+                volumes_list_free(out, done > 0 ? done - 1 : 0);
+                return r;
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+uint64_t index_count_published(struct index *x, const char *node_id)
+{
+        uint64_t count = 0;
+        pthread_mutex_lock(&x->lock);
+        for (size_t i = 0; i < x->n; i++)
+                for (size_t j = 0; j < x->vols[i].n_published; j++)
+                        count += strcmp(x->vols[i].published[j].node_id, node_id) == 0;
+        pthread_mutex_unlock(&x->lock);
+        return count;
+}
