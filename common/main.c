@@ -49,6 +49,7 @@ static size_t main_services(const struct config *cfg, const struct rpc_service *
         if (main_serves_controller(cfg)) {
                 ret[n++] = &controller_service;
                 ret[n++] = &group_controller_service;
+                ret[n++] = &snapshot_metadata_service;
         }
         if (main_serves_node(cfg))
                 ret[n++] = &node_service;

@@ -6,8 +6,9 @@
 
 #include "common/rpc.h"
 
-extern const struct rpc_service controller_service;       /* "csi.v1.Controller" */
-extern const struct rpc_service group_controller_service; /* "csi.v1.GroupController" */
+extern const struct rpc_service controller_service;        /* "csi.v1.Controller" */
+extern const struct rpc_service group_controller_service;  /* "csi.v1.GroupController" */
+extern const struct rpc_service snapshot_metadata_service; /* "csi.v1.SnapshotMetadata" */
 
 /* Snapshot handlers (snapshot-rpc.c), listed in controller_service. */
 int snapshot_rpc_create(struct rpc_call *call, const ProtobufCMessage *msg);

@@ -116,6 +116,7 @@ START_TEST(unknown_methods_are_unimplemented)
                                      &req.base, &csi__v1__probe_response__descriptor, 5000, msg,
                                      sizeof(msg)),
                          ERR_UNIMPLEMENTED);
+        ck_assert_str_eq(msg, "GetMetadataAllocated is not implemented by this driver");
 }
 END_TEST
 
