@@ -29,13 +29,36 @@ void node_why_clear(void)
         node_why_buf[0] = '\0';
 }
 
+/* Replaces the configured kubelet dir prefix of *p by its real path. */
+static int node_path_resolve_prefix(const struct node *n, char **p)
+{
+        size_t len = strlen(n->kubelet_dir);
+        char *real;
+
+        if (strcmp(n->kubelet_dir, n->kubelet_real) == 0)
+                return 0;
+        if (asprintf(&real, "%s%s", n->kubelet_real, *p + len) < 0)
+                return -ENOMEM;
+        free(*p);
+        *p = real;
+        return 0;
+}
+
 int node_path(const struct node *n, const char *what, const char *path, char **ret)
 {
         char why[NODE_WHY_MAX - 64] = "";
-        int r = path_check(path, n->kubelet_dir, n->pool, why, sizeof(why), ret);
+        char *p = NULL;
+        int r = path_check(path, n->kubelet_dir, n->pool, why, sizeof(why), &p);
 
-        if (r < 0)
-                return node_fail(r, "invalid %s: %s", what, why[0] ? why : "cannot check it");
+        if (r < 0 || !p)
+                return node_fail(r < 0 ? r : -EINVAL, "invalid %s: %s", what,
+                                 why[0] ? why : "cannot check it");
+        r = node_path_resolve_prefix(n, &p);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        *ret = p;
         return 0;
 }
 
@@ -48,6 +71,9 @@ static int node_init(struct node *n, const struct config *cfg)
                 return -ENOMEM;
         if (path_normalise(cfg->kubelet_dir, &n->kubelet_dir) < 0)
                 return -EINVAL;
+        n->kubelet_real = realpath(n->kubelet_dir, NULL);
+        if (!n->kubelet_real)
+                return neg_errno();
         n->node_id = strdup(cfg->node_id);
         if (!n->node_id)
                 return -ENOMEM;
@@ -86,6 +112,7 @@ void node_free(struct node *n)
         free(n->pool);
         free(n->volumes_dir);
         free(n->kubelet_dir);
+        free(n->kubelet_real);
         free(n->node_id);
         known_free(n->known);
         free(n);

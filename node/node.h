@@ -27,9 +27,10 @@
 #define NODE_WHY_MAX        512
 
 struct node {
-        char *pool;        /* canonical (realpath) */
-        char *volumes_dir; /* <pool>/volumes, canonical */
-        char *kubelet_dir;
+        char *pool;         /* canonical (realpath) */
+        char *volumes_dir;  /* <pool>/volumes, canonical */
+        char *kubelet_dir;  /* as configured (normalised): requests use this prefix */
+        char *kubelet_real; /* its realpath: what the mount table shows */
         char *node_id;
         enum config_scope scope;
         uint64_t max_volumes_per_node;
@@ -57,7 +58,9 @@ const char *node_why(void);
 void node_why_clear(void);
 
 /* Validates a staging/target path from a request (common/path.h) against the kubelet dir
- * and the pool; *ret is the normalised copy. what names it in the message ("staging path"). */
+ * and the pool. *ret is the path as the mount table will show it: normalised, and with the
+ * kubelet dir's prefix resolved when that dir is reached through a symlink (nothing beneath
+ * it may be a symlink). what names it in the message ("staging path"). */
 int node_path(const struct node *n, const char *what, const char *path, char **ret);
 
 /* The capability of a stage or publish request. */

@@ -405,6 +405,34 @@ START_TEST(test_info_shared_scope)
 }
 END_TEST
 
+/* kubelet's directory reached through a symlink: paths in requests use the link, the mount
+ * table shows the real directory; both must be recognised as the same place. */
+START_TEST(test_kubelet_dir_symlink)
+{
+        struct harness_node_cap cap = {.fs_type = "ext4"};
+        char link[400], arg[420], lstaging[600], ltarget[600];
+        const char *args[] = {"--kubelet-dir", arg, NULL};
+
+        harness_path(&h, "kubelet-link", link, sizeof(link));
+        ck_assert_int_eq(symlink(h.kubelet_dir, link), 0);
+        snprintf(arg, sizeof(arg), "%s", link);
+        harness_kill9(&h);
+        ck_assert_int_eq(harness_restart(&h, args, NULL), 0);
+        snprintf(lstaging, sizeof(lstaging), "%s/plugins/staging/pv1", link);
+        snprintf(ltarget, sizeof(ltarget), "%s/pods/mount", link);
+        ck_assert_int_eq(harness_node_volume(&h, "vol-lnk", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-lnk", lstaging, &cap), ERR_OK);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-lnk", lstaging, &cap), ERR_OK);
+        ck_assert(harness_node_is_mountpoint(staging)); /* the real path */
+        ASSERT_STATUS(harness_node_publish(&h, "vol-lnk", lstaging, ltarget, &cap, false), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-lnk", lstaging, ltarget, &cap, false), ERR_OK);
+        ASSERT_STATUS(harness_node_stats(&h, "vol-lnk", ltarget, NULL), ERR_OK);
+        ASSERT_STATUS(harness_node_unpublish(&h, "vol-lnk", ltarget), ERR_OK);
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-lnk", lstaging), ERR_OK);
+        assert_clean();
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("node-lifecycle");
@@ -427,6 +455,7 @@ int main(void)
         tcase_add_test(tc, test_target_inside_other_volume);
         tcase_add_test(tc, test_info_and_caps);
         tcase_add_test(tc, test_info_shared_scope);
+        tcase_add_test(tc, test_kubelet_dir_symlink);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         /* One process: the daemon and its client live in the fixture; a failed check still
