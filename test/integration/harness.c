@@ -294,10 +294,12 @@ static bool harness_daemon_failed(const struct harness *h, int status)
 void harness_stop(struct harness *h)
 {
         harness_track(h, false);
-        int status = h->pid > 0 ? harness_terminate(h) : -3;
-        bool failed = !harness_exiting && h->root[0] && harness_daemon_failed(h, status);
+        /* Our client polls its connection only during a call, so an idle connection would
+         * hold up the server's graceful GOAWAY for seconds: close it first. */
         client_free(h->client);
         h->client = NULL;
+        int status = h->pid > 0 ? harness_terminate(h) : -3;
+        bool failed = !harness_exiting && h->root[0] && harness_daemon_failed(h, status);
         if (!h->root[0])
                 return;
         harness_unmount_all(h);
