@@ -169,9 +169,10 @@ static bool out_is_map(const ProtobufCFieldDescriptor *fd)
 {
         if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label != PROTOBUF_C_LABEL_REPEATED)
                 return false;
+        /* protoc-c turns map<K, V> into a repeated "<Name>Entry" message of key and value. */
         const ProtobufCMessageDescriptor *d = fd->descriptor;
-        size_t n = strlen(d->name);
-        return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 && d->n_fields == 2;
+        return d->n_fields == 2 && strcmp(d->fields[0].name, "key") == 0 &&
+               strcmp(d->fields[1].name, "value") == 0;
 }
 
 static void out_indent(const struct out *o, int depth)

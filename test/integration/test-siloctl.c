@@ -74,6 +74,23 @@ START_TEST(errors_have_codes_and_exit_status)
 }
 END_TEST
 
+/* Repeated messages print as JSON arrays and maps as objects. */
+START_TEST(json_lists_and_maps)
+{
+        char out[8192];
+        ck_assert_int_eq(
+            siloctl(h.endpoint, "controller create pvc-a --size 8Mi", out, sizeof(out)), 0);
+        ck_assert_int_eq(
+            siloctl(h.endpoint, "controller create pvc-b --size 8Mi", out, sizeof(out)), 0);
+        ck_assert_int_eq(siloctl(h.endpoint, "-o json controller list", out, sizeof(out)), 0);
+        static const char prefix[] = "{\"entries\":[{\"volume\":{";
+        ck_assert_msg(strncmp(out, prefix, sizeof(prefix) - 1) == 0, "%s", out);
+        ck_assert_ptr_nonnull(strstr(out, "},{\"volume\":{"));
+        ck_assert_ptr_nonnull(strstr(out, "\"volumeContext\":{\"fsType\":\"ext4\""));
+        ck_assert_ptr_nonnull(strstr(out, "\"capacityBytes\":\"8388608\""));
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("siloctl");
@@ -84,6 +101,7 @@ int main(void)
         tcase_add_test(tc, info_text_and_json);
         tcase_add_test(tc, caps_lists_services);
         tcase_add_test(tc, errors_have_codes_and_exit_status);
+        tcase_add_test(tc, json_lists_and_maps);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
