@@ -27,6 +27,14 @@ static const struct bench_phase bench_phases[] = {
     {"scale", bench_scale_run},
 };
 
+static bool bench_phase_known(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(bench_phases); i++)
+                if (strcmp(bench_phases[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
 static void bench_usage(FILE *out)
 {
         fprintf(out,
@@ -82,6 +90,10 @@ static int bench_parse_opt(struct bench *b, int opt, char *selected, size_t size
         uint64_t v;
         switch (opt) {
         case OPT_PHASE:
+                if (!bench_phase_known(optarg)) {
+                        fprintf(stderr, "silo-bench: unknown phase '%s'\n", optarg);
+                        return -EINVAL;
+                }
                 snprintf(selected + strlen(selected), size - strlen(selected), "%s,", optarg);
                 return 0;
         case OPT_RUNS:
