@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "common/mount.h"
@@ -306,4 +307,79 @@ int harness_node_read_file(const char *path, char *buf, size_t size)
                 return -errno;
         buf[n] = '\0';
         return (int)n;
+}
+
+#define HARNESS_NODE_ROOTS 64
+
+struct harness_node_roots {
+        int n;
+        char root[HARNESS_NODE_ROOTS][256];
+};
+
+static struct harness_node_roots *harness_node_roots;
+
+void harness_node_track_init(void)
+{
+        void *p = mmap(NULL, sizeof(*harness_node_roots), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+        harness_node_roots = p == MAP_FAILED ? NULL : p;
+}
+
+void harness_node_track(const struct harness *h)
+{
+        struct harness_node_roots *r = harness_node_roots;
+
+        if (!r || r->n >= HARNESS_NODE_ROOTS)
+                return;
+        snprintf(r->root[r->n], sizeof(r->root[0]), "%s", h->root);
+        r->n++;
+}
+
+static int harness_node_detach_visit(const struct loop_dev *d, const char *backing, bool deleted,
+                                     void *userdata)
+{
+        const char *root = userdata;
+        size_t n = strlen(root);
+
+        (void)deleted;
+        if (strncmp(backing, root, n) == 0 && backing[n] == '/')
+                (void)loop_detach(d);
+        return 0;
+}
+
+static void harness_node_unmount_under(const char *root)
+{
+        size_t n = strlen(root);
+
+        for (int pass = 0; pass < 256; pass++) {
+                _cleanup_mount_table_ struct mount_table *t = NULL;
+                const char *last = NULL;
+
+                if (mount_table_load(&t) < 0)
+                        return;
+                for (size_t i = 0; i < t->n; i++)
+                        if (strncmp(t->entries[i].target, root, n) == 0 &&
+                            (t->entries[i].target[n] == '/' || t->entries[i].target[n] == '\0'))
+                                last = t->entries[i].target;
+                if (!last)
+                        return;
+                (void)umount2(last, MNT_DETACH);
+        }
+}
+
+void harness_node_release_tracked(void)
+{
+        struct harness_node_roots *r = harness_node_roots;
+        char cmd[300];
+
+        for (int i = 0; r && i < r->n; i++) {
+                if (access(r->root[i], F_OK) < 0)
+                        continue;
+                harness_node_unmount_under(r->root[i]);
+                (void)loop_foreach(harness_node_detach_visit, r->root[i]);
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->root[i]);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "cannot remove '%s'\n", r->root[i]);
+        }
 }

@@ -52,6 +52,17 @@ int harness_node_count_loops(const struct harness *h);
 /* The loop device node backing the volume's file into buf; false when none. */
 bool harness_node_loop_of(const struct harness *h, const char *id, char *buf, size_t size);
 
+/* Cleanup after failed checks. check runs each test in a forked process that exits at once
+ * on a failed assertion, before any teardown, which would leave that test's loop devices
+ * behind. The runner calls harness_node_track_init() before srunner_run_all() and
+ * harness_node_release_tracked() after it; each test calls harness_node_track(h) after
+ * harness_start(), which records the root in memory shared with the runner. Release
+ * unmounts everything below each recorded root, detaches loop devices backed by files
+ * below it and removes it (nothing is left when the test passed). */
+void harness_node_track_init(void);
+void harness_node_track(const struct harness *h);
+void harness_node_release_tracked(void);
+
 /* Small file I/O. */
 int harness_node_write_file(const char *path, const char *content);
 int harness_node_read_file(const char *path, char *buf, size_t size);

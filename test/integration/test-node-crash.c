@@ -121,6 +121,7 @@ START_TEST(test_kill_mid_stage)
         char buf[32];
 
         ck_assert_int_eq(harness_start(&h, NULL, env), 0);
+        harness_node_track(&h);
         make_dirs();
         ck_assert_int_eq(harness_node_volume(&h, "vol-ks", 64 * HN_MIB, "ext4", false), 0);
         kill_during("vol-ks", false);
@@ -137,6 +138,7 @@ START_TEST(test_kill_mid_publish)
         const char *env[] = {"SILO_TEST_DELAY=NodePublishVolume:3000", NULL};
 
         ck_assert_int_eq(harness_start(&h, NULL, env), 0);
+        harness_node_track(&h);
         make_dirs();
         ck_assert_int_eq(harness_node_volume(&h, "vol-kp", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-kp", staging, &ext4), ERR_OK);
@@ -153,6 +155,7 @@ START_TEST(test_restart_leaves_pods_alone)
         char loop_before[64], loop_after[64], buf[32];
 
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_node_track(&h);
         make_dirs();
         ck_assert_int_eq(harness_node_volume(&h, "vol-rs", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-rs", staging, &ext4), ERR_OK);
@@ -182,6 +185,7 @@ START_TEST(test_reboot_reattaches)
         char buf[32];
 
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_node_track(&h);
         make_dirs();
         ck_assert_int_eq(harness_node_volume(&h, "vol-rb", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-rb", staging, &ext4), ERR_OK);
@@ -211,6 +215,7 @@ START_TEST(test_reconcile_detaches_leftovers)
         char other[512];
 
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_node_track(&h);
         make_dirs();
         harness_node_kpath(&h, "staging2", other, sizeof(other));
         ck_assert_int_eq(mkdir(other, 0750), 0);
@@ -256,8 +261,9 @@ int main(void)
         tcase_add_test(tc, test_reconcile_detaches_leftovers);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
-        srunner_set_fork_status(sr, CK_NOFORK); /* see test-node-lifecycle.c */
+        harness_node_track_init();
         srunner_run_all(sr, CK_NORMAL);
+        harness_node_release_tracked();
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;

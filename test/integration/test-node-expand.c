@@ -21,6 +21,7 @@ static char staging[512], target[512];
 static void setup(void)
 {
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_node_track(&h);
         harness_node_kpath(&h, "staging", staging, sizeof(staging));
         ck_assert_int_eq(mkdir(staging, 0750), 0);
         harness_node_kpath(&h, "pods", target, sizeof(target));
@@ -303,8 +304,9 @@ int main(void)
         tcase_add_test(tc, test_condition_fs_read_only);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
-        srunner_set_fork_status(sr, CK_NOFORK); /* see test-node-lifecycle.c */
+        harness_node_track_init();
         srunner_run_all(sr, CK_NORMAL);
+        harness_node_release_tracked();
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;

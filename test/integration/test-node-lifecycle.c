@@ -18,6 +18,7 @@ static char staging[512], target[512];
 static void setup(void)
 {
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_node_track(&h);
         harness_node_kpath(&h, "plugins", staging, sizeof(staging));
         ck_assert_int_eq(mkdir(staging, 0750), 0);
         harness_node_kpath(&h, "plugins/staging", staging, sizeof(staging));
@@ -458,10 +459,9 @@ int main(void)
         tcase_add_test(tc, test_kubelet_dir_symlink);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
-        /* One process: the daemon and its client live in the fixture; a failed check still
-         * runs the teardown, which unmounts and detaches everything under the test root. */
-        srunner_set_fork_status(sr, CK_NOFORK);
+        harness_node_track_init();
         srunner_run_all(sr, CK_NORMAL);
+        harness_node_release_tracked();
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;
