@@ -3,6 +3,7 @@
 /* ctest-labels: privileged */
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -434,6 +435,80 @@ START_TEST(test_kubelet_dir_symlink)
 }
 END_TEST
 
+START_TEST(test_busy_unstage_is_precondition)
+{
+        struct harness_node_cap cap = {.fs_type = "ext4"};
+        char file[600];
+        int fd;
+
+        ck_assert_int_eq(harness_node_volume(&h, "vol-busy", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-busy", staging, &cap), ERR_OK);
+        snprintf(file, sizeof(file), "%s/open", staging);
+        fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        /* umount says EBUSY: that is not "another operation pending" (ABORTED). */
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-busy", staging), ERR_FAILED_PRECONDITION);
+        ck_assert(harness_node_is_mountpoint(staging));
+        close(fd);
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-busy", staging), ERR_OK);
+        assert_clean();
+}
+END_TEST
+
+START_TEST(test_unpublish_keeps_foreign_content)
+{
+        char file[600];
+        struct stat st;
+
+        /* Not published, and the target holds someone's file: it stays. */
+        ck_assert_int_eq(harness_node_volume(&h, "vol-keep", 64 * HN_MIB, "ext4", false), 0);
+        ck_assert_int_eq(mkdir(target, 0750), 0);
+        snprintf(file, sizeof(file), "%s/precious", target);
+        ck_assert_int_eq(harness_node_write_file(file, "keep"), 0);
+        ASSERT_STATUS(harness_node_unpublish(&h, "vol-keep", target), ERR_OK);
+        ck_assert_int_eq(stat(file, &st), 0);
+}
+END_TEST
+
+#define PARALLEL 6
+
+struct parallel_stage {
+        pthread_t th;
+        char id[32], path[600];
+        enum err_status st;
+};
+
+static void *parallel_run(void *arg)
+{
+        struct parallel_stage *p = arg;
+        struct harness_node_cap cap = {.block = true};
+
+        p->st = harness_node_stage(&h, p->id, p->path, &cap);
+        return NULL;
+}
+
+START_TEST(test_parallel_stages)
+{
+        struct parallel_stage p[PARALLEL] = {0};
+
+        for (int i = 0; i < PARALLEL; i++) {
+                snprintf(p[i].id, sizeof(p[i].id), "vol-par%d", i);
+                snprintf(p[i].path, sizeof(p[i].path), "%s%d", staging, i);
+                ck_assert_int_eq(harness_node_volume(&h, p[i].id, 8 * HN_MIB, "", false), 0);
+        }
+        for (int i = 0; i < PARALLEL; i++)
+                ck_assert_int_eq(pthread_create(&p[i].th, NULL, parallel_run, &p[i]), 0);
+        for (int i = 0; i < PARALLEL; i++)
+                pthread_join(p[i].th, NULL);
+        for (int i = 0; i < PARALLEL; i++)
+                ck_assert_msg(p[i].st == ERR_OK, "%s: %s", p[i].id, err_status_name(p[i].st));
+        ck_assert_int_eq(harness_node_count_loops(&h), PARALLEL);
+        for (int i = 0; i < PARALLEL; i++)
+                ASSERT_STATUS(harness_node_unstage(&h, p[i].id, p[i].path), ERR_OK);
+        assert_clean();
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("node-lifecycle");
@@ -457,6 +532,9 @@ int main(void)
         tcase_add_test(tc, test_info_and_caps);
         tcase_add_test(tc, test_info_shared_scope);
         tcase_add_test(tc, test_kubelet_dir_symlink);
+        tcase_add_test(tc, test_busy_unstage_is_precondition);
+        tcase_add_test(tc, test_unpublish_keeps_foreign_content);
+        tcase_add_test(tc, test_parallel_stages);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         harness_node_track_init();
