@@ -15,11 +15,13 @@ struct reconcile_ctx {
 
 static bool reconcile_is_volume_file(const struct node *n, const char *backing)
 {
+        /* Only a path beneath the volumes dir may be indexed past its length. */
+        if (!path_is_within(backing, n->volumes_dir))
+                return false;
         const char *base = backing + strlen(n->volumes_dir);
         size_t len = strlen(base);
-
-        return path_is_within(backing, n->volumes_dir) && base[0] == '/' &&
-               !strchr(base + 1, '/') && len > 4 && strcmp(base + len - 4, ".img") == 0;
+        return base[0] == '/' && !strchr(base + 1, '/') && len > 4 &&
+               strcmp(base + len - 4, ".img") == 0;
 }
 
 static int reconcile_visit(const struct loop_dev *d, const char *backing, bool deleted,
