@@ -30,8 +30,9 @@ run: build
 	exec ./build/silo --endpoint unix://$(SILO_DIR)/csi.sock --pool $(SILO_DIR)/pool \
 		--kubelet-dir $(SILO_DIR)/kubelet --nodeid $$(hostname)
 
-# The whole suite: lint, tests, then the same tests under ASan+UBSan.
-test: lint test-unit test-asan
+# The whole suite: lint, the release build `make run` uses (optimised builds warn about
+# things debug builds do not), tests, then the same tests under ASan+UBSan.
+test: lint build test-unit test-asan
 
 test-unit: build-test
 	cd build-test && ctest --output-on-failure -j1
