@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -281,6 +282,59 @@ bool harness_node_loop_of(const struct harness *h, const char *id, char *buf, si
                 return false;
         snprintf(buf, size, "%s", d.node);
         return true;
+}
+
+void harness_node_assert_clean(const struct harness *h)
+{
+        ck_assert_int_eq(harness_node_count_mounts(h), 0);
+        ck_assert_int_eq(harness_node_count_loops(h), 0);
+}
+
+void harness_node_mkdir(const struct harness *h, const char *rel, char *buf, size_t size)
+{
+        for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+                snprintf(buf, size, "%s/%.*s", h->kubelet_dir, (int)(p - rel), rel);
+                ck_assert_int_eq(mkdir(buf, 0750), 0);
+        }
+        harness_node_kpath(h, rel, buf, size);
+        ck_assert_int_eq(mkdir(buf, 0750), 0);
+}
+
+void harness_node_start(struct harness *h, const char *const *env, const char *staging_rel,
+                        char *staging, char *target, size_t size)
+{
+        ck_assert_int_eq(harness_start(h, NULL, env), 0);
+        harness_node_track(h);
+        harness_node_mkdir(h, staging_rel, staging, size);
+        harness_node_mkdir(h, "pods", target, size);
+        harness_node_kpath(h, "pods/mount", target, size);
+}
+
+void harness_node_up(struct harness *h, const char *id, const char *staging, const char *target,
+                     const struct harness_node_cap *cap)
+{
+        ASSERT_STATUS(harness_node_stage(h, id, staging, cap), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(h, id, staging, target, cap, false), ERR_OK);
+}
+
+void harness_node_down(struct harness *h, const char *id, const char *staging, const char *target)
+{
+        ASSERT_STATUS(harness_node_unpublish(h, id, target), ERR_OK);
+        ASSERT_STATUS(harness_node_unstage(h, id, staging), ERR_OK);
+        harness_node_assert_clean(h);
+}
+
+int harness_node_run(Suite *s)
+{
+        SRunner *sr = srunner_create(s);
+        int failed;
+
+        harness_node_track_init();
+        srunner_run_all(sr, CK_NORMAL);
+        harness_node_release_tracked();
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int harness_node_write_file(const char *path, const char *content)

@@ -2,6 +2,7 @@
  * call per RPC returning the status, and checks of the kernel state under the test root. */
 #pragma once
 
+#include <check.h>
 #include <csi.pb-c.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +45,16 @@ enum err_status harness_node_expand(struct harness *h, const char *id, const cha
                                     int64_t required, bool block, int64_t *ret_capacity);
 const char *harness_node_message(void);
 
+/* Fails the test unless call returns want; the message names both statuses and the server's
+ * message. */
+#define ASSERT_STATUS(call, want)                                                                  \
+        do {                                                                                       \
+                enum err_status _st = (call);                                                      \
+                ck_assert_msg(_st == (want), "%s: got %s, want %s (%s)", #call,                    \
+                              err_status_name(_st), err_status_name(want),                         \
+                              harness_node_message());                                             \
+        } while (0)
+
 /* Mount table and loop devices. */
 bool harness_node_is_mountpoint(const char *path);
 bool harness_node_mount_has_flag(const char *path, unsigned long ms_flag);
@@ -51,6 +62,29 @@ int harness_node_count_mounts(const struct harness *h);
 int harness_node_count_loops(const struct harness *h);
 /* The loop device node backing the volume's file into buf; false when none. */
 bool harness_node_loop_of(const struct harness *h, const char *id, char *buf, size_t size);
+
+/* Fails the test unless no mount and no loop device is left under the test root. */
+void harness_node_assert_clean(const struct harness *h);
+
+/* Test fixtures; each fails the test when a step fails. */
+/* Creates "<kubelet_dir>/<rel>" into buf, and before it each parent below kubelet_dir; none of
+ * them may exist yet. */
+void harness_node_mkdir(const struct harness *h, const char *rel, char *buf, size_t size);
+/* Starts the daemon (env may be NULL), tracks its root (see below), creates the staging
+ * directory "<kubelet_dir>/<staging_rel>" into staging and "<kubelet_dir>/pods", and writes
+ * the target path "<kubelet_dir>/pods/mount" (not created) into target; both buffers hold
+ * size bytes. */
+void harness_node_start(struct harness *h, const char *const *env, const char *staging_rel,
+                        char *staging, char *target, size_t size);
+/* Stages and publishes (read-write), then unpublishes and unstages plus
+ * harness_node_assert_clean(), each call asserted ERR_OK. */
+void harness_node_up(struct harness *h, const char *id, const char *staging, const char *target,
+                     const struct harness_node_cap *cap);
+void harness_node_down(struct harness *h, const char *id, const char *staging, const char *target);
+
+/* Runs suite s in forked tests between harness_node_track_init() and
+ * harness_node_release_tracked(), frees it; EXIT_SUCCESS when no test failed. */
+int harness_node_run(Suite *s);
 
 /* Cleanup after failed checks. check runs each test in a forked process that exits at once
  * on a failed assertion, before any teardown, which would leave that test's loop devices

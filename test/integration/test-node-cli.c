@@ -17,13 +17,7 @@ static char staging[512], target[512], out_path[512];
 
 static void setup(void)
 {
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        harness_node_kpath(&h, "staging", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "pods", target, sizeof(target));
-        ck_assert_int_eq(mkdir(target, 0750), 0);
-        harness_node_kpath(&h, "pods/mount", target, sizeof(target));
+        harness_node_start(&h, NULL, "staging", staging, target, sizeof(staging));
         harness_path(&h, "siloctl.out", out_path, sizeof(out_path));
 }
 
@@ -85,8 +79,7 @@ START_TEST(test_cli_lifecycle)
         ck_assert_int_eq(
             ctl(out, sizeof(out), (const char *[]){"node", "unstage", "vol-cli", staging, NULL}),
             0);
-        ck_assert_int_eq(harness_node_count_mounts(&h), 0);
-        ck_assert_int_eq(harness_node_count_loops(&h), 0);
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -109,19 +102,11 @@ int main(void)
 {
         Suite *s = suite_create("node-cli");
         TCase *tc = tcase_create("cli");
-        SRunner *sr;
-        int failed;
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_cli_lifecycle);
         tcase_add_test(tc, test_cli_errors);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        harness_node_track_init();
-        srunner_run_all(sr, CK_NORMAL);
-        harness_node_release_tracked();
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return harness_node_run(s);
 }

@@ -16,34 +16,13 @@ static char staging[512], staging2[512], target[512];
 
 static void setup(void)
 {
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        harness_node_kpath(&h, "staging", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "staging2", staging2, sizeof(staging2));
-        ck_assert_int_eq(mkdir(staging2, 0750), 0);
-        harness_node_kpath(&h, "pods", target, sizeof(target));
-        ck_assert_int_eq(mkdir(target, 0750), 0);
-        harness_node_kpath(&h, "pods/mount", target, sizeof(target));
+        harness_node_start(&h, NULL, "staging", staging, target, sizeof(staging));
+        harness_node_mkdir(&h, "staging2", staging2, sizeof(staging2));
 }
 
 static void teardown(void)
 {
         harness_stop(&h);
-}
-
-#define ASSERT_STATUS(call, want)                                                                  \
-        do {                                                                                       \
-                enum err_status _st = (call);                                                      \
-                ck_assert_msg(_st == (want), "%s: got %s, want %s (%s)", #call,                    \
-                              err_status_name(_st), err_status_name(want),                         \
-                              harness_node_message());                                             \
-        } while (0)
-
-static void assert_clean(void)
-{
-        ck_assert_int_eq(harness_node_count_mounts(&h), 0);
-        ck_assert_int_eq(harness_node_count_loops(&h), 0);
 }
 
 START_TEST(test_thick_stays_allocated)
@@ -60,7 +39,7 @@ START_TEST(test_thick_stays_allocated)
         ck_assert_int_eq(stat(data, &st), 0);
         ck_assert_int_ge((long long)st.st_blocks * 512, 64 * HCTL_MIB);
         ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -71,8 +50,7 @@ START_TEST(test_xfs_clone_beside_source)
         char src[80], clone[80], file[600], buf[32];
 
         ck_assert_int_eq(harness_ctl_create(&h, "xsrc", &o, src), ERR_OK);
-        ASSERT_STATUS(harness_node_stage(&h, src, staging, &cap), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, src, staging, target, &cap, false), ERR_OK);
+        harness_node_up(&h, src, staging, target, &cap);
         snprintf(file, sizeof(file), "%s/hello", target);
         ck_assert_int_eq(harness_node_write_file(file, "from source"), 0);
         ASSERT_STATUS(harness_node_unpublish(&h, src, target), ERR_OK);
@@ -87,7 +65,7 @@ START_TEST(test_xfs_clone_beside_source)
         ck_assert_str_eq(buf, "from source");
         ASSERT_STATUS(harness_node_unstage(&h, clone, staging2), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, src, staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -104,8 +82,7 @@ START_TEST(test_controller_then_node_expand)
         char id[80], msg[256];
 
         ck_assert_int_eq(harness_ctl_create(&h, "xgrow", &o, id), ERR_OK);
-        ASSERT_STATUS(harness_node_stage(&h, id, staging, &cap), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, id, staging, target, &cap, false), ERR_OK);
+        harness_node_up(&h, id, staging, target, &cap);
         ck_assert_int_eq(statvfs(target, &before), 0);
         range.required_bytes = bigger;
         req.volume_id = id;
@@ -118,9 +95,7 @@ START_TEST(test_controller_then_node_expand)
         ck_assert_int_eq(capacity, bigger);
         ck_assert_int_eq(statvfs(target, &after), 0);
         ck_assert_uint_eq((after.f_blocks - before.f_blocks) * after.f_frsize, 64 * HCTL_MIB);
-        ASSERT_STATUS(harness_node_unpublish(&h, id, target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
-        assert_clean();
+        harness_node_down(&h, id, staging, target);
 }
 END_TEST
 
@@ -128,8 +103,6 @@ int main(void)
 {
         Suite *s = suite_create("node-controller");
         TCase *tc = tcase_create("controller");
-        SRunner *sr;
-        int failed;
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 300);
@@ -137,11 +110,5 @@ int main(void)
         tcase_add_test(tc, test_xfs_clone_beside_source);
         tcase_add_test(tc, test_controller_then_node_expand);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        harness_node_track_init();
-        srunner_run_all(sr, CK_NORMAL);
-        harness_node_release_tracked();
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return harness_node_run(s);
 }

@@ -20,13 +20,9 @@ static struct harness h;
 static char staging[512], target[512], file[600];
 static const struct harness_node_cap ext4 = {.fs_type = "ext4"};
 
-static void make_dirs(void)
+static void start(const char *const *env)
 {
-        harness_node_kpath(&h, "staging", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "pods", target, sizeof(target));
-        ck_assert_int_eq(mkdir(target, 0750), 0);
-        harness_node_kpath(&h, "pods/mount", target, sizeof(target));
+        harness_node_start(&h, env, "staging", staging, target, sizeof(staging));
         snprintf(file, sizeof(file), "%s/data", target);
 }
 
@@ -35,33 +31,11 @@ static void teardown(void)
         harness_stop(&h);
 }
 
-#define ASSERT_STATUS(call, want)                                                                  \
-        do {                                                                                       \
-                enum err_status _st = (call);                                                      \
-                ck_assert_msg(_st == (want), "%s: got %s, want %s (%s)", #call,                    \
-                              err_status_name(_st), err_status_name(want),                         \
-                              harness_node_message());                                             \
-        } while (0)
-
 static void pause_ms(long ms)
 {
         struct timespec ts = {0, ms * 1000000L};
 
         nanosleep(&ts, NULL);
-}
-
-static void assert_clean(void)
-{
-        ck_assert_int_eq(harness_node_count_mounts(&h), 0);
-        ck_assert_int_eq(harness_node_count_loops(&h), 0);
-}
-
-/* The whole way down, then nothing of ours is left. */
-static void down(const char *id)
-{
-        ASSERT_STATUS(harness_node_unpublish(&h, id, target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
-        assert_clean();
 }
 
 struct async_call {
@@ -120,16 +94,13 @@ START_TEST(test_kill_mid_stage)
         const char *env[] = {"SILO_TEST_DELAY=NodeStageVolume:3000", NULL};
         char buf[32];
 
-        ck_assert_int_eq(harness_start(&h, NULL, env), 0);
-        harness_node_track(&h);
-        make_dirs();
+        start(env);
         ck_assert_int_eq(harness_node_volume(&h, "vol-ks", 64 * HN_MIB, "ext4", false), 0);
         kill_during("vol-ks", false);
-        ASSERT_STATUS(harness_node_stage(&h, "vol-ks", staging, &ext4), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-ks", staging, target, &ext4, false), ERR_OK);
+        harness_node_up(&h, "vol-ks", staging, target, &ext4);
         ck_assert_int_eq(harness_node_write_file(file, "after crash"), 0);
         ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
-        down("vol-ks");
+        harness_node_down(&h, "vol-ks", staging, target);
 }
 END_TEST
 
@@ -137,16 +108,14 @@ START_TEST(test_kill_mid_publish)
 {
         const char *env[] = {"SILO_TEST_DELAY=NodePublishVolume:3000", NULL};
 
-        ck_assert_int_eq(harness_start(&h, NULL, env), 0);
-        harness_node_track(&h);
-        make_dirs();
+        start(env);
         ck_assert_int_eq(harness_node_volume(&h, "vol-kp", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-kp", staging, &ext4), ERR_OK);
         kill_during("vol-kp", true);
         /* Both ways out work after the crash: finishing the publish, and tearing down. */
         ASSERT_STATUS(harness_node_publish(&h, "vol-kp", staging, target, &ext4, false), ERR_OK);
         ck_assert(harness_node_is_mountpoint(target));
-        down("vol-kp");
+        harness_node_down(&h, "vol-kp", staging, target);
 }
 END_TEST
 
@@ -154,12 +123,9 @@ START_TEST(test_restart_leaves_pods_alone)
 {
         char loop_before[64], loop_after[64], buf[32];
 
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        make_dirs();
+        start(NULL);
         ck_assert_int_eq(harness_node_volume(&h, "vol-rs", 64 * HN_MIB, "ext4", false), 0);
-        ASSERT_STATUS(harness_node_stage(&h, "vol-rs", staging, &ext4), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-rs", staging, target, &ext4, false), ERR_OK);
+        harness_node_up(&h, "vol-rs", staging, target, &ext4);
         ck_assert_int_eq(harness_node_write_file(file, "still here"), 0);
         ck_assert(harness_node_loop_of(&h, "vol-rs", loop_before, sizeof(loop_before)));
         harness_kill9(&h);
@@ -170,11 +136,10 @@ START_TEST(test_restart_leaves_pods_alone)
         ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
         ck_assert_str_eq(buf, "still here");
         /* The restarted driver knows the volume is staged and published. */
-        ASSERT_STATUS(harness_node_stage(&h, "vol-rs", staging, &ext4), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-rs", staging, target, &ext4, false), ERR_OK);
+        harness_node_up(&h, "vol-rs", staging, target, &ext4);
         ASSERT_STATUS(harness_node_stats(&h, "vol-rs", target, NULL), ERR_OK);
         ck_assert_int_eq(harness_node_count_loops(&h), 1);
-        down("vol-rs");
+        harness_node_down(&h, "vol-rs", staging, target);
 }
 END_TEST
 
@@ -184,12 +149,9 @@ START_TEST(test_reboot_reattaches)
         _cleanup_free_ char *data = NULL;
         char buf[32];
 
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        make_dirs();
+        start(NULL);
         ck_assert_int_eq(harness_node_volume(&h, "vol-rb", 64 * HN_MIB, "ext4", false), 0);
-        ASSERT_STATUS(harness_node_stage(&h, "vol-rb", staging, &ext4), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-rb", staging, target, &ext4, false), ERR_OK);
+        harness_node_up(&h, "vol-rb", staging, target, &ext4);
         ck_assert_int_eq(harness_node_write_file(file, "rebooted"), 0);
         harness_kill9(&h);
         /* A reboot: mounts and loop devices vanish, files stay. */
@@ -198,13 +160,12 @@ START_TEST(test_reboot_reattaches)
         ck_assert_int_eq(store_volume_data_path(h.pool, "vol-rb", &data), 0);
         ck_assert_int_eq(loop_find(data, &d), 0);
         ck_assert_int_eq(loop_detach(&d), 0);
-        assert_clean();
+        harness_node_assert_clean(&h);
         ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
-        ASSERT_STATUS(harness_node_stage(&h, "vol-rb", staging, &ext4), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-rb", staging, target, &ext4, false), ERR_OK);
+        harness_node_up(&h, "vol-rb", staging, target, &ext4);
         ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
         ck_assert_str_eq(buf, "rebooted");
-        down("vol-rb");
+        harness_node_down(&h, "vol-rb", staging, target);
 }
 END_TEST
 
@@ -214,11 +175,8 @@ START_TEST(test_reconcile_detaches_leftovers)
         _cleanup_free_ char *a = NULL, *b = NULL;
         char other[512];
 
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        make_dirs();
-        harness_node_kpath(&h, "staging2", other, sizeof(other));
-        ck_assert_int_eq(mkdir(other, 0750), 0);
+        start(NULL);
+        harness_node_mkdir(&h, "staging2", other, sizeof(other));
         ck_assert_int_eq(harness_node_volume(&h, "vol-lo", 64 * HN_MIB, "ext4", false), 0);
         ck_assert_int_eq(harness_node_volume(&h, "vol-in", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-in", other, &ext4), ERR_OK);
@@ -241,7 +199,7 @@ START_TEST(test_reconcile_detaches_leftovers)
         ck_assert_int_eq(harness_node_count_loops(&h), 2);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-lo", staging), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-in", other), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -249,8 +207,6 @@ int main(void)
 {
         Suite *s = suite_create("node-crash");
         TCase *tc = tcase_create("crash");
-        SRunner *sr;
-        int failed;
 
         tcase_add_checked_fixture(tc, NULL, teardown);
         tcase_set_timeout(tc, 300);
@@ -260,11 +216,5 @@ int main(void)
         tcase_add_test(tc, test_reboot_reattaches);
         tcase_add_test(tc, test_reconcile_detaches_leftovers);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        harness_node_track_init();
-        srunner_run_all(sr, CK_NORMAL);
-        harness_node_release_tracked();
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return harness_node_run(s);
 }

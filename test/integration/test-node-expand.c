@@ -20,27 +20,13 @@ static char staging[512], target[512];
 
 static void setup(void)
 {
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        harness_node_kpath(&h, "staging", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "pods", target, sizeof(target));
-        ck_assert_int_eq(mkdir(target, 0750), 0);
-        harness_node_kpath(&h, "pods/mount", target, sizeof(target));
+        harness_node_start(&h, NULL, "staging", staging, target, sizeof(staging));
 }
 
 static void teardown(void)
 {
         harness_stop(&h);
 }
-
-#define ASSERT_STATUS(call, want)                                                                  \
-        do {                                                                                       \
-                enum err_status _st = (call);                                                      \
-                ck_assert_msg(_st == (want), "%s: got %s, want %s (%s)", #call,                    \
-                              err_status_name(_st), err_status_name(want),                         \
-                              harness_node_message());                                             \
-        } while (0)
 
 static uint64_t fs_total(const char *path)
 {
@@ -61,20 +47,6 @@ static uint64_t dev_size(const char *dev)
         return size;
 }
 
-static void up(const char *id, const struct harness_node_cap *cap)
-{
-        ASSERT_STATUS(harness_node_stage(&h, id, staging, cap), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, id, staging, target, cap, false), ERR_OK);
-}
-
-static void down(const char *id)
-{
-        ASSERT_STATUS(harness_node_unpublish(&h, id, target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
-        ck_assert_int_eq(harness_node_count_mounts(&h), 0);
-        ck_assert_int_eq(harness_node_count_loops(&h), 0);
-}
-
 START_TEST(test_xfs_online)
 {
         struct harness_node_cap cap = {.fs_type = "xfs"};
@@ -84,7 +56,7 @@ START_TEST(test_xfs_online)
         int64_t cap_bytes = 0;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-xg", HN_XFS_MIN, "xfs", false), 0);
-        up("vol-xg", &cap);
+        harness_node_up(&h, "vol-xg", staging, target, &cap);
         before = fs_total(target);
         ck_assert_int_eq(harness_node_grow_file(&h, "vol-xg", bigger), 0);
         ASSERT_STATUS(harness_node_expand(&h, "vol-xg", target, (int64_t)bigger, false, &cap_bytes),
@@ -93,7 +65,7 @@ START_TEST(test_xfs_online)
         ck_assert(harness_node_loop_of(&h, "vol-xg", loop, sizeof(loop)));
         ck_assert_uint_eq(dev_size(loop), bigger);
         ck_assert_uint_eq(fs_total(target) - before, 64 * HN_MIB);
-        down("vol-xg");
+        harness_node_down(&h, "vol-xg", staging, target);
 }
 END_TEST
 
@@ -105,7 +77,7 @@ START_TEST(test_ext4_grows_at_restage)
         int64_t cap_bytes = 0;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-eg", 64 * HN_MIB, "ext4", false), 0);
-        up("vol-eg", &cap);
+        harness_node_up(&h, "vol-eg", staging, target, &cap);
         before = fs_total(target);
         ck_assert_int_eq(harness_node_grow_file(&h, "vol-eg", 128 * HN_MIB), 0);
         ASSERT_STATUS(harness_node_expand(&h, "vol-eg", target, 0, false, &cap_bytes), ERR_OK);
@@ -114,10 +86,10 @@ START_TEST(test_ext4_grows_at_restage)
         ck_assert_uint_eq(dev_size(loop), 128 * HN_MIB);
         if (fs_total(target) == before) /* no CAP_SYS_RESOURCE: deferred, and said so */
                 ck_assert(harness_log_contains(&h, "grows at the next NodeStageVolume"));
-        down("vol-eg");
-        up("vol-eg", &cap);
+        harness_node_down(&h, "vol-eg", staging, target);
+        harness_node_up(&h, "vol-eg", staging, target, &cap);
         ck_assert_uint_ge(fs_total(target), before + 48 * HN_MIB);
-        down("vol-eg");
+        harness_node_down(&h, "vol-eg", staging, target);
 }
 END_TEST
 
@@ -127,7 +99,7 @@ START_TEST(test_block_expand)
         int64_t cap_bytes = 0;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-bg", 16 * HN_MIB, "", false), 0);
-        up("vol-bg", &cap);
+        harness_node_up(&h, "vol-bg", staging, target, &cap);
         ck_assert_uint_eq(dev_size(target), 16 * HN_MIB);
         ck_assert_int_eq(harness_node_grow_file(&h, "vol-bg", 24 * HN_MIB), 0);
         ASSERT_STATUS(
@@ -135,7 +107,7 @@ START_TEST(test_block_expand)
             ERR_OK);
         ck_assert_int_eq(cap_bytes, (int64_t)(24 * HN_MIB));
         ck_assert_uint_eq(dev_size(target), 24 * HN_MIB);
-        down("vol-bg");
+        harness_node_down(&h, "vol-bg", staging, target);
 }
 END_TEST
 
@@ -151,7 +123,7 @@ START_TEST(test_expand_errors)
                       ERR_NOT_FOUND);
         ASSERT_STATUS(harness_node_expand(&h, "vol-ee", target, 0, false, &cap_bytes),
                       ERR_NOT_FOUND); /* not published there */
-        up("vol-ee", &cap);
+        harness_node_up(&h, "vol-ee", staging, target, &cap);
         ASSERT_STATUS(harness_node_expand(&h, "vol-ee", elsewhere, 0, false, &cap_bytes),
                       ERR_NOT_FOUND);
         ASSERT_STATUS(
@@ -159,7 +131,7 @@ START_TEST(test_expand_errors)
             ERR_OUT_OF_RANGE);
         ASSERT_STATUS(harness_node_expand(&h, "vol-ee", target, -1, false, &cap_bytes),
                       ERR_INVALID_ARGUMENT);
-        down("vol-ee");
+        harness_node_down(&h, "vol-ee", staging, target);
 }
 END_TEST
 
@@ -180,7 +152,7 @@ START_TEST(test_stats_usage)
         int fd;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-st", 64 * HN_MIB, "ext4", false), 0);
-        up("vol-st", &cap);
+        harness_node_up(&h, "vol-st", staging, target, &cap);
         ASSERT_STATUS(harness_node_stats(&h, "vol-st", target, &a), ERR_OK);
         snprintf(file, sizeof(file), "%s/blob", target);
         fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
@@ -209,7 +181,7 @@ START_TEST(test_stats_usage)
         protobuf_c_message_free_unpacked(&a->base, NULL);
         protobuf_c_message_free_unpacked(&b->base, NULL);
         protobuf_c_message_free_unpacked(&c->base, NULL);
-        down("vol-st");
+        harness_node_down(&h, "vol-st", staging, target);
 }
 END_TEST
 
@@ -219,7 +191,7 @@ START_TEST(test_stats_block)
         Csi__V1__NodeGetVolumeStatsResponse *s = NULL;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-sb", 16 * HN_MIB, "", false), 0);
-        up("vol-sb", &cap);
+        harness_node_up(&h, "vol-sb", staging, target, &cap);
         ASSERT_STATUS(harness_node_stats(&h, "vol-sb", target, &s), ERR_OK);
         ck_assert_uint_eq(s->n_usage, 1);
         ck_assert_int_eq(s->usage[0]->total, (int64_t)(16 * HN_MIB));
@@ -229,7 +201,7 @@ START_TEST(test_stats_block)
         ck_assert_int_eq(s->usage[0]->total, (int64_t)(16 * HN_MIB));
         ck_assert(!s->volume_condition->abnormal);
         protobuf_c_message_free_unpacked(&s->base, NULL);
-        down("vol-sb");
+        harness_node_down(&h, "vol-sb", staging, target);
 }
 END_TEST
 
@@ -240,14 +212,15 @@ START_TEST(test_condition_backing_removed)
         _cleanup_free_ char *data = NULL;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-gone", 64 * HN_MIB, "ext4", false), 0);
-        up("vol-gone", &cap);
+        harness_node_up(&h, "vol-gone", staging, target, &cap);
         ck_assert_int_eq(store_volume_data_path(h.pool, "vol-gone", &data), 0);
         ck_assert_int_eq(unlink(data), 0);
         ASSERT_STATUS(harness_node_stats(&h, "vol-gone", target, &s), ERR_OK);
         ck_assert(s->volume_condition && s->volume_condition->abnormal);
         ck_assert_ptr_nonnull(strstr(s->volume_condition->message, "backing file"));
         protobuf_c_message_free_unpacked(&s->base, NULL);
-        down("vol-gone"); /* still cleans up: unmounts and detaches */
+        harness_node_down(&h, "vol-gone", staging,
+                          target); /* still cleans up: unmounts and detaches */
 }
 END_TEST
 
@@ -257,13 +230,13 @@ START_TEST(test_condition_mount_gone)
         Csi__V1__NodeGetVolumeStatsResponse *s = NULL;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-um", 64 * HN_MIB, "ext4", false), 0);
-        up("vol-um", &cap);
+        harness_node_up(&h, "vol-um", staging, target, &cap);
         ck_assert_int_eq(umount2(target, MNT_DETACH), 0);
         ASSERT_STATUS(harness_node_stats(&h, "vol-um", target, &s), ERR_OK);
         ck_assert(s->volume_condition && s->volume_condition->abnormal);
         ck_assert_ptr_nonnull(strstr(s->volume_condition->message, "no longer mounted"));
         protobuf_c_message_free_unpacked(&s->base, NULL);
-        down("vol-um");
+        harness_node_down(&h, "vol-um", staging, target);
 }
 END_TEST
 
@@ -273,14 +246,14 @@ START_TEST(test_condition_fs_read_only)
         Csi__V1__NodeGetVolumeStatsResponse *s = NULL;
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-rofs", 64 * HN_MIB, "ext4", false), 0);
-        up("vol-rofs", &cap);
+        harness_node_up(&h, "vol-rofs", staging, target, &cap);
         /* What errors=remount-ro does: the superblock turns read-only under rw mounts. */
         ck_assert_int_eq(mount(NULL, staging, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
         ASSERT_STATUS(harness_node_stats(&h, "vol-rofs", target, &s), ERR_OK);
         ck_assert(s->volume_condition && s->volume_condition->abnormal);
         ck_assert_ptr_nonnull(strstr(s->volume_condition->message, "read-only"));
         protobuf_c_message_free_unpacked(&s->base, NULL);
-        down("vol-rofs");
+        harness_node_down(&h, "vol-rofs", staging, target);
 }
 END_TEST
 
@@ -288,8 +261,6 @@ int main(void)
 {
         Suite *s = suite_create("node-expand");
         TCase *tc = tcase_create("expand");
-        SRunner *sr;
-        int failed;
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 300);
@@ -303,11 +274,5 @@ int main(void)
         tcase_add_test(tc, test_condition_mount_gone);
         tcase_add_test(tc, test_condition_fs_read_only);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        harness_node_track_init();
-        srunner_run_all(sr, CK_NORMAL);
-        harness_node_release_tracked();
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return harness_node_run(s);
 }

@@ -18,36 +18,12 @@ static char staging[512], target[512];
 
 static void setup(void)
 {
-        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
-        harness_node_track(&h);
-        harness_node_kpath(&h, "plugins", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "plugins/staging", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "plugins/staging/pv1", staging, sizeof(staging));
-        ck_assert_int_eq(mkdir(staging, 0750), 0);
-        harness_node_kpath(&h, "pods", target, sizeof(target));
-        ck_assert_int_eq(mkdir(target, 0750), 0);
-        harness_node_kpath(&h, "pods/mount", target, sizeof(target));
+        harness_node_start(&h, NULL, "plugins/staging/pv1", staging, target, sizeof(staging));
 }
 
 static void teardown(void)
 {
         harness_stop(&h);
-}
-
-#define ASSERT_STATUS(call, want)                                                                  \
-        do {                                                                                       \
-                enum err_status _st = (call);                                                      \
-                ck_assert_msg(_st == (want), "%s: got %s, want %s (%s)", #call,                    \
-                              err_status_name(_st), err_status_name(want),                         \
-                              harness_node_message());                                             \
-        } while (0)
-
-static void assert_clean(void)
-{
-        ck_assert_int_eq(harness_node_count_mounts(&h), 0);
-        ck_assert_int_eq(harness_node_count_loops(&h), 0);
 }
 
 static void lifecycle(const char *id, const char *fs, uint64_t size)
@@ -70,15 +46,12 @@ static void lifecycle(const char *id, const char *fs, uint64_t size)
         ck_assert_int_eq(lstat(target, &st), -1); /* the target it created is gone */
         ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
         /* Restage and republish: the data survived, nothing was reformatted. */
-        ASSERT_STATUS(harness_node_stage(&h, id, staging, &cap), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, id, staging, target, &cap, false), ERR_OK);
+        harness_node_up(&h, id, staging, target, &cap);
         ck_assert_int_gt(harness_node_read_file(file, buf, sizeof(buf)), 0);
         ck_assert_str_eq(buf, "persist me");
-        ASSERT_STATUS(harness_node_unpublish(&h, id, target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
-        assert_clean();
+        harness_node_down(&h, id, staging, target);
 }
 
 START_TEST(test_ext4_lifecycle)
@@ -105,7 +78,7 @@ START_TEST(test_default_fs_is_volume_fs)
         ck_assert_msg(strstr(mount_table_find_target(t, staging)->fs_options, "nouuid"),
                       "xfs is mounted with nouuid");
         ASSERT_STATUS(harness_node_unstage(&h, "vol-dflt", staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -139,18 +112,15 @@ START_TEST(test_block_lifecycle)
         ASSERT_STATUS(harness_node_unpublish(&h, "vol-blk", target), ERR_OK);
         ck_assert_int_eq(lstat(target, &st), -1);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-blk", staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
         /* Data written through the device is in the file. */
-        ASSERT_STATUS(harness_node_stage(&h, "vol-blk", staging, &cap), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-blk", staging, target, &cap, false), ERR_OK);
+        harness_node_up(&h, "vol-blk", staging, target, &cap);
         fd = open(target, O_RDONLY | O_CLOEXEC);
         ck_assert_int_ge(fd, 0);
         ck_assert_int_eq(pread(fd, back, sizeof(back), 8192), (ssize_t)sizeof(back));
         close(fd);
         ck_assert_int_eq(memcmp(pattern, back, sizeof(back)), 0);
-        ASSERT_STATUS(harness_node_unpublish(&h, "vol-blk", target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, "vol-blk", staging), ERR_OK);
-        assert_clean();
+        harness_node_down(&h, "vol-blk", staging, target);
 }
 END_TEST
 
@@ -175,9 +145,7 @@ START_TEST(test_readonly_publish)
         ASSERT_STATUS(harness_node_publish(&h, "vol-ro", staging, target, &cap, false), ERR_OK);
         ck_assert(!harness_node_mount_has_flag(target, MS_RDONLY));
         ASSERT_STATUS(harness_node_unpublish(&h, "vol-ro", ro), ERR_OK);
-        ASSERT_STATUS(harness_node_unpublish(&h, "vol-ro", target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, "vol-ro", staging), ERR_OK);
-        assert_clean();
+        harness_node_down(&h, "vol-ro", staging, target);
 }
 END_TEST
 
@@ -203,7 +171,7 @@ START_TEST(test_stage_conflicts)
         ASSERT_STATUS(harness_node_unstage(&h, "vol-cfl", other), ERR_OK); /* not staged there */
         ck_assert(harness_node_is_mountpoint(staging));
         ASSERT_STATUS(harness_node_unstage(&h, "vol-cfl", staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -220,16 +188,14 @@ START_TEST(test_mount_flags)
 
                 ASSERT_STATUS(harness_node_stage(&h, "vol-flg", staging, &c), ERR_INVALID_ARGUMENT);
         }
-        assert_clean();
+        harness_node_assert_clean(&h);
         ASSERT_STATUS(harness_node_stage(&h, "vol-flg", staging, &ok), ERR_OK);
         ck_assert(harness_node_mount_has_flag(staging, MS_NOEXEC));
         ck_assert(harness_node_mount_has_flag(staging, MS_NOSUID));
         ck_assert(harness_node_mount_has_flag(staging, MS_NOATIME));
         ASSERT_STATUS(harness_node_publish(&h, "vol-flg", staging, target, &ok, false), ERR_OK);
         ck_assert(harness_node_mount_has_flag(target, MS_NOEXEC));
-        ASSERT_STATUS(harness_node_unpublish(&h, "vol-flg", target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, "vol-flg", staging), ERR_OK);
-        assert_clean();
+        harness_node_down(&h, "vol-flg", staging, target);
 }
 END_TEST
 
@@ -241,15 +207,12 @@ START_TEST(test_mount_group)
 
         ck_assert_int_eq(harness_node_volume(&h, "vol-grp", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-grp", staging, &bad), ERR_INVALID_ARGUMENT);
-        ASSERT_STATUS(harness_node_stage(&h, "vol-grp", staging, &cap), ERR_OK);
-        ASSERT_STATUS(harness_node_publish(&h, "vol-grp", staging, target, &cap, false), ERR_OK);
+        harness_node_up(&h, "vol-grp", staging, target, &cap);
         ck_assert_int_eq(stat(target, &st), 0);
         ck_assert_uint_eq(st.st_gid, 4242);
         ck_assert(st.st_mode & S_ISGID);
         ck_assert(st.st_mode & S_IWGRP);
-        ASSERT_STATUS(harness_node_unpublish(&h, "vol-grp", target), ERR_OK);
-        ASSERT_STATUS(harness_node_unstage(&h, "vol-grp", staging), ERR_OK);
-        assert_clean();
+        harness_node_down(&h, "vol-grp", staging, target);
 }
 END_TEST
 
@@ -287,7 +250,7 @@ START_TEST(test_never_reformat)
         ck_assert_int_eq(pread(fd, cmd, 2, 510), 2);
         close(fd);
         ck_assert_int_eq((unsigned char)cmd[0], 0x55);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -327,7 +290,7 @@ START_TEST(test_not_found_and_invalid)
         }
         ASSERT_STATUS(harness_node_publish(&h, "vol-inv", staging, target, &cap, false),
                       ERR_FAILED_PRECONDITION); /* not staged */
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -354,7 +317,7 @@ START_TEST(test_target_inside_other_volume)
         ASSERT_STATUS(harness_node_stage(&h, "vol-c", inside, &cap), ERR_INVALID_ARGUMENT);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-a", staging), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-b", other), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -431,7 +394,7 @@ START_TEST(test_kubelet_dir_symlink)
         ASSERT_STATUS(harness_node_stats(&h, "vol-lnk", ltarget, NULL), ERR_OK);
         ASSERT_STATUS(harness_node_unpublish(&h, "vol-lnk", ltarget), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-lnk", lstaging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -451,7 +414,7 @@ START_TEST(test_busy_unstage_is_precondition)
         ck_assert(harness_node_is_mountpoint(staging));
         close(fd);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-busy", staging), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -505,7 +468,7 @@ START_TEST(test_parallel_stages)
         ck_assert_int_eq(harness_node_count_loops(&h), PARALLEL);
         for (int i = 0; i < PARALLEL; i++)
                 ASSERT_STATUS(harness_node_unstage(&h, p[i].id, p[i].path), ERR_OK);
-        assert_clean();
+        harness_node_assert_clean(&h);
 }
 END_TEST
 
@@ -513,8 +476,6 @@ int main(void)
 {
         Suite *s = suite_create("node-lifecycle");
         TCase *tc = tcase_create("lifecycle");
-        SRunner *sr;
-        int failed;
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 300);
@@ -536,11 +497,5 @@ int main(void)
         tcase_add_test(tc, test_unpublish_keeps_foreign_content);
         tcase_add_test(tc, test_parallel_stages);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        harness_node_track_init();
-        srunner_run_all(sr, CK_NORMAL);
-        harness_node_release_tracked();
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return harness_node_run(s);
 }
