@@ -173,6 +173,23 @@ static int bench_driver_wait_ready(struct bench *b, double deadline)
         }
 }
 
+/* The temp root (and the log in it) is removed at exit: show the end of the log now. */
+static void bench_driver_print_log(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return;
+        char tail[4096];
+        if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)sizeof(tail) - 1)
+                fseek(f, -(long)sizeof(tail) + 1, SEEK_END);
+        else
+                rewind(f);
+        size_t n = fread(tail, 1, sizeof(tail) - 1, f);
+        fclose(f);
+        tail[n] = '\0';
+        fputs(tail, stderr);
+}
+
 int bench_driver_start(struct bench *b, double *ret_seconds)
 {
         double t0 = bench_now();
@@ -181,7 +198,8 @@ int bench_driver_start(struct bench *b, double *ret_seconds)
                 return r;
         r = bench_driver_wait_ready(b, t0 + 120);
         if (r < 0) {
-                fprintf(stderr, "silo-bench: driver did not become ready; see %s\n", b->log_path);
+                fprintf(stderr, "silo-bench: driver did not become ready; its log:\n");
+                bench_driver_print_log(b->log_path);
                 return r;
         }
         if (ret_seconds)
