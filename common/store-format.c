@@ -66,6 +66,15 @@ int store_format_load(const char *pool, enum store_kind kind, const char *id, st
         return seen_id ? 0 : -EBADMSG;
 }
 
+int store_format_load_named(const char *pool, enum store_kind kind, const char *id,
+                            store_format_fn fn, void *ctx, char *const *name)
+{
+        int r = store_format_load(pool, kind, id, fn, ctx);
+        if (r >= 0 && !*name)
+                r = -EBADMSG;
+        return r;
+}
+
 FILE *store_format_open(char **buf, size_t *len)
 {
         *buf = NULL;
@@ -126,4 +135,18 @@ int store_format_unlink(const char *pool, enum store_kind kind, const char *id, 
         if (unlink(path) < 0 && errno != ENOENT)
                 return neg_errno();
         return 0;
+}
+
+int store_format_remove(const char *pool, enum store_kind kind, const char *id,
+                        const char *data_ext)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r = store_format_unlink(pool, kind, id, ".meta");
+        if (r >= 0)
+                r = store_dir(pool, kind, &dir);
+        if (r >= 0)
+                r = fileio_fsync_dir(dir);
+        if (r >= 0 && data_ext)
+                r = store_format_unlink(pool, kind, id, data_ext);
+        return r;
 }

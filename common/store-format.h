@@ -12,6 +12,10 @@ typedef int (*store_format_fn)(const char *key, const char *value, void *ctx);
  * -EBADMSG for a malformed line or a missing/mismatched "id". */
 int store_format_load(const char *pool, enum store_kind kind, const char *id, store_format_fn fn,
                       void *ctx);
+/* store_format_load() for a record that must have a "name": -EBADMSG when *name (set by fn)
+ * is still NULL afterwards. On error the caller releases what fn filled in. */
+int store_format_load_named(const char *pool, enum store_kind kind, const char *id,
+                            store_format_fn fn, void *ctx, char *const *name);
 
 /* Opens an in-memory writer; store_format_commit() writes it as <id>.meta atomically and
  * closes it either way. */
@@ -26,3 +30,8 @@ int store_format_dup(char **dst, const char *value);
 
 /* Removes <pool>/<kind>/<id><ext>; absent is fine. */
 int store_format_unlink(const char *pool, enum store_kind kind, const char *id, const char *ext);
+/* Removes <id>.meta and syncs the directory, then removes <id><data_ext> unless data_ext is
+ * NULL: the record goes first, so a crash never leaves metadata without its data. Absent
+ * files are fine. */
+int store_format_remove(const char *pool, enum store_kind kind, const char *id,
+                        const char *data_ext);

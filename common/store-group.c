@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/store-format.h"
 #include "common/cleanup.h"
 
@@ -45,15 +44,12 @@ static int store_group_field(const char *key, const char *value, void *ctx)
 int store_group_load(const char *pool, const char *id, struct store_group *ret)
 {
         struct store_group g = {0};
-        int r = store_format_load(pool, STORE_GROUPS, id, store_group_field, &g);
-        if (r >= 0 && !g.name)
-                r = -EBADMSG;
-        if (r < 0) {
+        int r = store_format_load_named(pool, STORE_GROUPS, id, store_group_field, &g, &g.name);
+        if (r < 0)
                 store_group_release(&g);
-                return r;
-        }
-        *ret = g;
-        return 0;
+        else
+                *ret = g;
+        return r;
 }
 
 void store_group_release(struct store_group *g)
@@ -85,11 +81,5 @@ int store_group_save(const char *pool, const struct store_group *g)
 
 int store_group_remove(const char *pool, const char *id)
 {
-        _cleanup_free_ char *dir = NULL;
-        int r = store_format_unlink(pool, STORE_GROUPS, id, ".meta");
-        if (r >= 0)
-                r = store_dir(pool, STORE_GROUPS, &dir);
-        if (r >= 0)
-                r = fileio_fsync_dir(dir);
-        return r;
+        return store_format_remove(pool, STORE_GROUPS, id, NULL);
 }

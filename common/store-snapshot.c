@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/store-format.h"
 #include "common/cleanup.h"
 
@@ -32,15 +31,13 @@ static int store_snapshot_field(const char *key, const char *value, void *ctx)
 int store_snapshot_load(const char *pool, const char *id, struct store_snapshot *ret)
 {
         struct store_snapshot s = {0};
-        int r = store_format_load(pool, STORE_SNAPSHOTS, id, store_snapshot_field, &s);
-        if (r >= 0 && !s.name)
-                r = -EBADMSG;
-        if (r < 0) {
+        int r =
+            store_format_load_named(pool, STORE_SNAPSHOTS, id, store_snapshot_field, &s, &s.name);
+        if (r < 0)
                 store_snapshot_release(&s);
-                return r;
-        }
-        *ret = s;
-        return 0;
+        else
+                *ret = s;
+        return r;
 }
 
 void store_snapshot_release(struct store_snapshot *s)
@@ -69,13 +66,5 @@ int store_snapshot_save(const char *pool, const struct store_snapshot *s)
 
 int store_snapshot_remove(const char *pool, const char *id)
 {
-        _cleanup_free_ char *dir = NULL;
-        int r = store_format_unlink(pool, STORE_SNAPSHOTS, id, ".meta");
-        if (r >= 0)
-                r = store_dir(pool, STORE_SNAPSHOTS, &dir);
-        if (r >= 0)
-                r = fileio_fsync_dir(dir);
-        if (r >= 0)
-                r = store_format_unlink(pool, STORE_SNAPSHOTS, id, ".img");
-        return r;
+        return store_format_remove(pool, STORE_SNAPSHOTS, id, ".img");
 }

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/store-format.h"
 #include "common/cleanup.h"
 
@@ -117,15 +116,12 @@ static int store_volume_field(const char *key, const char *value, void *ctx)
 int store_volume_load(const char *pool, const char *id, struct store_volume *ret)
 {
         struct store_volume v = {0};
-        int r = store_format_load(pool, STORE_VOLUMES, id, store_volume_field, &v);
-        if (r >= 0 && !v.name)
-                r = -EBADMSG;
-        if (r < 0) {
+        int r = store_format_load_named(pool, STORE_VOLUMES, id, store_volume_field, &v, &v.name);
+        if (r < 0)
                 store_volume_release(&v);
-                return r;
-        }
-        *ret = v;
-        return 0;
+        else
+                *ret = v;
+        return r;
 }
 
 void store_volume_release(struct store_volume *v)
@@ -167,13 +163,5 @@ int store_volume_save(const char *pool, const struct store_volume *v)
 
 int store_volume_remove(const char *pool, const char *id)
 {
-        _cleanup_free_ char *dir = NULL;
-        int r = store_format_unlink(pool, STORE_VOLUMES, id, ".meta");
-        if (r >= 0)
-                r = store_dir(pool, STORE_VOLUMES, &dir);
-        if (r >= 0)
-                r = fileio_fsync_dir(dir);
-        if (r >= 0)
-                r = store_format_unlink(pool, STORE_VOLUMES, id, ".img");
-        return r;
+        return store_format_remove(pool, STORE_VOLUMES, id, ".img");
 }
