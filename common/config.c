@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/metrics.h"
 #include "common/units.h"
 #include "common/cleanup.h"
 
@@ -128,10 +129,11 @@ static int config_set_metrics(struct config *cfg, const char *value)
                 cfg->metrics_address = NULL;
                 return 0;
         }
-        const char *colon = strrchr(value, ':');
-        uint64_t port;
-        if (!colon || colon == value || units_parse_u64(colon + 1, 1, 65535, &port) < 0)
-                return config_fail("metrics-address", value, "expected HOST:PORT");
+        /* The same parser the endpoint uses, so what passes here also binds; it says why not. */
+        struct sockaddr_storage sa;
+        socklen_t len;
+        if (metrics_parse_address(value, &sa, &len) < 0)
+                return -EINVAL;
         return config_set_str(&cfg->metrics_address, value);
 }
 

@@ -1,5 +1,6 @@
 /* The composition root: flags, services, startup reconciliation, signals. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
         if (r < 0)
                 return 2;
         log_set_level(cfg.log_level);
+        /* Worker threads would each keep a malloc arena of what they freed; two suffice. */
+        mallopt(M_ARENA_MAX, 2);
         main_block_signals();
         r = main_serve(&cfg);
         config_release(&cfg);

@@ -54,7 +54,7 @@ struct rpc_call {
         const char *service, *method_name;
         const struct rpc_method *method;
         ProtobufCMessage *req;
-        uint64_t start_ms, budget_ms;
+        uint64_t start_ns, start_ms, budget_ms;
 
         int result;
         void *reply;
@@ -210,11 +210,21 @@ static void rpc_log(const struct rpc_call *call, int r, const char *text, const 
                  r ? " msg='" : "", r ? text : "", r ? "'" : "", note ? note : "");
 }
 
+static uint64_t rpc_now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void rpc_observe(const struct rpc_call *call, int r)
 {
-        if (rpc_observer)
-                rpc_observer(call->service, call->method_name, (int)err_status_of(r),
-                             (double)(workq_now_ms() - call->start_ms) / 1000.0);
+        if (!rpc_observer)
+                return;
+        /* Names from the wire are not ours to turn into metric labels. */
+        const char *method = call->method ? call->method_name : "unknown";
+        rpc_observer(call->service ? call->service : "unknown", method, (int)err_status_of(r),
+                     (double)(rpc_now_ns() - call->start_ns) / 1e9);
 }
 
 /* Answers with r (and the recorded message) and logs the call once. */
@@ -420,7 +430,8 @@ static void rpc_on_new(struct rpc_server *srv, struct rpc_call *call, bool ok)
         }
         rpc_arm(srv);
         atomic_fetch_add(&srv->in_flight, 1);
-        call->start_ms = workq_now_ms();
+        call->start_ns = rpc_now_ns();
+        call->start_ms = call->start_ns / 1000000;
         size_t len = GRPC_SLICE_LENGTH(call->details.method);
         if (len >= sizeof(call->path))
                 len = sizeof(call->path) - 1;

@@ -1,6 +1,7 @@
 #include "common/workq.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -82,6 +83,12 @@ static void *workq_worker(void *arg)
         struct workq *q = arg;
         pthread_mutex_lock(&q->mu);
         for (;;) {
+                if (!q->waiting.head && q->running.count == 0 && !q->stopping) {
+                        /* The last busy worker going idle hands freed memory back. */
+                        pthread_mutex_unlock(&q->mu);
+                        malloc_trim(0);
+                        pthread_mutex_lock(&q->mu);
+                }
                 while (!q->waiting.head && !q->stopping)
                         pthread_cond_wait(&q->work_cv, &q->mu);
                 if (!q->waiting.head)

@@ -108,6 +108,7 @@ START_TEST(bad_values)
         assert_rejected("--timeout", "soon");
         assert_rejected("--metrics-address", "9808");
         assert_rejected("--metrics-address", "host:99999");
+        assert_rejected("--metrics-address", "example.com:9808"); /* no lookups at start */
         assert_rejected("--overcommit-ratio", "-1");
         assert_rejected("--overcommit-ratio", "x");
         assert_rejected("--nodeid", "has space");
