@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns silo-bench's JSON lines (stdin) into the Markdown table of docs/performance.md."""
+"""Turns silo-bench's JSON lines (stdin) into the Markdown table of the README's Performance section."""
 import json
 import sys
 
