@@ -210,13 +210,6 @@ static void rpc_log(const struct rpc_call *call, int r, const char *text, const 
                  r ? " msg='" : "", r ? text : "", r ? "'" : "", note ? note : "");
 }
 
-static uint64_t rpc_now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void rpc_observe(const struct rpc_call *call, int r)
 {
         if (!rpc_observer)
@@ -224,7 +217,7 @@ static void rpc_observe(const struct rpc_call *call, int r)
         /* Names from the wire are not ours to turn into metric labels. */
         const char *method = call->method ? call->method_name : "unknown";
         rpc_observer(call->service ? call->service : "unknown", method, (int)err_status_of(r),
-                     (double)(rpc_now_ns() - call->start_ns) / 1e9);
+                     (double)(workq_now_ns() - call->start_ns) / 1e9);
 }
 
 /* Answers with r (and the recorded message) and logs the call once. */
@@ -430,7 +423,7 @@ static void rpc_on_new(struct rpc_server *srv, struct rpc_call *call, bool ok)
         }
         rpc_arm(srv);
         atomic_fetch_add(&srv->in_flight, 1);
-        call->start_ns = rpc_now_ns();
+        call->start_ns = workq_now_ns();
         call->start_ms = call->start_ns / 1000000;
         size_t len = GRPC_SLICE_LENGTH(call->details.method);
         if (len >= sizeof(call->path))
@@ -643,13 +636,7 @@ int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
 static int rpc_wait_shutdown(struct rpc_server *srv, uint64_t timeout_ms)
 {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)(timeout_ms / 1000);
-        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-        }
+        workq_abstime(timeout_ms, &ts);
         int r = 0;
         pthread_mutex_lock(&srv->mu);
         while (!srv->shutdown_done && r == 0)

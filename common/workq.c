@@ -28,11 +28,27 @@ struct workq {
         pthread_t *workers;
 };
 
-uint64_t workq_now_ms(void)
+uint64_t workq_now_ns(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t workq_now_ms(void)
+{
+        return workq_now_ns() / 1000000;
+}
+
+void workq_abstime(uint64_t ms, struct timespec *ret)
+{
+        clock_gettime(CLOCK_REALTIME, ret);
+        ret->tv_sec += (time_t)(ms / 1000);
+        ret->tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ret->tv_nsec >= 1000000000L) {
+                ret->tv_sec++;
+                ret->tv_nsec -= 1000000000L;
+        }
 }
 
 static void list_append(struct workq_list *l, struct workq_item *it)
@@ -236,14 +252,7 @@ int workq_drain(struct workq *q, uint64_t timeout_ms)
                         break;
                 }
                 struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                uint64_t left = until - now;
-                ts.tv_sec += (time_t)(left / 1000);
-                ts.tv_nsec += (long)(left % 1000) * 1000000L;
-                if (ts.tv_nsec >= 1000000000L) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000L;
-                }
+                workq_abstime(until - now, &ts);
                 pthread_cond_timedwait(&q->idle_cv, &q->mu, &ts);
         }
         pthread_mutex_unlock(&q->mu);

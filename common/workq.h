@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct workq;
 struct workq_item;
@@ -27,7 +28,11 @@ struct workq_item {
         bool expired, expiring, started;
 };
 
+/* CLOCK_MONOTONIC in milliseconds and nanoseconds. */
 uint64_t workq_now_ms(void);
+uint64_t workq_now_ns(void);
+/* The CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait on a default condvar. */
+void workq_abstime(uint64_t ms, struct timespec *ret);
 
 int workq_new(unsigned workers, unsigned max_queued, struct workq **ret);
 /* Queues it. -SILO_EOVERLOAD when the queue is full or draining; the item is untouched. */
