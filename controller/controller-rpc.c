@@ -70,17 +70,15 @@ static int ctl_spec(const struct controller *c, const Csi__V1__CreateVolumeReque
 {
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
-        if (!req->name || !*req->name)
-                return controller_fail(-SILO_EINVALID, "name is required");
-        if (!store_name_is_valid(req->name))
-                return controller_fail(-SILO_EINVALID, "name must be 1..%d printable bytes",
-                                       STORE_NAME_MAX);
+        int r = msg_check_name(req->name);
+        if (r < 0)
+                return r;
         spec->name = req->name;
         if (req->capacity_range) {
                 spec->required_bytes = req->capacity_range->required_bytes;
                 spec->limit_bytes = req->capacity_range->limit_bytes;
         }
-        int r = MSG_KV(req->parameters, req->n_parameters, kv, &n);
+        r = MSG_KV(req->parameters, req->n_parameters, kv, &n);
         if (r < 0)
                 return controller_fail(r, "too many parameters");
         r = params_parse(kv, n, false, &spec->params);
@@ -130,16 +128,11 @@ static int ctl_create_volume(struct rpc_call *call, const ProtobufCMessage *msg)
 static int ctl_delete_volume(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__DeleteVolumeRequest *req = REQ(Csi__V1__DeleteVolumeRequest, msg);
-        struct silo *silo = rpc_silo(call);
-        if (!req->volume_id || !*req->volume_id)
-                return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
-        rpc_set_object(call, "volume_id", req->volume_id);
         _cleanup_vlock_ struct vlock *l = NULL;
-        int r = vlock_try(silo->locks, "vol", req->volume_id, &l);
+        int r = msg_lock(call, "volume_id", "vol", "volume", req->volume_id, &l);
         if (r < 0)
-                return msg_pending(call, r, "volume", req->volume_id);
-        controller_why_clear();
-        r = volumes_delete(silo->controller, req->volume_id);
+                return r;
+        r = volumes_delete(rpc_silo(call)->controller, req->volume_id);
         if (r < 0)
                 return msg_fail(call, r);
         Csi__V1__DeleteVolumeResponse resp = CSI__V1__DELETE_VOLUME_RESPONSE__INIT;
@@ -196,9 +189,9 @@ static int ctl_validate(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__ValidateVolumeCapabilitiesRequest *req =
             REQ(Csi__V1__ValidateVolumeCapabilitiesRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        if (!req->volume_id || !*req->volume_id)
-                return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
-        rpc_set_object(call, "volume_id", req->volume_id);
+        int r = msg_object(call, "volume_id", req->volume_id);
+        if (r < 0)
+                return r;
         if (req->n_volume_capabilities == 0)
                 return rpc_fail(call, -SILO_EINVALID, "volume_capabilities are required");
         for (size_t i = 0; i < req->n_volume_capabilities; i++) {
@@ -210,7 +203,7 @@ static int ctl_validate(struct rpc_call *call, const ProtobufCMessage *msg)
         }
         controller_why_clear();
         struct store_volume v = {0};
-        int r = volumes_get(c, req->volume_id, &v);
+        r = volumes_get(c, req->volume_id, &v);
         if (r < 0)
                 return msg_fail(call, r);
         r = ctl_validate_reply(call, req, ctl_unsupported(c, &v, req));
@@ -281,12 +274,12 @@ static int ctl_get_volume(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__ControllerGetVolumeRequest *req =
             REQ(Csi__V1__ControllerGetVolumeRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        if (!req->volume_id || !*req->volume_id)
-                return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
-        rpc_set_object(call, "volume_id", req->volume_id);
+        int r = msg_object(call, "volume_id", req->volume_id);
+        if (r < 0)
+                return r;
         controller_why_clear();
         struct store_volume v = {0};
-        int r = volumes_get(c, req->volume_id, &v);
+        r = volumes_get(c, req->volume_id, &v);
         if (r < 0)
                 return msg_fail(call, r);
         struct msg_volume m;

@@ -81,11 +81,9 @@ static int group_rpc_check(const Csi__V1__CreateVolumeGroupSnapshotRequest *req)
 {
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
-        if (!req->name || !*req->name)
-                return controller_fail(-SILO_EINVALID, "name is required");
-        if (!store_name_is_valid(req->name))
-                return controller_fail(-SILO_EINVALID, "name must be 1..%d printable bytes",
-                                       STORE_NAME_MAX);
+        int r = msg_check_name(req->name);
+        if (r < 0)
+                return r;
         if (req->n_source_volume_ids == 0)
                 return controller_fail(-SILO_EINVALID, "source_volume_ids are required");
         for (size_t i = 0; i < req->n_source_volume_ids; i++)
@@ -121,16 +119,10 @@ static int group_rpc_create(struct rpc_call *call, const ProtobufCMessage *msg)
 
 static int group_rpc_lock(struct rpc_call *call, const char *id, size_t n_ids, struct vlock **ret)
 {
-        if (!id || !*id)
-                return rpc_fail(call, -SILO_EINVALID, "group_snapshot_id is required");
-        if (n_ids > STORE_GROUP_MAX)
+        /* An empty id is reported first, by msg_lock(). */
+        if (id && *id && n_ids > STORE_GROUP_MAX)
                 return rpc_fail(call, -SILO_EINVALID, "too many snapshot_ids");
-        rpc_set_object(call, "group_snapshot_id", id);
-        int r = vlock_try(rpc_silo(call)->locks, "group", id, ret);
-        if (r < 0)
-                return msg_pending(call, r, "group snapshot", id);
-        controller_why_clear();
-        return 0;
+        return msg_lock(call, "group_snapshot_id", "group", "group snapshot", id, ret);
 }
 
 static int group_rpc_delete(struct rpc_call *call, const ProtobufCMessage *msg)

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/silo.h"
+#include "common/vlock.h"
 #include "common/cleanup.h"
 
 void msg_cap(const Csi__V1__VolumeCapability *in, struct params_cap *ret)
@@ -118,4 +120,35 @@ int msg_pending(struct rpc_call *call, int r, const char *what, const char *id)
                 return rpc_fail(call, r, "an operation on %s '%.128s' is already pending", what,
                                 id);
         return rpc_fail(call, r, "cannot lock %s '%.128s'", what, id);
+}
+
+int msg_check_name(const char *name)
+{
+        if (!name || !*name)
+                return controller_fail(-SILO_EINVALID, "name is required");
+        if (!store_name_is_valid(name))
+                return controller_fail(-SILO_EINVALID, "name must be 1..%d printable bytes",
+                                       STORE_NAME_MAX);
+        return 0;
+}
+
+int msg_object(struct rpc_call *call, const char *field, const char *id)
+{
+        if (!id || !*id)
+                return rpc_fail(call, -SILO_EINVALID, "%s is required", field);
+        rpc_set_object(call, field, id);
+        return 0;
+}
+
+int msg_lock(struct rpc_call *call, const char *field, const char *lock, const char *what,
+             const char *id, struct vlock **ret)
+{
+        int r = msg_object(call, field, id);
+        if (r < 0)
+                return r;
+        r = vlock_try(rpc_silo(call)->locks, lock, id, ret);
+        if (r < 0)
+                return msg_pending(call, r, what, id);
+        controller_why_clear();
+        return 0;
 }

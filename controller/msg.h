@@ -9,6 +9,8 @@
 #include "common/rpc.h"
 #include "controller/controller.h"
 
+struct vlock;
+
 /* Copies map entries ({base, key, value}) into kv; -SILO_EINVALID past CONTROLLER_PARAMS_MAX. */
 #define MSG_KV(entries, n, kv, ret_n)                                                              \
         ({                                                                                         \
@@ -61,3 +63,17 @@ int msg_fail(struct rpc_call *call, int r);
 
 /* The standard refusal when a vlock is held. */
 int msg_pending(struct rpc_call *call, int r, const char *what, const char *id);
+
+/* A request's name: -SILO_EINVALID (with controller_why()) when empty or not a valid store
+ * name. */
+int msg_check_name(const char *name);
+
+/* The object a call acts on: fails the call with "<field> is required" when id is empty,
+ * otherwise names it in the call's log line under the key field. 0 or the rpc_fail() result. */
+int msg_object(struct rpc_call *call, const char *field, const char *id);
+
+/* msg_object(), then takes the vlock "<lock>/<id>" into *ret (msg_pending() naming it as
+ * "<what> '<id>'" when held) and clears controller_why() for the logic call that follows.
+ * 0, or the negative result the handler returns as is. */
+int msg_lock(struct rpc_call *call, const char *field, const char *lock, const char *what,
+             const char *id, struct vlock **ret);

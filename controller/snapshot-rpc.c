@@ -29,11 +29,9 @@ static int snapshot_rpc_check(const Csi__V1__CreateSnapshotRequest *req)
 {
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
-        if (!req->name || !*req->name)
-                return controller_fail(-SILO_EINVALID, "name is required");
-        if (!store_name_is_valid(req->name))
-                return controller_fail(-SILO_EINVALID, "name must be 1..%d printable bytes",
-                                       STORE_NAME_MAX);
+        int r = msg_check_name(req->name);
+        if (r < 0)
+                return r;
         if (!req->source_volume_id || !*req->source_volume_id)
                 return controller_fail(-SILO_EINVALID, "source_volume_id is required");
         if (MSG_KV(req->parameters, req->n_parameters, kv, &n) < 0)
@@ -66,16 +64,11 @@ int snapshot_rpc_create(struct rpc_call *call, const ProtobufCMessage *msg)
 int snapshot_rpc_delete(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__DeleteSnapshotRequest *req = REQ(Csi__V1__DeleteSnapshotRequest, msg);
-        struct silo *silo = rpc_silo(call);
-        if (!req->snapshot_id || !*req->snapshot_id)
-                return rpc_fail(call, -SILO_EINVALID, "snapshot_id is required");
-        rpc_set_object(call, "snapshot_id", req->snapshot_id);
         _cleanup_vlock_ struct vlock *l = NULL;
-        int r = vlock_try(silo->locks, "snap", req->snapshot_id, &l);
+        int r = msg_lock(call, "snapshot_id", "snap", "snapshot", req->snapshot_id, &l);
         if (r < 0)
-                return msg_pending(call, r, "snapshot", req->snapshot_id);
-        controller_why_clear();
-        r = snapshots_delete(silo->controller, req->snapshot_id);
+                return r;
+        r = snapshots_delete(rpc_silo(call)->controller, req->snapshot_id);
         if (r < 0)
                 return msg_fail(call, r);
         Csi__V1__DeleteSnapshotResponse resp = CSI__V1__DELETE_SNAPSHOT_RESPONSE__INIT;
@@ -85,12 +78,12 @@ int snapshot_rpc_delete(struct rpc_call *call, const ProtobufCMessage *msg)
 int snapshot_rpc_get(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__GetSnapshotRequest *req = REQ(Csi__V1__GetSnapshotRequest, msg);
-        if (!req->snapshot_id || !*req->snapshot_id)
-                return rpc_fail(call, -SILO_EINVALID, "snapshot_id is required");
-        rpc_set_object(call, "snapshot_id", req->snapshot_id);
+        int r = msg_object(call, "snapshot_id", req->snapshot_id);
+        if (r < 0)
+                return r;
         controller_why_clear();
         struct store_snapshot s = {0};
-        int r = snapshots_get(rpc_silo(call)->controller, req->snapshot_id, &s);
+        r = snapshots_get(rpc_silo(call)->controller, req->snapshot_id, &s);
         if (r < 0)
                 return msg_fail(call, r);
         r = snapshot_rpc_reply_one(call, &s, true);

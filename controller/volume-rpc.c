@@ -14,14 +14,7 @@
 /* Takes the volume's lock after checking the id is present. */
 static int volume_rpc_lock(struct rpc_call *call, const char *id, struct vlock **ret)
 {
-        if (!id || !*id)
-                return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
-        rpc_set_object(call, "volume_id", id);
-        int r = vlock_try(rpc_silo(call)->locks, "vol", id, ret);
-        if (r < 0)
-                return msg_pending(call, r, "volume", id);
-        controller_why_clear();
-        return 0;
+        return msg_lock(call, "volume_id", "vol", "volume", id, ret);
 }
 
 static int volume_rpc_publish_reply(struct rpc_call *call, const struct store_volume *v,
