@@ -196,6 +196,8 @@ int controller_new(const struct config *cfg, struct controller **ret)
         pthread_mutex_init(&c->space_lock, NULL);
         pthread_mutex_init(&c->cache_lock, NULL);
         r = (!c->pool || !c->node_id) ? -ENOMEM : controller_setup(c, cfg);
+        if (r >= 0 && (r = pool_refresher_start(c)) < 0)
+                controller_fail(r, "cannot start the capacity refresher");
         if (r < 0) {
                 controller_free(c);
                 return r;
@@ -208,6 +210,7 @@ void controller_free(struct controller *c)
 {
         if (!c)
                 return;
+        pool_refresher_stop(c);
         index_free(c->index);
         pthread_mutex_destroy(&c->space_lock);
         pthread_mutex_destroy(&c->cache_lock);

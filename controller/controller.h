@@ -36,9 +36,18 @@ struct controller {
         uint64_t max_volumes_per_node;
         pthread_mutex_t space_lock; /* capacity check + allocation of one create at a time */
         struct index *index;        /* node scope: every volume's metadata; NULL when shared */
-        pthread_mutex_t cache_lock; /* guards the unbacked-bytes cache below */
-        uint64_t unbacked;          /* pool_unbacked_bytes(), refreshed at most once a second */
+        pthread_mutex_t cache_lock; /* guards the unbacked-bytes cache and its refresher below */
+        pthread_cond_t cache_cond;  /* wakes the refresher: demand, or stop */
+        uint64_t unbacked;          /* pool_unbacked_bytes(), refreshed about once a second */
         uint64_t unbacked_at_ms;    /* CLOCK_MONOTONIC of the last scan; 0: never */
+        uint64_t unbacked_read_ms;  /* last pool_available() that used the sum */
+        uint64_t unbacked_gen;      /* bumped by each synchronous scan and by forget */
+        int64_t unbacked_moved;     /* adjustments made while the refresher scans */
+        bool unbacked_scanning;     /* the refresher is walking the pool */
+        bool refresher_idle;        /* the refresher waits for demand */
+        bool refresher_stop;
+        bool refresher_running;
+        pthread_t refresher;
 };
 
 /* controller.c ---------------------------------------------------------------------------- */
@@ -112,11 +121,18 @@ int pool_available(struct controller *c, enum store_provisioning prov, uint64_t 
 
 /* Sum over files in volumes/ of (size - allocated bytes), never negative per file. */
 int pool_unbacked_bytes(struct controller *c, uint64_t *ret);
-/* pool_available() keeps that sum cached for a second (rescanning O(volumes) on every create
- * would not scale); this process's own changes adjust it at once, others' show within the
- * second. forget drops the cache. */
+/* pool_available() keeps that sum cached (rescanning O(volumes) on every create would not
+ * scale); this process's own changes adjust it at once. A refresher thread rescans it, off
+ * the request path, whenever it is older than a second and pool_available() used it within
+ * the last POOL_UNBACKED_ACTIVE_MS; callers meanwhile use the previous sum. Only the first
+ * computation (at start, and after forget) is done by the caller. forget drops the cache. */
 void pool_unbacked_adjust(struct controller *c, int64_t delta);
 void pool_unbacked_forget(struct controller *c);
+/* Computes the sum once (errors are left for pool_available() to report) and starts the
+ * refresher; stop joins it. Called by controller_new()/controller_free() only; stop is a
+ * no-op when start did not run. */
+int pool_refresher_start(struct controller *c);
+void pool_refresher_stop(struct controller *c);
 /* Bytes of fd's file not backed by allocated blocks. */
 uint64_t pool_file_unbacked(int fd);
 

@@ -82,7 +82,8 @@ static int pool_free_bytes(struct controller *c, uint64_t *ret)
         return 0;
 }
 
-#define POOL_UNBACKED_TTL_MS 1000
+#define POOL_UNBACKED_TTL_MS    1000
+#define POOL_UNBACKED_ACTIVE_MS 10000 /* after that long without a reader, stop rescanning */
 
 static uint64_t pool_now_ms(void)
 {
@@ -91,19 +92,38 @@ static uint64_t pool_now_ms(void)
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
 }
 
+static void pool_unbacked_add_locked(struct controller *c, int64_t delta)
+{
+        if (delta < 0 && (uint64_t)-delta > c->unbacked)
+                c->unbacked = 0;
+        else
+                c->unbacked += (uint64_t)delta;
+}
+
+static int pool_unbacked_first_locked(struct controller *c, uint64_t now)
+{
+        uint64_t v = 0;
+        if (c->unbacked_at_ms)
+                return 0;
+        int r = pool_unbacked_bytes(c, &v);
+        if (r < 0)
+                return r;
+        c->unbacked = v;
+        c->unbacked_at_ms = now;
+        c->unbacked_gen++;
+        return 0;
+}
+
+/* Only the first computation, or the one after forget or a failed rescan, runs here (under
+ * the lock, as a caller must see its error); a stale sum is served and the refresher woken. */
 static int pool_unbacked_cached(struct controller *c, uint64_t *ret)
 {
-        int r = 0;
         uint64_t now = pool_now_ms();
         pthread_mutex_lock(&c->cache_lock);
-        if (!c->unbacked_at_ms || now - c->unbacked_at_ms > POOL_UNBACKED_TTL_MS) {
-                uint64_t v = 0;
-                r = pool_unbacked_bytes(c, &v);
-                if (r >= 0) {
-                        c->unbacked = v;
-                        c->unbacked_at_ms = now;
-                }
-        }
+        int r = pool_unbacked_first_locked(c, now);
+        c->unbacked_read_ms = now;
+        if (c->refresher_idle)
+                pthread_cond_signal(&c->cache_cond);
         uint64_t v = c->unbacked;
         pthread_mutex_unlock(&c->cache_lock);
         if (r >= 0)
@@ -114,10 +134,9 @@ static int pool_unbacked_cached(struct controller *c, uint64_t *ret)
 void pool_unbacked_adjust(struct controller *c, int64_t delta)
 {
         pthread_mutex_lock(&c->cache_lock);
-        if (delta < 0 && (uint64_t)-delta > c->unbacked)
-                c->unbacked = 0;
-        else
-                c->unbacked += (uint64_t)delta;
+        pool_unbacked_add_locked(c, delta);
+        if (c->unbacked_scanning)
+                c->unbacked_moved += delta;
         pthread_mutex_unlock(&c->cache_lock);
 }
 
@@ -125,7 +144,95 @@ void pool_unbacked_forget(struct controller *c)
 {
         pthread_mutex_lock(&c->cache_lock);
         c->unbacked_at_ms = 0;
+        c->unbacked_gen++;
         pthread_mutex_unlock(&c->cache_lock);
+}
+
+/* Walks the pool with the lock released. Adjustments made meanwhile are added to the result:
+ * a change the walk already saw is then counted twice until the next rescan, which errs
+ * towards less thin capacity rather than more. */
+static void pool_refresh_locked(struct controller *c, uint64_t now)
+{
+        uint64_t gen = c->unbacked_gen, v = 0;
+        c->unbacked_scanning = true;
+        c->unbacked_moved = 0;
+        pthread_mutex_unlock(&c->cache_lock);
+        int r = pool_unbacked_bytes(c, &v);
+        pthread_mutex_lock(&c->cache_lock);
+        c->unbacked_scanning = false;
+        if (gen != c->unbacked_gen)
+                return; /* forgotten or recomputed meanwhile */
+        if (r < 0) {
+                c->unbacked_at_ms = 0; /* the next reader rescans and reports the error */
+                return;
+        }
+        c->unbacked = v;
+        pool_unbacked_add_locked(c, c->unbacked_moved);
+        c->unbacked_at_ms = now;
+}
+
+static void pool_wait_until_locked(struct controller *c, uint64_t at_ms)
+{
+        struct timespec ts = {.tv_sec = (time_t)(at_ms / 1000),
+                              .tv_nsec = (long)(at_ms % 1000) * 1000000};
+        pthread_cond_timedwait(&c->cache_cond, &c->cache_lock, &ts);
+}
+
+static void *pool_refresher_main(void *arg)
+{
+        struct controller *c = arg;
+        pthread_mutex_lock(&c->cache_lock);
+        while (!c->refresher_stop) {
+                uint64_t now = pool_now_ms();
+                bool active =
+                    c->unbacked_at_ms && now - c->unbacked_read_ms <= POOL_UNBACKED_ACTIVE_MS;
+                if (!active) {
+                        c->refresher_idle = true;
+                        pthread_cond_wait(&c->cache_cond, &c->cache_lock);
+                        c->refresher_idle = false;
+                } else if (now - c->unbacked_at_ms < POOL_UNBACKED_TTL_MS) {
+                        /* pool_now_ms() is CLOCK_MONOTONIC + 1 ms, the condvar's clock */
+                        pool_wait_until_locked(c, c->unbacked_at_ms + POOL_UNBACKED_TTL_MS - 1);
+                } else {
+                        pool_refresh_locked(c, now);
+                }
+        }
+        pthread_mutex_unlock(&c->cache_lock);
+        return NULL;
+}
+
+int pool_refresher_start(struct controller *c)
+{
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        int r = -pthread_cond_init(&c->cache_cond, &attr);
+        pthread_condattr_destroy(&attr);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&c->cache_lock);
+        (void)pool_unbacked_first_locked(c, pool_now_ms());
+        pthread_mutex_unlock(&c->cache_lock);
+        r = -pthread_create(&c->refresher, NULL, pool_refresher_main, c);
+        if (r < 0) {
+                pthread_cond_destroy(&c->cache_cond);
+                return r;
+        }
+        c->refresher_running = true;
+        return 0;
+}
+
+void pool_refresher_stop(struct controller *c)
+{
+        if (!c->refresher_running)
+                return;
+        pthread_mutex_lock(&c->cache_lock);
+        c->refresher_stop = true;
+        pthread_cond_signal(&c->cache_cond);
+        pthread_mutex_unlock(&c->cache_lock);
+        pthread_join(c->refresher, NULL);
+        pthread_cond_destroy(&c->cache_cond);
+        c->refresher_running = false;
 }
 
 uint64_t pool_file_unbacked(int fd)

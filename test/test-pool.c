@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fileio.h"
@@ -231,6 +232,41 @@ START_TEST(thin_accounting)
 }
 END_TEST
 
+static uint64_t cached_unbacked(struct controller *c)
+{
+        pthread_mutex_lock(&c->cache_lock);
+        uint64_t v = c->unbacked;
+        pthread_mutex_unlock(&c->cache_lock);
+        return v;
+}
+
+/* A file written behind the driver's back (a pod, another instance) is picked up by the
+ * refresher within about a second while creates keep asking, without any caller rescanning. */
+START_TEST(thin_accounting_refreshes_in_background)
+{
+        struct controller *c = new_controller();
+        uint64_t avail;
+        ck_assert_int_eq(pool_available(c, STORE_THIN, &avail), 0);
+        ck_assert_uint_eq(cached_unbacked(c), 0);
+        char path[128];
+        snprintf(path, sizeof(path), "%s/volumes/vol-ext.img", root);
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, 100 * MIB), 0);
+        ck_assert_int_eq(pool_available(c, STORE_THIN, &avail), 0);
+        ck_assert_uint_eq(cached_unbacked(c), 0);
+        for (int i = 0; i < 60 && cached_unbacked(c) != 100 * MIB; i++) {
+                usleep(50 * 1000);
+                ck_assert_int_eq(pool_available(c, STORE_THIN, &avail), 0);
+        }
+        ck_assert_uint_eq(cached_unbacked(c), 100 * MIB);
+        /* This instance's own change still counts at once. */
+        pool_unbacked_adjust(c, -100 * MIB);
+        ck_assert_uint_eq(cached_unbacked(c), 0);
+        controller_free(c);
+}
+END_TEST
+
 START_TEST(bad_pool_and_node)
 {
         struct controller *c = NULL;
@@ -256,6 +292,7 @@ int main(void)
         tcase_add_test(tc, recovery_removes_leftovers_only);
         tcase_add_test(tc, recovery_removes_orphaned_group_members);
         tcase_add_test(tc, thin_accounting);
+        tcase_add_test(tc, thin_accounting_refreshes_in_background);
         tcase_add_test(tc, bad_pool_and_node);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
