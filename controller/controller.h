@@ -123,9 +123,10 @@ int pool_available(struct controller *c, enum store_provisioning prov, uint64_t 
 int pool_unbacked_bytes(struct controller *c, uint64_t *ret);
 /* pool_available() keeps that sum cached (rescanning O(volumes) on every create would not
  * scale); this process's own changes adjust it at once. A refresher thread rescans it, off
- * the request path, whenever it is older than a second and pool_available() used it within
- * the last POOL_UNBACKED_ACTIVE_MS; callers meanwhile use the previous sum. Only the first
- * computation (at start, and after forget) is done by the caller. forget drops the cache. */
+ * the request path, whenever it is older than a second and pool_available() used it in the
+ * last 10 s; callers meanwhile use the previous sum. A caller rescans itself only when there
+ * is no sum (forget, a failed rescan) or it is older than 2 s (the refresher was idle), so
+ * others' changes still show within about a second. forget drops the cache. */
 void pool_unbacked_adjust(struct controller *c, int64_t delta);
 void pool_unbacked_forget(struct controller *c);
 /* Computes the sum once (errors are left for pool_available() to report) and starts the

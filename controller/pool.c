@@ -82,8 +82,9 @@ static int pool_free_bytes(struct controller *c, uint64_t *ret)
         return 0;
 }
 
-#define POOL_UNBACKED_TTL_MS    1000
-#define POOL_UNBACKED_ACTIVE_MS 10000 /* after that long without a reader, stop rescanning */
+#define POOL_UNBACKED_TTL_MS     1000
+#define POOL_UNBACKED_ACTIVE_MS  10000 /* after that long without a reader, stop rescanning */
+#define POOL_UNBACKED_MAX_AGE_MS 2000  /* older than this, the caller rescans itself */
 
 static uint64_t pool_now_ms(void)
 {
@@ -100,11 +101,9 @@ static void pool_unbacked_add_locked(struct controller *c, int64_t delta)
                 c->unbacked += (uint64_t)delta;
 }
 
-static int pool_unbacked_first_locked(struct controller *c, uint64_t now)
+static int pool_unbacked_scan_locked(struct controller *c, uint64_t now)
 {
         uint64_t v = 0;
-        if (c->unbacked_at_ms)
-                return 0;
         int r = pool_unbacked_bytes(c, &v);
         if (r < 0)
                 return r;
@@ -114,13 +113,18 @@ static int pool_unbacked_first_locked(struct controller *c, uint64_t now)
         return 0;
 }
 
-/* Only the first computation, or the one after forget or a failed rescan, runs here (under
- * the lock, as a caller must see its error); a stale sum is served and the refresher woken. */
+/* While calls keep coming the refresher keeps the sum younger than about a second, and it is
+ * served as is. The caller rescans itself (under the lock, so that it sees the error) only
+ * the first time, after forget or a failed rescan, and when the refresher had gone idle: the
+ * sum is then older than POOL_UNBACKED_MAX_AGE_MS and using it could let a create through
+ * that volumes created meanwhile by other instances no longer allow. */
 static int pool_unbacked_cached(struct controller *c, uint64_t *ret)
 {
         uint64_t now = pool_now_ms();
         pthread_mutex_lock(&c->cache_lock);
-        int r = pool_unbacked_first_locked(c, now);
+        int r = 0;
+        if (!c->unbacked_at_ms || now - c->unbacked_at_ms > POOL_UNBACKED_MAX_AGE_MS)
+                r = pool_unbacked_scan_locked(c, now);
         c->unbacked_read_ms = now;
         if (c->refresher_idle)
                 pthread_cond_signal(&c->cache_cond);
@@ -211,7 +215,7 @@ int pool_refresher_start(struct controller *c)
         if (r < 0)
                 return r;
         pthread_mutex_lock(&c->cache_lock);
-        (void)pool_unbacked_first_locked(c, pool_now_ms());
+        (void)pool_unbacked_scan_locked(c, pool_now_ms());
         pthread_mutex_unlock(&c->cache_lock);
         r = -pthread_create(&c->refresher, NULL, pool_refresher_main, c);
         if (r < 0) {
