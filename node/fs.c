@@ -28,7 +28,7 @@ static int fs_run(const char *const *argv, int max_ok, char *why, size_t why_siz
         }
         if (r <= max_ok)
                 return 0;
-        spawn_last_line(out, last, sizeof(last));
+        spawn_error_line(out, last, sizeof(last));
         snprintf(why, why_size, "%s exited with status %d: %s", argv[0], r, last);
         if (strstr(out, "Operation not permitted") || strstr(out, "Permission denied"))
                 return -EPERM;

@@ -103,14 +103,43 @@ int spawn_run(const char *const *argv, char *out, size_t out_size)
         return spawn_wait(pid);
 }
 
-void spawn_last_line(const char *out, char *buf, size_t size)
+static void spawn_last_line(const char *out, char *buf, size_t size)
 {
-        size_t end = out ? strlen(out) : 0, start;
+        size_t end = strlen(out), start;
 
         while (end > 0 && (out[end - 1] == '\n' || out[end - 1] == ' '))
                 end--;
         start = end;
         while (start > 0 && out[start - 1] != '\n')
                 start--;
-        snprintf(buf, size, "%.*s", (int)(end - start), out ? out + start : "");
+        while (start < end && (out[start] == ' ' || out[start] == '\t'))
+                start++;
+        snprintf(buf, size, "%.*s", (int)(end - start), out + start);
+}
+
+/* "mke2fs 1.47.0 (5-Feb-2023)": a word, then a dotted version number. */
+static bool spawn_is_banner(const char *line)
+{
+        const char *sp = strchr(line, ' ');
+        const char *nl = strchr(line, '\n');
+        if (!sp || (nl && nl < sp))
+                return false;
+        size_t digits = strspn(sp + 1, "0123456789");
+        return digits > 0 && sp[1 + digits] == '.';
+}
+
+void spawn_error_line(const char *out, char *buf, size_t size)
+{
+        const char *line = out ? out : "";
+        while (*line) {
+                size_t len = strcspn(line, "\n");
+                if (strncmp(line, "Usage", 5) == 0 || strncmp(line, "usage", 5) == 0)
+                        break;
+                if (len > 0 && line[0] != ' ' && !spawn_is_banner(line)) {
+                        snprintf(buf, size, "%.*s", (int)len, line);
+                        return;
+                }
+                line += len + (line[len] == '\n');
+        }
+        spawn_last_line(out ? out : "", buf, size);
 }

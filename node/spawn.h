@@ -10,6 +10,7 @@
  * is stored in out (truncated to out_size - 1 bytes, always NUL-terminated; may be NULL). */
 int spawn_run(const char *const *argv, char *out, size_t out_size);
 
-/* Copies the last non-empty line of out into buf (what a helper says last is usually why it
- * failed). */
-void spawn_last_line(const char *out, char *buf, size_t size);
+/* Copies into buf the line of a tool's output that says why it failed: the first non-empty,
+ * unindented line that is not a version banner ("mke2fs 1.47.0 (...)") and comes before any
+ * usage text; the last non-empty line when there is none. */
+void spawn_error_line(const char *out, char *buf, size_t size);

@@ -100,8 +100,22 @@ START_TEST(test_spawn)
         ck_assert_str_eq(out, "one");
         ck_assert_int_eq(spawn_run(n, out, sizeof(out)), -ENOENT);
         ck_assert_int_eq(spawn_run(p, out, sizeof(out)), -EINVAL); /* no paths */
-        spawn_last_line("a\nb c\n\n", last, sizeof(last));
-        ck_assert_str_eq(last, "b c");
+        spawn_error_line("\n", last, sizeof(last));
+        ck_assert_str_eq(last, "");
+        spawn_error_line("Filesystem must be larger than 300MB.\nUsage: mkfs.xfs\n"
+                         "/* blocksize */\t\t[-b size=num]\n<value> is xxx (512 byte blocks).\n",
+                         last, sizeof(last));
+        ck_assert_str_eq(last, "Filesystem must be larger than 300MB.");
+        spawn_error_line("resize2fs 1.47.0 (5-Feb-2023)\nresize2fs: Permission "
+                         "denied to resize filesystem\n",
+                         last, sizeof(last));
+        ck_assert_str_eq(last, "resize2fs: Permission denied to resize filesystem");
+        spawn_error_line("mke2fs 1.47.0 (5-Feb-2023)\nmkfs.ext4: Device size "
+                         "reported to be zero.\n",
+                         last, sizeof(last));
+        ck_assert_str_eq(last, "mkfs.ext4: Device size reported to be zero.");
+        spawn_error_line("  indented\n", last, sizeof(last));
+        ck_assert_str_eq(last, "indented");
 }
 END_TEST
 
