@@ -301,7 +301,7 @@ static int ctl_get_volume(struct rpc_call *call, const ProtobufCMessage *msg)
 
 /* 0 when the request's parameters, capabilities or topology rule this pool out. */
 static int ctl_capacity_for(struct controller *c, const Csi__V1__GetCapacityRequest *req,
-                            uint64_t *ret)
+                            uint64_t *ret, uint64_t *ret_min)
 {
         struct params_kv kv[CONTROLLER_PARAMS_MAX];
         size_t n = 0;
@@ -316,6 +316,7 @@ static int ctl_capacity_for(struct controller *c, const Csi__V1__GetCapacityRequ
         if (req->n_volume_capabilities &&
             ctl_caps(c, req->volume_capabilities, req->n_volume_capabilities, &spec) < 0)
                 return 0;
+        *ret_min = volumes_min_size(*p.fs_type ? p.fs_type : spec.cap_fs_type, spec.caps);
         if (c->scope == CONFIG_SCOPE_NODE && req->accessible_topology &&
             !ctl_topology_is_ours(c, req->accessible_topology))
                 return 0;
@@ -326,8 +327,8 @@ static int ctl_get_capacity(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__GetCapacityRequest *req = REQ(Csi__V1__GetCapacityRequest, msg);
         controller_why_clear();
-        uint64_t avail = 0;
-        int r = ctl_capacity_for(rpc_silo(call)->controller, req, &avail);
+        uint64_t avail = 0, min_size = CONTROLLER_MIN_SIZE;
+        int r = ctl_capacity_for(rpc_silo(call)->controller, req, &avail, &min_size);
         if (r < 0)
                 return msg_fail(call, r);
         if (avail > INT64_MAX)
@@ -335,7 +336,7 @@ static int ctl_get_capacity(struct rpc_call *call, const ProtobufCMessage *msg)
         Google__Protobuf__Int64Value max = GOOGLE__PROTOBUF__INT64_VALUE__INIT;
         Google__Protobuf__Int64Value min = GOOGLE__PROTOBUF__INT64_VALUE__INIT;
         max.value = (int64_t)(avail < CONTROLLER_MAX_SIZE ? avail : CONTROLLER_MAX_SIZE);
-        min.value = (int64_t)CONTROLLER_MIN_SIZE;
+        min.value = (int64_t)min_size;
         Csi__V1__GetCapacityResponse resp = CSI__V1__GET_CAPACITY_RESPONSE__INIT;
         resp.available_capacity = (int64_t)avail;
         resp.maximum_volume_size = &max;

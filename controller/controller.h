@@ -21,9 +21,10 @@
 #define CONTROLLER_MIB          (1024ull * 1024)
 #define CONTROLLER_DEFAULT_SIZE (1024 * CONTROLLER_MIB)
 #define CONTROLLER_MIN_SIZE     CONTROLLER_MIB
-#define CONTROLLER_MAX_SIZE     (1ull << 50) /* 1 PiB */
-#define CONTROLLER_PAGE_MAX     1000         /* entries per List page when asked for more */
-#define CONTROLLER_PARAMS_MAX   64           /* map entries accepted in a request */
+#define CONTROLLER_XFS_MIN_SIZE (300 * CONTROLLER_MIB) /* mkfs.xfs refuses less than 300 MB */
+#define CONTROLLER_MAX_SIZE     (1ull << 50)           /* 1 PiB */
+#define CONTROLLER_PAGE_MAX     1000 /* entries per List page when asked for more */
+#define CONTROLLER_PARAMS_MAX   64   /* map entries accepted in a request */
 
 struct index;
 
@@ -169,6 +170,8 @@ struct volume_spec {
         const char *source_id;
 };
 
+/* The smallest volume that can serve fs_type ("" = ext4) with caps (STORE_CAP_*; 0 = mount). */
+uint64_t volumes_min_size(const char *fs_type, unsigned caps);
 /* Idempotent by name: returns the existing volume when compatible, -SILO_EEXISTS when not. */
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret);
 /* Absent volume: 0. Published, or its data attached to a loop device here: -SILO_EPRECOND. */

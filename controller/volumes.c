@@ -151,11 +151,35 @@ static int volumes_make(struct controller *c, struct store_volume *v, int src_fd
         return 0;
 }
 
+uint64_t volumes_min_size(const char *fs_type, unsigned caps)
+{
+        bool mount = (caps & STORE_CAP_MOUNT) || !(caps & STORE_CAP_BLOCK);
+        return mount && strcmp(fs_type, "xfs") == 0 ? CONTROLLER_XFS_MIN_SIZE : CONTROLLER_MIN_SIZE;
+}
+
+/* Raises a smaller required size to the filesystem's minimum, as the spec allows (capacity
+ * may exceed required_bytes), unless limit_bytes forbids it. */
+static int volumes_required(const struct volume_spec *spec, const char *fs, int64_t *ret)
+{
+        uint64_t min = volumes_min_size(fs, spec->caps);
+        if (spec->limit_bytes > 0 && (uint64_t)spec->limit_bytes < min)
+                return controller_fail(
+                    -SILO_EOUTOFRANGE, "a %s volume needs at least %llu bytes; limit_bytes is %lld",
+                    *fs ? fs : "ext4", (unsigned long long)min, (long long)spec->limit_bytes);
+        bool raise = spec->required_bytes > 0 && (uint64_t)spec->required_bytes < min;
+        *ret = raise ? (int64_t)min : spec->required_bytes;
+        return 0;
+}
+
 static int volumes_prepare(struct controller *c, const struct volume_spec *spec, const char *fs,
                            struct store_volume *v)
 {
         uint64_t size = 0;
-        int r = pool_capacity_pick(spec->required_bytes, spec->limit_bytes, &size);
+        int64_t required = 0;
+        int r = volumes_required(spec, fs, &required);
+        if (r < 0)
+                return r;
+        r = pool_capacity_pick(required, spec->limit_bytes, &size);
         if (r < 0)
                 return r;
         v->name = strdup(spec->name);

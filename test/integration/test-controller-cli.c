@@ -51,12 +51,12 @@ static void field(const char *out, const char *key, char *buf, size_t size)
 START_TEST(volume_verbs)
 {
         char out[8192], id[65], cmd[256];
-        ck_assert_int_eq(run("controller create pvc-cli --size 16Mi --fs xfs "
+        ck_assert_int_eq(run("controller create pvc-cli --size 300Mi --fs xfs "
                              "--param provisioning=thick",
                              out, sizeof(out)),
                          0);
         field(out, "volume_id", id, sizeof(id));
-        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes: 16777216"));
+        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes: 314572800"));
         ck_assert_ptr_nonnull(strstr(out, "fsType: xfs"));
         ck_assert_ptr_nonnull(strstr(out, "provisioning: thick"));
         snprintf(cmd, sizeof(cmd), "controller publish %s test-node --readonly", id);
@@ -70,9 +70,9 @@ START_TEST(volume_verbs)
         ck_assert_ptr_nonnull(strstr(out, "FAILED_PRECONDITION"));
         snprintf(cmd, sizeof(cmd), "controller unpublish %s test-node", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
-        snprintf(cmd, sizeof(cmd), "controller expand %s 32Mi", id);
+        snprintf(cmd, sizeof(cmd), "controller expand %s 320Mi", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
-        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes: 33554432"));
+        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes: 335544320"));
         snprintf(cmd, sizeof(cmd), "controller validate %s --fs xfs", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "confirmed"));

@@ -205,6 +205,57 @@ START_TEST(create_parameters_and_capabilities)
 }
 END_TEST
 
+/* mkfs.xfs refuses less than 300 MB: a smaller xfs request is rounded up (capacity may exceed
+ * required_bytes), a limit below it is OUT_OF_RANGE, and GetCapacity says so. Block volumes
+ * carry no filesystem and keep the 1 MiB minimum. */
+START_TEST(xfs_minimum_size)
+{
+        Csi__V1__CreateVolumeRequest req;
+        Csi__V1__VolumeCapability *caps[1], cap;
+        Csi__V1__VolumeCapability__AccessMode am;
+        Csi__V1__VolumeCapability__MountVolume mount;
+        base_request(&req, caps, &cap, &am, &mount);
+        mount.fs_type = (char *)"xfs";
+        Csi__V1__CapacityRange range = CSI__V1__CAPACITY_RANGE__INIT;
+        range.required_bytes = 64 * MIB;
+        req.capacity_range = &range;
+        req.name = (char *)"pvc-xfs-small";
+        Csi__V1__CreateVolumeResponse *resp = create_full(&req, ERR_OK);
+        ck_assert_int_eq(resp->volume->capacity_bytes, 300 * MIB);
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        resp = create_full(&req, ERR_OK); /* the retry finds it compatible */
+        ck_assert_int_eq(resp->volume->capacity_bytes, 300 * MIB);
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        range.limit_bytes = 200 * MIB;
+        req.name = (char *)"pvc-xfs-limited";
+        create_full(&req, ERR_OUT_OF_RANGE);
+        Csi__V1__VolumeCapability__BlockVolume block =
+            CSI__V1__VOLUME_CAPABILITY__BLOCK_VOLUME__INIT;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK;
+        cap.block = &block;
+        req.name = (char *)"pvc-block-small";
+        resp = create_full(&req, ERR_OK);
+        ck_assert_int_eq(resp->volume->capacity_bytes, 64 * MIB);
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+
+        Csi__V1__GetCapacityRequest creq = CSI__V1__GET_CAPACITY_REQUEST__INIT;
+        Csi__V1__GetCapacityRequest__ParametersEntry p =
+            CSI__V1__GET_CAPACITY_REQUEST__PARAMETERS_ENTRY__INIT;
+        Csi__V1__GetCapacityRequest__ParametersEntry *pp[1] = {&p};
+        p.key = (char *)"fsType";
+        p.value = (char *)"xfs";
+        creq.n_parameters = 1;
+        creq.parameters = pp;
+        Csi__V1__GetCapacityResponse *cresp = NULL;
+        ck_assert_int_eq(harness_ctl_call(&h, "Controller", "GetCapacity", &creq.base,
+                                          &csi__v1__get_capacity_response__descriptor,
+                                          (void **)&cresp, NULL, 0),
+                         ERR_OK);
+        ck_assert_int_eq(cresp->minimum_volume_size->value, 300 * MIB);
+        protobuf_c_message_free_unpacked(&cresp->base, NULL);
+}
+END_TEST
+
 START_TEST(create_honours_topology)
 {
         Csi__V1__CreateVolumeRequest req;
@@ -634,6 +685,7 @@ int main(void)
         tcase_add_test(tc, create_response_fields);
         tcase_add_test(tc, create_rejects_bad_requests);
         tcase_add_test(tc, create_parameters_and_capabilities);
+        tcase_add_test(tc, xfs_minimum_size);
         tcase_add_test(tc, create_honours_topology);
         tcase_add_test(tc, thin_and_thick_allocation);
         tcase_add_test(tc, capacity_and_exhaustion);
