@@ -246,8 +246,19 @@ static void out_msg(const struct out *o, const ProtobufCMessage *m, int depth)
         fputs(o->json ? "}" : "", o->f);
 }
 
+static bool out_is_empty(const ProtobufCMessage *m)
+{
+        for (unsigned i = 0; i < m->descriptor->n_fields; i++)
+                if (out_count(m, &m->descriptor->fields[i]) > 0)
+                        return false;
+        return true;
+}
+
 void cli_print(const struct cli *cli, const ProtobufCMessage *msg)
 {
+        /* An empty reply (stage, publish, delete...) says nothing in text, like a shell tool. */
+        if (!cli->json && out_is_empty(msg))
+                return;
         struct out o = {stdout, cli->json};
         out_msg(&o, msg, 0);
         fputc('\n', stdout);

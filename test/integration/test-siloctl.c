@@ -91,6 +91,20 @@ START_TEST(json_lists_and_maps)
 }
 END_TEST
 
+/* An empty reply prints nothing in text and {} in JSON. */
+START_TEST(empty_reply)
+{
+        char out[4096];
+        ck_assert_int_eq(
+            siloctl(h.endpoint, "controller delete vol-0000000000000000", out, sizeof(out)), 0);
+        ck_assert_str_eq(out, "");
+        ck_assert_int_eq(
+            siloctl(h.endpoint, "-o json controller delete vol-0000000000000000", out, sizeof(out)),
+            0);
+        ck_assert_str_eq(out, "{}\n");
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("siloctl");
@@ -102,6 +116,7 @@ int main(void)
         tcase_add_test(tc, caps_lists_services);
         tcase_add_test(tc, errors_have_codes_and_exit_status);
         tcase_add_test(tc, json_lists_and_maps);
+        tcase_add_test(tc, empty_reply);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
