@@ -94,17 +94,32 @@ static void workq_finish(struct workq *q, struct workq_item *it, struct workq_li
         it->ops->done(it);
 }
 
+/* Under ASan the heap is ASan's: glibc's allocator is never set up, and concurrent
+ * malloc_trim() calls race its initialisation (an assertion in glibc at thread exit). */
+#ifdef __SANITIZE_ADDRESS__
+static void workq_trim(void)
+{
+}
+#else
+static void workq_trim(void)
+{
+        malloc_trim(0);
+}
+#endif
+
 static void *workq_worker(void *arg)
 {
         struct workq *q = arg;
+        bool worked = false;
         pthread_mutex_lock(&q->mu);
         for (;;) {
-                if (!q->waiting.head && q->running.count == 0 && !q->stopping) {
+                if (worked && !q->waiting.head && q->running.count == 0 && !q->stopping) {
                         /* The last busy worker going idle hands freed memory back. */
                         pthread_mutex_unlock(&q->mu);
-                        malloc_trim(0);
+                        workq_trim();
                         pthread_mutex_lock(&q->mu);
                 }
+                worked = true;
                 while (!q->waiting.head && !q->stopping)
                         pthread_cond_wait(&q->work_cv, &q->mu);
                 if (!q->waiting.head)
