@@ -1,0 +1,143 @@
+/* ctest-labels: privileged */
+/* Every method of every service, fed empty requests, random bytes, and requests whose string
+ * fields are hostile (traversal, absolute paths to system files, control characters, huge):
+ * the daemon never crashes (ASan runs this too), never answers UNKNOWN or INTERNAL, and
+ * nothing appears outside its root. */
+#include <check.h>
+#include <csi.pb-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test/integration/harness.h"
+#include "common/cleanup.h"
+
+static struct harness h;
+
+static const ProtobufCServiceDescriptor *const services[] = {
+    &csi__v1__identity__descriptor,
+    &csi__v1__controller__descriptor,
+    &csi__v1__group_controller__descriptor,
+    &csi__v1__snapshot_metadata__descriptor,
+    &csi__v1__node__descriptor,
+};
+
+static char huge[8192];
+
+static const char *const hostile[] = {
+    "../../../../etc/passwd",    "/etc", "/dev/null", "..", ".", "/", "vol-\n-x", "a/b",
+    "vol-0000000000000000/../x", huge,   "",
+};
+
+static void setup(void)
+{
+        memset(huge, 'a', sizeof(huge) - 1);
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+}
+
+static void teardown(void)
+{
+        harness_stop(&h);
+}
+
+static void call_raw(const char *path, const void *data, size_t len,
+                     const ProtobufCMessageDescriptor *out)
+{
+        struct client_result res;
+        ck_assert_int_eq(client_call_raw(h.client, path, data, len, out, 30000, &res), 0);
+        ck_assert_msg(res.status != ERR_UNKNOWN && res.status != ERR_INTERNAL, "%s answered %s: %s",
+                      path, err_status_name(res.status), res.message ? res.message : "");
+        client_result_release(&res);
+}
+
+/* Sets every top-level string field of a fresh request to s and sends it. */
+static void call_with_strings(const char *path, const ProtobufCMethodDescriptor *m, const char *s)
+{
+        ProtobufCMessage *req = calloc(1, m->input->sizeof_message);
+        m->input->message_init(req);
+        for (unsigned i = 0; i < m->input->n_fields; i++) {
+                const ProtobufCFieldDescriptor *f = &m->input->fields[i];
+                if (f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED)
+                        *(const char **)((char *)req + f->offset) = s;
+        }
+        size_t len = protobuf_c_message_get_packed_size(req);
+        uint8_t *buf = malloc(len + 1);
+        protobuf_c_message_pack(req, buf);
+        call_raw(path, buf, len, m->output);
+        free(buf);
+        free(req);
+}
+
+static void for_each_method(void (*fn)(const char *path, const ProtobufCMethodDescriptor *m))
+{
+        for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++) {
+                for (unsigned i = 0; i < services[s]->n_methods; i++) {
+                        char path[160];
+                        snprintf(path, sizeof(path), "/%s/%s", services[s]->name,
+                                 services[s]->methods[i].name);
+                        fn(path, &services[s]->methods[i]);
+                }
+        }
+}
+
+static void empty_and_random(const char *path, const ProtobufCMethodDescriptor *m)
+{
+        call_raw(path, "", 0, m->output);
+        unsigned seed = 1;
+        uint8_t buf[64];
+        for (int round = 0; round < 20; round++) {
+                for (size_t i = 0; i < sizeof(buf); i++)
+                        buf[i] = (uint8_t)rand_r(&seed);
+                call_raw(path, buf, (size_t)(rand_r(&seed) % sizeof(buf)), m->output);
+        }
+}
+
+static void hostile_strings(const char *path, const ProtobufCMethodDescriptor *m)
+{
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+                call_with_strings(path, m, hostile[i]);
+}
+
+static void assert_alive_and_contained(void)
+{
+        struct client_result res;
+        Csi__V1__ProbeRequest req = CSI__V1__PROBE_REQUEST__INIT;
+        ck_assert_int_eq(harness_call(&h, "/csi.v1.Identity/Probe", &req.base,
+                                      &csi__v1__probe_response__descriptor, &res),
+                         0);
+        ck_assert_int_eq(res.status, ERR_OK);
+        client_result_release(&res);
+        ck_assert_int_eq(access("/etc/passwd", F_OK), 0);
+        ck_assert_int_ne(access("/etc/vol-0000000000000000", F_OK), 0);
+}
+
+START_TEST(empty_and_random_bytes)
+{
+        for_each_method(empty_and_random);
+        assert_alive_and_contained();
+}
+END_TEST
+
+START_TEST(hostile_string_fields)
+{
+        for_each_method(hostile_strings);
+        assert_alive_and_contained();
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("hostile");
+        TCase *tc = tcase_create("input");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, empty_and_random_bytes);
+        tcase_add_test(tc, hostile_string_fields);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
