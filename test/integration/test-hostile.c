@@ -51,16 +51,41 @@ static void call_raw(const char *path, const void *data, size_t len,
         client_result_release(&res);
 }
 
+/* A valid single-node mount capability, so that requests get past their capability checks
+ * and the hostile strings reach the code that uses them. */
+static Csi__V1__VolumeCapability__MountVolume cap_mount =
+    CSI__V1__VOLUME_CAPABILITY__MOUNT_VOLUME__INIT;
+static Csi__V1__VolumeCapability__AccessMode cap_mode =
+    CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__INIT;
+static Csi__V1__VolumeCapability cap = CSI__V1__VOLUME_CAPABILITY__INIT;
+static Csi__V1__VolumeCapability *cap_list[1] = {&cap};
+
+static void fill_field(ProtobufCMessage *req, const ProtobufCFieldDescriptor *f, const char *s,
+                       bool with_cap)
+{
+        char *at = (char *)req + f->offset;
+        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+        if (f->type == PROTOBUF_C_TYPE_STRING && !repeated) {
+                *(const char **)at = s;
+        } else if (with_cap && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                   f->descriptor == &csi__v1__volume_capability__descriptor) {
+                if (repeated) {
+                        *(size_t *)((char *)req + f->quantifier_offset) = 1;
+                        *(Csi__V1__VolumeCapability ***)at = cap_list;
+                } else {
+                        *(Csi__V1__VolumeCapability **)at = &cap;
+                }
+        }
+}
+
 /* Sets every top-level string field of a fresh request to s and sends it. */
-static void call_with_strings(const char *path, const ProtobufCMethodDescriptor *m, const char *s)
+static void call_with_strings(const char *path, const ProtobufCMethodDescriptor *m, const char *s,
+                              bool with_cap)
 {
         ProtobufCMessage *req = calloc(1, m->input->sizeof_message);
         m->input->message_init(req);
-        for (unsigned i = 0; i < m->input->n_fields; i++) {
-                const ProtobufCFieldDescriptor *f = &m->input->fields[i];
-                if (f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED)
-                        *(const char **)((char *)req + f->offset) = s;
-        }
+        for (unsigned i = 0; i < m->input->n_fields; i++)
+                fill_field(req, &m->input->fields[i], s, with_cap);
         size_t len = protobuf_c_message_get_packed_size(req);
         uint8_t *buf = malloc(len + 1);
         protobuf_c_message_pack(req, buf);
@@ -95,8 +120,14 @@ static void empty_and_random(const char *path, const ProtobufCMethodDescriptor *
 
 static void hostile_strings(const char *path, const ProtobufCMethodDescriptor *m)
 {
-        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
-                call_with_strings(path, m, hostile[i]);
+        cap_mode.mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_WRITER;
+        cap.access_mode = &cap_mode;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+        cap.mount = &cap_mount;
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+                call_with_strings(path, m, hostile[i], false);
+                call_with_strings(path, m, hostile[i], true);
+        }
 }
 
 static void assert_alive_and_contained(void)
