@@ -12,9 +12,11 @@
 #include <time.h>
 
 #include "common/blkdev.h"
+#include "common/log.h"
 #include "common/cleanup.h"
 
 #define LOOP_ATTACH_TRIES   64
+#define LOOP_DETACH_WAIT_MS 2000
 #define LOOP_DELETED_SUFFIX " (deleted)"
 
 /* Reads a one-line sysfs file into buf without the newline. */
@@ -274,6 +276,24 @@ static int loop_open(const struct loop_dev *d, int flags)
         return fd < 0 ? neg_errno() : fd;
 }
 
+/* LOOP_CLR_FD only marks the device while another process (udev, a prober) holds it open;
+ * the kernel detaches at its last close. Wait a little for that, so that a detach the caller
+ * was told about is visible to the next lookup. */
+static void loop_wait_detached(const struct loop_dev *d)
+{
+        for (int i = 0; i < LOOP_DETACH_WAIT_MS / 5; i++) {
+                char *backing = NULL;
+                if (loop_backing_file(d, &backing, NULL) < 0)
+                        return;
+                free(backing);
+                struct timespec ts = {0, 5 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        log_debug("msg='loop device still held open; the kernel detaches it at last close' "
+                  "device='%s'",
+                  d->node);
+}
+
 int loop_detach(const struct loop_dev *d)
 {
         _cleanup_close_ int fd = loop_open(d, O_RDONLY | O_NONBLOCK);
@@ -284,6 +304,8 @@ int loop_detach(const struct loop_dev *d)
                 return fd;
         if (ioctl(fd, LOOP_CLR_FD, 0) < 0)
                 return errno == ENXIO ? 0 : neg_errno();
+        close(TAKE_FD(fd)); /* our own open would defer the detach too */
+        loop_wait_detached(d);
         return 0;
 }
 

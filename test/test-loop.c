@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "node/loop.h"
 #include "common/cleanup.h"
@@ -150,6 +152,39 @@ END_TEST
 #define RACERS    4
 #define PER_RACER 4
 
+struct holder {
+        const char *node;
+        int fd;
+};
+
+static void *hold_then_close(void *arg)
+{
+        struct holder *hd = arg;
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        close(hd->fd);
+        return NULL;
+}
+
+/* Someone else (udev, a prober) holding the device open defers the kernel's detach to its
+ * last close: loop_detach waits for it, so the next lookup does not find the device. */
+START_TEST(test_detach_while_held)
+{
+        char file[256];
+        struct loop_dev d, f;
+        make_file("h.img", 1 * MIB, file, sizeof(file));
+        ck_assert_int_eq(loop_attach(file, &d), 0);
+        struct holder hd = {d.node, open(d.node, O_RDONLY | O_CLOEXEC)};
+        ck_assert_int_ge(hd.fd, 0);
+        pthread_t t;
+        pthread_create(&t, NULL, hold_then_close, &hd);
+        ck_assert_int_eq(loop_detach(&d), 0);
+        int found = loop_find(file, &f); /* before the holder is joined */
+        pthread_join(t, NULL);
+        ck_assert_int_eq(found, -ENOENT);
+}
+END_TEST
+
 static void *attach_many(void *arg)
 {
         struct loop_dev *out = arg;
@@ -194,6 +229,7 @@ static Suite *loop_suite(void)
         tcase_add_unchecked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_attach_find_detach);
         tcase_add_test(tc, test_from_devno);
+        tcase_add_test(tc, test_detach_while_held);
         tcase_add_test(tc, test_set_capacity);
         tcase_add_test(tc, test_deleted_and_replaced);
         tcase_add_test(tc, test_concurrent_attach);
