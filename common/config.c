@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/metrics.h"
+#include "common/path.h"
 #include "common/units.h"
 #include "common/cleanup.h"
 
@@ -98,17 +98,28 @@ static int config_set_str(char **dst, const char *value)
         return 0;
 }
 
-static bool config_is_abs_dir_arg(const char *v)
+/* True for a "." or ".." component in a normalised absolute path. */
+static bool config_has_dot_component(const char *path)
 {
-        return v[0] == '/' && strlen(v) < PATH_MAX / 2 && !strstr(v, "/../") &&
-               strcmp(v + strlen(v) - (strlen(v) >= 3 ? 3 : 0), "/..") != 0;
+        for (const char *p = path; (p = strchr(p, '/')); p++) {
+                size_t n = strcspn(p + 1, "/");
+                if ((n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+                        return true;
+        }
+        return false;
 }
 
+/* Stores the normalised form (path.h), so every user of the flag sees one spelling. */
 static int config_set_dir(char **dst, const char *flag, const char *value)
 {
-        if (!config_is_abs_dir_arg(value))
-                return config_fail(flag, value, "must be an absolute path without '..'");
-        return config_set_str(dst, value);
+        char *norm = NULL;
+        if (path_normalise(value, &norm) < 0 || config_has_dot_component(norm)) {
+                free(norm);
+                return config_fail(flag, value, "must be an absolute path without '.' or '..'");
+        }
+        free(*dst);
+        *dst = norm;
+        return 0;
 }
 
 static int config_set_endpoint(struct config *cfg, const char *value)

@@ -99,6 +99,8 @@ START_TEST(bad_values)
         assert_rejected("--pool", "relative");
         assert_rejected("--pool", "/a/../b");
         assert_rejected("--kubelet-dir", "/var/..");
+        assert_rejected("--pool", "/a/./b");
+        assert_rejected("--pool", "");
         assert_rejected("--mode", "everything");
         assert_rejected("--pool-scope", "cluster");
         assert_rejected("--max-concurrent-requests", "0");
@@ -128,6 +130,18 @@ START_TEST(help_and_version_exit)
 }
 END_TEST
 
+START_TEST(directories_are_normalised)
+{
+        const char *argv[] = {"silo", "--pool", "/srv//pool/", "--kubelet-dir",
+                              "/var/lib/kubelet/"};
+        struct config cfg;
+        ck_assert_int_eq(parse(&cfg, 5, argv), CONFIG_RUN);
+        ck_assert_str_eq(cfg.pool, "/srv/pool");
+        ck_assert_str_eq(cfg.kubelet_dir, "/var/lib/kubelet");
+        config_release(&cfg);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("config");
@@ -135,6 +149,7 @@ int main(void)
         tcase_add_test(tc, defaults);
         tcase_add_test(tc, every_flag);
         tcase_add_test(tc, bad_values);
+        tcase_add_test(tc, directories_are_normalised);
         tcase_add_test(tc, help_and_version_exit);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
