@@ -60,6 +60,9 @@ static void *async_run(void *arg)
  * false when the call ended first (our probe took the lock just when it tried). */
 static bool wait_until_locked(struct async_call *a)
 {
+        /* A head start: a probe racing the call for the lock makes the call itself ABORTED,
+         * which under ASan's slower calls happened often enough to exhaust the attempts. */
+        pause_ms(100);
         while (!atomic_load(&a->done)) {
                 if (harness_node_stats(&h, a->id, target, NULL) == ERR_ABORTED)
                         return true;
