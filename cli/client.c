@@ -1,6 +1,6 @@
 /* Blocking unary calls over the gRPC C core: one pluck completion queue per call, so any
  * number of threads can share one channel. */
-#include "common/client.h"
+#include "cli/client.h"
 
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>

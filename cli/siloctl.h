@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/client.h"
+#include "cli/client.h"
 
 struct cli {
         struct client *client;

@@ -4,8 +4,8 @@
 
 #include <stdatomic.h>
 
-#include "common/config.h"
-#include "common/vlock.h"
+#include "common/server/config.h"
+#include "common/server/vlock.h"
 
 struct controller;
 struct node;

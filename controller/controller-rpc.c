@@ -6,7 +6,7 @@
 
 #include "common/err.h"
 #include "common/silo.h"
-#include "common/vlock.h"
+#include "common/server/vlock.h"
 #include "controller/msg.h"
 #include "common/cleanup.h"
 

@@ -4,7 +4,7 @@
  * after controller_new() has put the struct controller into struct silo. */
 #pragma once
 
-#include "common/rpc.h"
+#include "common/server/rpc.h"
 
 extern const struct rpc_service controller_service;        /* "csi.v1.Controller" */
 extern const struct rpc_service group_controller_service;  /* "csi.v1.GroupController" */

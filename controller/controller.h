@@ -2,7 +2,7 @@
  * the pool, on plain C structs (no protobuf). The *-rpc.c adapters validate requests, take the
  * per-object vlock, call these, and build replies.
  *
- * State lives only in the pool (common/store.h); nothing is cached, so several driver
+ * State lives only in the pool (common/store/store.h); nothing is cached, so several driver
  * instances can share one pool (--pool-scope shared). Changes to one volume's metadata made by
  * different processes are serialised with flock(2) on its data file.
  *
@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/config.h"
-#include "common/store.h"
+#include "common/server/config.h"
+#include "common/store/store.h"
 
 #define CONTROLLER_TOPOLOGY_KEY "topology.silo.csi.io/node"
 #define CONTROLLER_MIB          (1024ull * 1024)

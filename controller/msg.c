@@ -4,7 +4,7 @@
 
 #include "common/err.h"
 #include "common/silo.h"
-#include "common/vlock.h"
+#include "common/server/vlock.h"
 #include "common/cleanup.h"
 
 void msg_cap(const Csi__V1__VolumeCapability *in, struct params_cap *ret)

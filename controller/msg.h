@@ -6,7 +6,7 @@
 #include <csi.pb-c.h>
 #include <google/protobuf/timestamp.pb-c.h>
 
-#include "common/rpc.h"
+#include "common/server/rpc.h"
 #include "controller/controller.h"
 
 struct vlock;

@@ -1,4 +1,4 @@
-#include "common/blkdev.h"
+#include "node/blkdev.h"
 
 #include <blkid.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "common/blkdev.h"
+#include "node/blkdev.h"
 #include "common/log.h"
 #include "common/cleanup.h"
 

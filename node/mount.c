@@ -1,4 +1,4 @@
-#include "common/mount.h"
+#include "node/mount.h"
 
 #include <fcntl.h>
 #include <libmount.h>

@@ -1,6 +1,6 @@
 /* The CSI Node service: thin adapters from protobuf requests to node/node.h. */
 #pragma once
 
-#include "common/rpc.h"
+#include "common/server/rpc.h"
 
 extern const struct rpc_service node_service;

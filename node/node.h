@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/config.h"
-#include "common/store.h"
+#include "common/server/config.h"
+#include "common/store/store.h"
 #include "node/known.h"
 #include "node/loop.h"
 

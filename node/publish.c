@@ -5,7 +5,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "common/mount.h"
+#include "node/mount.h"
 #include "common/path.h"
 #include "node/mntopt.h"
 #include "node/node.h"

@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/mount.h"
+#include "node/mount.h"
 #include "common/path.h"
 #include "node/node.h"
 #include "node/volstate.h"

@@ -3,10 +3,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/blkdev.h"
+#include "node/blkdev.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/mount.h"
+#include "node/mount.h"
 #include "node/fs.h"
 #include "node/mntopt.h"
 #include "node/node.h"

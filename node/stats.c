@@ -5,7 +5,7 @@
 #include <sys/statvfs.h>
 
 #include "common/err.h"
-#include "common/mount.h"
+#include "node/mount.h"
 #include "node/node.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"

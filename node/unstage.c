@@ -3,7 +3,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "common/mount.h"
+#include "node/mount.h"
 #include "node/node.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "common/mount.h"
+#include "node/mount.h"
 #include "node/node.h"
 
 struct volstate {

@@ -1,4 +1,4 @@
-/* Unit tests for block device probing and udev look-ups (common/blkdev.c). */
+/* Unit tests for block device probing and udev look-ups (node/blkdev.c). */
 /* ctest-labels: privileged */
 #include <check.h>
 #include <fcntl.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/blkdev.h"
+#include "node/blkdev.h"
 #include "node/loop.h"
 #include "node/spawn.h"
 #include "common/cleanup.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/config.h"
+#include "common/server/config.h"
 #include "common/cleanup.h"
 
 static int parse(struct config *cfg, int argc, const char **argv)

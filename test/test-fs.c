@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "common/mount.h"
+#include "node/mount.h"
 #include "node/fs.h"
 #include "node/loop.h"
 #include "node/spawn.h"

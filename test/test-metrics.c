@@ -13,12 +13,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "common/config.h"
+#include "common/server/config.h"
 #include "common/err.h"
-#include "common/histogram.h"
-#include "common/metrics.h"
-#include "common/opstats.h"
-#include "common/poolstat.h"
+#include "common/metrics/histogram.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/opstats.h"
+#include "common/metrics/poolstat.h"
 #include "common/silo.h"
 #include "common/cleanup.h"
 

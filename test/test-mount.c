@@ -1,4 +1,4 @@
-/* Unit tests for mounts and the mount table (common/mount.c). */
+/* Unit tests for mounts and the mount table (node/mount.c). */
 /* ctest-labels: privileged */
 #include <check.h>
 #include <fcntl.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/mount.h"
+#include "node/mount.h"
 #include "common/cleanup.h"
 
 static char root[128];

@@ -6,7 +6,7 @@
 
 #include "common/err.h"
 #include "common/fileio.h"
-#include "common/store.h"
+#include "common/store/store.h"
 #include "common/cleanup.h"
 
 static char root[64];

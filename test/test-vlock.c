@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "common/err.h"
-#include "common/vlock.h"
+#include "common/server/vlock.h"
 #include "common/cleanup.h"
 
 START_TEST(second_holder_is_refused)

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "common/err.h"
-#include "common/workq.h"
+#include "common/server/workq.h"
 #include "common/cleanup.h"
 
 /* A test item that blocks in run() until released. */

@@ -1,4 +1,4 @@
-#include "common/histogram.h"
+#include "common/metrics/histogram.h"
 
 #include "common/cleanup.h"
 

@@ -1,4 +1,4 @@
-#include "common/httpd.h"
+#include "common/metrics/httpd.h"
 
 #include <dlfcn.h>
 #include <microhttpd.h>

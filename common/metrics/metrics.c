@@ -1,4 +1,4 @@
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/httpd.h"
+#include "common/metrics/httpd.h"
 #include "common/log.h"
-#include "common/opstats.h"
-#include "common/poolstat.h"
-#include "common/procstat.h"
-#include "common/rpc.h"
+#include "common/metrics/opstats.h"
+#include "common/metrics/poolstat.h"
+#include "common/metrics/procstat.h"
+#include "common/server/rpc.h"
 #include "common/silo.h"
 #include "common/units.h"
 #include "common/cleanup.h"

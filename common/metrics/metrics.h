@@ -12,7 +12,7 @@
 
 #include <sys/socket.h>
 
-#include "common/promtext.h"
+#include "common/metrics/promtext.h"
 
 struct metrics;
 struct rpc_server;

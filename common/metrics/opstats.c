@@ -1,4 +1,4 @@
-#include "common/opstats.h"
+#include "common/metrics/opstats.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/histogram.h"
+#include "common/metrics/histogram.h"
 #include "common/cleanup.h"
 
 struct opstats_series {

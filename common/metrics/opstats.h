@@ -7,7 +7,7 @@
  * a quarter full, and share method "unknown" after that. */
 #pragma once
 
-#include "common/promtext.h"
+#include "common/metrics/promtext.h"
 
 #define OPSTATS_SLOTS    512 /* power of two */
 #define OPSTATS_NAME_MAX 96  /* longer service/method names are cut */

@@ -1,4 +1,4 @@
-#include "common/poolstat.h"
+#include "common/metrics/poolstat.h"
 
 #include <dirent.h>
 #include <fcntl.h>

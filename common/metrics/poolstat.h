@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "common/promtext.h"
+#include "common/metrics/promtext.h"
 
 struct poolstat {
         uint64_t capacity_bytes;    /* size of the pool's filesystem */

@@ -1,4 +1,4 @@
-#include "common/procstat.h"
+#include "common/metrics/procstat.h"
 
 #include <dirent.h>
 #include <fcntl.h>

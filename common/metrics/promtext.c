@@ -1,4 +1,4 @@
-#include "common/promtext.h"
+#include "common/metrics/promtext.h"
 
 #include <inttypes.h>
 #include <math.h>

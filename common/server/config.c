@@ -1,4 +1,4 @@
-#include "common/config.h"
+#include "common/server/config.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/path.h"
 #include "common/units.h"
 #include "common/cleanup.h"

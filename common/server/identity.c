@@ -1,4 +1,4 @@
-#include "common/identity.h"
+#include "common/server/identity.h"
 
 #include <csi.pb-c.h>
 #include <google/protobuf/wrappers.pb-c.h>

@@ -2,7 +2,7 @@
  * server's I/O thread, so Probe never waits behind volume work. */
 #pragma once
 
-#include "common/rpc.h"
+#include "common/server/rpc.h"
 
 extern const struct rpc_service identity_service;
 

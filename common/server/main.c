@@ -6,13 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/config.h"
-#include "common/identity.h"
+#include "common/server/config.h"
+#include "common/server/identity.h"
 #include "common/log.h"
-#include "common/metrics.h"
-#include "common/rpc.h"
+#include "common/metrics/metrics.h"
+#include "common/server/rpc.h"
 #include "common/silo.h"
-#include "common/testhook.h"
+#include "common/server/testhook.h"
 #include "controller/controller-rpc.h"
 #include "controller/controller.h"
 #include "node/node-rpc.h"

@@ -4,7 +4,7 @@
  * it, and either runs the handler inline (Identity) or hands the call to the work queue
  * (Controller/Node). The reply is sent by whichever comes first: the handler finishing or
  * the call's budget expiring; the other outcome is dropped, but the work always completes. */
-#include "common/rpc.h"
+#include "common/server/rpc.h"
 
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
@@ -24,8 +24,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/silo.h"
-#include "common/testhook.h"
-#include "common/workq.h"
+#include "common/server/testhook.h"
+#include "common/server/workq.h"
 #include "common/cleanup.h"
 
 #define RPC_ARMED_CALLS 8

@@ -1,4 +1,4 @@
-#include "common/testhook.h"
+#include "common/server/testhook.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -10,7 +10,7 @@
 
 #include "common/err.h"
 #include "common/silo.h"
-#include "common/vlock.h"
+#include "common/server/vlock.h"
 #include "common/cleanup.h"
 
 #if SILO_TEST_HOOKS

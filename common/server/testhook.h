@@ -4,7 +4,7 @@
  * so tests can observe timeouts, pending-operation conflicts and crashes mid-operation. */
 #pragma once
 
-#include "common/rpc.h"
+#include "common/server/rpc.h"
 
 /* Called by the server core on the worker thread before the handler. */
 void testhook_begin_call(const char *method);

@@ -1,4 +1,4 @@
-#include "common/vlock.h"
+#include "common/server/vlock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/testhook.h"
+#include "common/server/testhook.h"
 #include "common/cleanup.h"
 
 /* Held keys live in a small chained hash table; the number held is bounded by the worker

@@ -1,4 +1,4 @@
-#include "common/workq.h"
+#include "common/server/workq.h"
 
 #include <errno.h>
 #include <malloc.h>

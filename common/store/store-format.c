@@ -1,4 +1,4 @@
-#include "common/store-format.h"
+#include "common/store/store-format.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "common/store.h"
+#include "common/store/store.h"
 
 typedef int (*store_format_fn)(const char *key, const char *value, void *ctx);
 

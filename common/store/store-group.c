@@ -1,11 +1,11 @@
-#include "common/store.h"
+#include "common/store/store.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "common/store-format.h"
+#include "common/store/store-format.h"
 #include "common/cleanup.h"
 
 /* "member=<snapshot id> <volume id>" */

@@ -1,4 +1,4 @@
-#include "common/store.h"
+#include "common/store/store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 
 #include "common/err.h"
 #include "common/fileio.h"
-#include "common/store-format.h"
+#include "common/store/store-format.h"
 #include "common/cleanup.h"
 
 int store_init(const char *pool)

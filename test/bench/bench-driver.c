@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "common/procstat.h"
+#include "common/metrics/procstat.h"
 #include "test/bench/bench.h"
 #include "common/cleanup.h"
 

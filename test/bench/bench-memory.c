@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
-#include "common/procstat.h"
+#include "common/metrics/procstat.h"
 #include "test/bench/bench.h"
 #include "common/cleanup.h"
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "common/client.h"
+#include "cli/client.h"
 
 #define BENCH_MAX_RUNS 50
 

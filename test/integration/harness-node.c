@@ -7,8 +7,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "common/mount.h"
-#include "common/store.h"
+#include "node/mount.h"
+#include "common/store/store.h"
 #include "node/loop.h"
 #include "common/cleanup.h"
 

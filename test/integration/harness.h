@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "common/client.h"
+#include "cli/client.h"
 
 struct harness {
         char root[256];        /* mkdtemp'd directory owning everything below */

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "common/store.h"
+#include "common/store/store.h"
 #include "node/loop.h"
 #include "test/integration/harness-node.h"
 #include "common/cleanup.h"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "common/store.h"
+#include "common/store/store.h"
 #include "test/integration/harness-node.h"
 #include "common/cleanup.h"
 

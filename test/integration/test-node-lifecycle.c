@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/mount.h"
-#include "common/store.h"
+#include "node/mount.h"
+#include "common/store/store.h"
 #include "test/integration/harness-node.h"
 #include "common/cleanup.h"
 
