@@ -73,8 +73,7 @@ static unsigned main_plugin_caps(const struct config *cfg)
 static int main_startup(struct silo *silo)
 {
         const struct config *cfg = silo->cfg;
-        testhook_begin_call("Startup"); /* tests stretch startup to observe ready=false */
-        testhook_end_call();
+        testhook_startup();
         int r = main_prepare_pool(cfg);
         if (r < 0) {
                 log_error("msg='pool is not usable: %s' pool='%s'", strerror(-r), cfg->pool);
@@ -147,6 +146,7 @@ static int main_serve(const struct config *cfg)
         struct rpc_server *srv = NULL;
         struct metrics *metrics = NULL;
         rpc_set_observer(metrics_observe);
+        testhook_install();
         r = rpc_server_start(&opts, &silo, services, n, &srv);
         if (r < 0)
                 goto out;

@@ -79,6 +79,14 @@ struct rpc_stats {
 };
 void rpc_server_stats(struct rpc_server *srv, struct rpc_stats *ret);
 
+/* Called on the thread that runs a handler, before and after it (test fault injection). Set
+ * before rpc_server_start. */
+struct rpc_call_hooks {
+        void (*begin)(const char *method);
+        void (*end)(void);
+};
+void rpc_set_call_hooks(const struct rpc_call_hooks *hooks);
+
 /* Observer called once per finished call (metrics). Set before rpc_server_start. */
 typedef void (*rpc_observer_fn)(const char *service, const char *method, int status,
                                 double seconds);

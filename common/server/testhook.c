@@ -42,13 +42,13 @@ static long testhook_delay_ms(const char *method)
         return 0;
 }
 
-void testhook_begin_call(const char *method)
+static void testhook_begin_call(const char *method)
 {
         hook_method = method;
         hook_paused = false;
 }
 
-void testhook_pause_locked(void)
+static void testhook_pause_locked(void)
 {
         if (!hook_method || hook_paused)
                 return;
@@ -61,7 +61,7 @@ void testhook_pause_locked(void)
                 ;
 }
 
-void testhook_end_call(void)
+static void testhook_end_call(void)
 {
         testhook_pause_locked();
         hook_method = NULL;
@@ -86,20 +86,28 @@ static const struct rpc_method testhook_methods[] = {
 
 const struct rpc_service testhook_service = {"silo.test.Hooks", testhook_methods, 1};
 
+void testhook_install(void)
+{
+        static const struct rpc_call_hooks hooks = {testhook_begin_call, testhook_end_call};
+        rpc_set_call_hooks(&hooks);
+        vlock_set_acquired_hook(testhook_pause_locked);
+}
+
+void testhook_startup(void)
+{
+        testhook_begin_call("Startup");
+        testhook_end_call();
+}
+
 #else
 
 const struct rpc_service testhook_service = {"silo.test.Hooks", NULL, 0};
 
-void testhook_begin_call(const char *method)
-{
-        (void)method;
-}
-
-void testhook_pause_locked(void)
+void testhook_install(void)
 {
 }
 
-void testhook_end_call(void)
+void testhook_startup(void)
 {
 }
 

@@ -6,12 +6,11 @@
 
 #include "common/server/rpc.h"
 
-/* Called by the server core on the worker thread before the handler. */
-void testhook_begin_call(const char *method);
-/* Sleeps once per call if the current method is configured to be slow. */
-void testhook_pause_locked(void);
-/* Called by the core after the handler: pauses if the handler took no lock. */
-void testhook_end_call(void);
+/* Plugs the delays into the server core (around each handler) and into vlock (after a lock
+ * is taken). Call before serving. */
+void testhook_install(void);
+/* Pauses startup if "Startup" is configured to be slow (tests observe ready=false). */
+void testhook_startup(void);
 
 /* With hooks on: service "silo.test.Hooks", method "Sleep" (DeleteVolumeRequest in,
  * DeleteVolumeResponse out), a worker-pool call that holds the operation lock

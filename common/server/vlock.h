@@ -25,5 +25,8 @@ static inline void vlock_releasep(struct vlock **l)
 }
 #define _cleanup_vlock_ __attribute__((cleanup(vlock_releasep)))
 
+/* Called after every lock taken (test fault injection). Set before any lock is taken. */
+void vlock_set_acquired_hook(void (*fn)(void));
+
 /* Number of locks held now (metrics, tests). */
 size_t vlock_count(struct vlock_table *t);

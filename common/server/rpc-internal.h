@@ -1,0 +1,76 @@
+/* Private to the server core's files (rpc*.c), the only server-side files that include gRPC:
+ * rpc-call.c runs one call (decode, dispatch, reply, log), rpc.c runs the server (arming calls,
+ * the I/O loop, start and stop), rpc-endpoint.c binds the listening socket. */
+#pragma once
+
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/un.h>
+
+#include "common/server/rpc.h"
+#include "common/server/workq.h"
+
+#define RPC_MSG_MAX 1024
+
+enum rpc_tag_kind { TAG_NEW, TAG_RECV, TAG_SENT, TAG_CLOSED, TAG_SHUTDOWN };
+
+struct rpc_tag {
+        enum rpc_tag_kind kind;
+        struct rpc_call *call;
+};
+
+struct rpc_call {
+        struct workq_item item; /* first: the work queue hands it back */
+        struct rpc_server *srv;
+        grpc_call *gcall;
+        grpc_call_details details;
+        grpc_metadata_array md;
+        grpc_byte_buffer *recv_buf;
+        int cancelled;
+        struct rpc_tag tag_new, tag_recv, tag_sent, tag_closed;
+        atomic_int refs;      /* the recv/close/send batches and the work queue */
+        atomic_bool answered; /* a status went out (reply or deadline) */
+
+        char path[160];
+        const char *service, *method_name;
+        const struct rpc_method *method;
+        ProtobufCMessage *req;
+        uint64_t start_ns, start_ms, budget_ms;
+
+        int result;
+        void *reply;
+        size_t reply_len;
+        char msg[RPC_MSG_MAX];
+        char object_key[24];
+        char object_id[72];
+};
+
+struct rpc_server {
+        grpc_server *server;
+        grpc_completion_queue *cq;
+        pthread_t io_thread;
+        struct workq *workq;
+        struct silo *silo;
+        const struct rpc_service *const *services;
+        size_t n_services;
+        struct rpc_server_opts opts;
+        char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+        struct rpc_tag tag_shutdown;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool shutdown_done;
+        atomic_uint in_flight;
+};
+
+/* Drops n references; the last one frees the call. */
+void rpc_call_drop(struct rpc_call *call, int n);
+/* Answers with r (and the recorded message) and logs the call once. */
+void rpc_answer(struct rpc_call *call, int r);
+/* Finds the method for "/<service>/<method>"; unknown and unimplemented are UNIMPLEMENTED. */
+int rpc_resolve(struct rpc_server *srv, struct rpc_call *call);
+/* Decodes the received request and runs it inline or queues it on the workers. */
+void rpc_dispatch(struct rpc_server *srv, struct rpc_call *call);
+/* Adds the listening port for opts.endpoint (unix socket 0660, or tcp://). */
+int rpc_bind(struct rpc_server *srv);
