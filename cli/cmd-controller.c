@@ -159,11 +159,6 @@ static int cmdctl_create(struct cli *cli, int argc, char **argv)
                 src.volume = &vs;
                 req.volume_content_source = &src;
         }
-        char fs_param[] = "fsType=";
-        char fs_kv[64];
-        if (o.fs && snprintf(fs_kv, sizeof(fs_kv), "%s%s", fs_param, o.fs) < (int)sizeof(fs_kv) &&
-            cmdctl_param_add(&o.params, fs_kv) < 0)
-                return cmdctl_usage("create", "too many parameters");
         req.name = argv[optind];
         if (o.range.required_bytes || o.range.limit_bytes)
                 req.capacity_range = &o.range;

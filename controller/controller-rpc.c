@@ -173,8 +173,6 @@ static const char *ctl_unsupported(const struct controller *c, const struct stor
         if (MSG_KV(req->parameters, req->n_parameters, kv, &n) < 0 ||
             params_parse(kv, n, false, &p) < 0)
                 return "parameters are not supported";
-        if (p.fs_type[0] && strcmp(p.fs_type, v->fs_type) != 0)
-                return "fsType differs from the volume's";
         for (size_t i = 0; i < req->n_volume_capabilities; i++) {
                 struct params_cap cap;
                 msg_cap(req->volume_capabilities[i], &cap);
@@ -316,7 +314,8 @@ static int ctl_capacity_for(struct controller *c, const Csi__V1__GetCapacityRequ
         if (req->n_volume_capabilities &&
             ctl_caps(c, req->volume_capabilities, req->n_volume_capabilities, &spec) < 0)
                 return 0;
-        *ret_min = volumes_min_size(*p.fs_type ? p.fs_type : spec.cap_fs_type, spec.caps);
+        *ret_min = volumes_min_size(
+            *spec.cap_fs_type ? spec.cap_fs_type : params_class_fs_type(kv, n), spec.caps);
         if (c->scope == CONFIG_SCOPE_NODE && req->accessible_topology &&
             !ctl_topology_is_ours(c, req->accessible_topology))
                 return 0;

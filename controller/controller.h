@@ -79,14 +79,19 @@ struct params_kv {
 
 /* A parsed StorageClass parameter map. */
 struct params {
-        char fs_type[16]; /* "" when not given */
         bool has_provisioning;
         enum store_provisioning provisioning;
 };
 
-/* Parses parameters (fsType, provisioning; csi.storage.k8s.io/ keys ignored). With
- * mutable_only, only the mutable set (provisioning). Unknown keys: -SILO_EINVALID. */
+/* Parses parameters (provisioning; csi.storage.k8s.io/ keys are the sidecars' and ignored).
+ * With mutable_only, only the mutable set (provisioning). Unknown keys, and any key spelled
+ * "fstype" in any case (the filesystem is the capability's fs_type): -SILO_EINVALID. */
 int params_parse(const struct params_kv *kv, size_t n, bool mutable_only, struct params *ret);
+
+/* The class's csi.storage.k8s.io/fstype when it is one silo makes, else "". Only GetCapacity
+ * sees it (external-provisioner passes the class's parameters there unstripped); a volume's
+ * filesystem comes from its capability. Borrowed from kv. */
+const char *params_class_fs_type(const struct params_kv *kv, size_t n);
 
 enum params_access { PARAMS_ACCESS_NONE = 0, PARAMS_ACCESS_BLOCK, PARAMS_ACCESS_MOUNT };
 

@@ -1,6 +1,7 @@
 #include "controller/controller.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/cleanup.h"
@@ -34,15 +35,15 @@ static int params_one(const struct params_kv *kv, bool mutable_only, struct para
                 p->provisioning = strcmp(kv->value, "thick") == 0 ? STORE_THICK : STORE_THIN;
                 return 0;
         }
-        if (!mutable_only && strcmp(kv->key, "fsType") == 0) {
-                if (!params_fs_is_known(kv->value))
-                        return controller_fail(-SILO_EINVALID,
-                                               "parameter 'fsType' must be ext4 or xfs, not "
-                                               "'%.64s'",
-                                               kv->value);
-                memcpy(p->fs_type, kv->value, strlen(kv->value) + 1);
-                return 0;
-        }
+        /* external-provisioner reads any key spelled "fstype" as its deprecated filesystem key
+         * and refuses a class that has it beside csi.storage.k8s.io/fstype: the filesystem can
+         * only be the capability's mount.fs_type, which it fills from that key. */
+        if (strcasecmp(kv->key, "fstype") == 0)
+                return controller_fail(-SILO_EINVALID,
+                                       "parameter '%.16s' is not supported: set the filesystem "
+                                       "with 'csi.storage.k8s.io/fstype' in the StorageClass (or "
+                                       "the volume capability's fs_type)",
+                                       kv->key);
         if (!mutable_only &&
             strncmp(kv->key, PARAMS_SIDECAR_PREFIX, strlen(PARAMS_SIDECAR_PREFIX)) == 0)
                 return 0;
@@ -63,6 +64,15 @@ int params_parse(const struct params_kv *kv, size_t n, bool mutable_only, struct
         }
         *ret = p;
         return 0;
+}
+
+const char *params_class_fs_type(const struct params_kv *kv, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(kv[i].key, PARAMS_SIDECAR_PREFIX "fstype") == 0 &&
+                    params_fs_is_known(kv[i].value))
+                        return kv[i].value;
+        return "";
 }
 
 bool params_mode_is_single_node(int mode)

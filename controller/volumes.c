@@ -8,19 +8,6 @@
 #include "common/err.h"
 #include "common/cleanup.h"
 
-/* The fs type a request resolves to: parameter, else capability, else the default. */
-static int volumes_fs_type(const struct volume_spec *spec, char ret[16])
-{
-        const char *p = spec->params.fs_type, *cap = spec->cap_fs_type;
-        if (*p && *cap && strcmp(p, cap) != 0)
-                return controller_fail(-SILO_EINVALID,
-                                       "parameter fsType '%s' contradicts capability fs_type '%s'",
-                                       p, cap);
-        const char *fs = *p ? p : *cap ? cap : "";
-        memcpy(ret, fs, strlen(fs) + 1);
-        return 0;
-}
-
 static bool volumes_is_compatible(const struct store_volume *v, const struct volume_spec *spec,
                                   const char *fs)
 {
@@ -201,7 +188,7 @@ static int volumes_prepare(struct controller *c, const struct volume_spec *spec,
 static int volumes_apply_source(const struct volume_spec *spec, uint64_t src_size,
                                 const char *src_fs, struct store_volume *v)
 {
-        if (strcmp(v->fs_type, src_fs) != 0 && (spec->params.fs_type[0] || spec->cap_fs_type[0]))
+        if (strcmp(v->fs_type, src_fs) != 0 && spec->cap_fs_type[0])
                 return controller_fail(-SILO_EINVALID, "source '%s' holds %s, not the requested %s",
                                        spec->source_id, src_fs, v->fs_type);
         if (*src_fs)
@@ -238,12 +225,10 @@ static int volumes_create_new(struct controller *c, const struct volume_spec *sp
 
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret)
 {
-        char fs[16] = "";
+        /* The filesystem is the capabilities' fs_type only ("" = ext4, or the source's). */
+        const char *fs = spec->cap_fs_type;
         struct store_volume v = {0};
-        int r = volumes_fs_type(spec, fs);
-        if (r < 0)
-                return r;
-        r = id_from_name("vol", spec->name, v.id, sizeof(v.id));
+        int r = id_from_name("vol", spec->name, v.id, sizeof(v.id));
         if (r >= 0)
                 r = volumes_existing(c, v.id, spec, fs, ret);
         if (r != 0)

@@ -154,8 +154,6 @@ int bench_csi_create(struct bench *b, const struct bench_create *q, struct bench
         size_t n_kv = 1;
         if (q->thick)
                 snprintf(kv[0].value, sizeof(kv[0].value), "thick");
-        if (q->access == BENCH_XFS)
-                kv[n_kv++] = (struct bench_kv){"fsType", "xfs"};
         struct bench_csi_entry entries[2], *params[2];
         bench_csi_fill_map(&csi__v1__create_volume_request__parameters_entry__descriptor, entries,
                            params, kv, n_kv);

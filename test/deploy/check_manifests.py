@@ -269,7 +269,30 @@ def check_driver(v, rep, driver_name):
                   f"{where}: VolumeSnapshotClass {vsc['metadata']['name']} driver is '{driver_name}'")
         rep.check(vsc.get("deletionPolicy") in ("Delete", "Retain"),
                   f"{where}: VolumeSnapshotClass deletionPolicy set")
+        for key in vsc.get("parameters", {}):
+            rep.check(not key.startswith(known.SIDECAR_PREFIX) or key in known.SNAPSHOTTER_VSC_KEYS,
+                      f"{where}: VolumeSnapshotClass reserved key {key} is one "
+                      f"external-snapshotter accepts")
     return spec
+
+
+def check_sc_parameters(rep, what, params):
+    """The rules the sidecars and silo apply to a StorageClass's parameters."""
+    for key, val in params.items():
+        val = str(val)
+        if key.lower() == "fstype":
+            rep.check(False, f"{what} has no parameter '{key}': external-provisioner takes it for "
+                      f"its deprecated fstype key (refused beside {known.SIDECAR_PREFIX}fstype) "
+                      f"and silo refuses it; set {known.SIDECAR_PREFIX}fstype only")
+        elif key.startswith(known.SIDECAR_PREFIX):
+            rep.check(key in known.PROVISIONER_SC_KEYS,
+                      f"{what} reserved key {key} is one external-provisioner accepts")
+            if key == known.SIDECAR_PREFIX + "fstype":
+                rep.check(val in known.FSTYPE_VALUES, f"{what} {key}={val} is a filesystem silo "
+                          f"makes ({', '.join(sorted(known.FSTYPE_VALUES))})")
+        else:
+            rep.check(key in known.SC_PARAMS and val in known.SC_PARAMS[key],
+                      f"{what} parameter {key}={val} is one silo accepts")
 
 
 def check_classes(v, rep):
@@ -282,12 +305,8 @@ def check_classes(v, rep):
                   f"{where}: {n} binds WaitForFirstConsumer (volumes are node-local)")
         rep.check(sc.get("allowVolumeExpansion") is True, f"{where}: {n} allows expansion")
         rep.check(sc.get("reclaimPolicy", "Delete") in ("Delete", "Retain"), f"{where}: {n} reclaim")
-        for key, val in params.items():
-            rep.check(key in known.SC_PARAMS and str(val) in known.SC_PARAMS[key],
-                      f"{where}: {n} parameter {key}={val} is one silo accepts")
-        a, b = params.get("fsType"), params.get("csi.storage.k8s.io/fstype")
-        rep.check(a is None or b is None or a == b, f"{where}: {n} fsType and csi fstype agree")
-        fs_seen.add(a or b or "ext4")
+        check_sc_parameters(rep, f"{where}: {n}", params)
+        fs_seen.add(params.get(known.SIDECAR_PREFIX + "fstype", "ext4"))
     rep.check(fs_seen == {"ext4", "xfs"}, f"{where}: one StorageClass per filesystem", str(fs_seen))
 
 

@@ -153,7 +153,27 @@ def needs(sidecar, flags, workload_kind, attach):
     return [(False, g, r, v) for g, r, v in cluster] + [(True, g, r, v) for g, r, v in ns]
 
 
-# StorageClass parameters silo accepts, and the mutable (VolumeAttributesClass) ones.
-SC_PARAMS = {"fsType": {"ext4", "xfs"}, "csi.storage.k8s.io/fstype": {"ext4", "xfs"},
-             "provisioning": {"thin", "thick"}}
+# Keys beginning with this belong to the sidecars. external-provisioner refuses a
+# StorageClass with one it does not know ("found unknown parameter key ... with reserved
+# namespace"), strips the ones it knows before CreateVolume, but passes the class's
+# parameters unstripped to GetCapacity. Its metadata keys (pvc/name, pvc/namespace, pv/name)
+# are added by the provisioner itself and are not valid in a class.
+SIDECAR_PREFIX = "csi.storage.k8s.io/"
+_SECRETS = ("", "provisioner-", "controller-publish-", "node-stage-", "node-publish-",
+            "controller-expand-", "node-expand-")
+# external-provisioner v6.0.1, pkg/controller/controller.go removePrefixedParameters.
+PROVISIONER_SC_KEYS = {SIDECAR_PREFIX + "fstype"} | {
+    f"{SIDECAR_PREFIX}{s}secret-{part}" for s in _SECRETS for part in ("name", "namespace")}
+# external-snapshotter v8, pkg/utils/util.go RemovePrefixedParameters.
+SNAPSHOTTER_VSC_KEYS = {f"{SIDECAR_PREFIX}{s}secret-{part}"
+                        for s in ("snapshotter-", "snapshotter-list-", "group-snapshotter-")
+                        for part in ("name", "namespace")}
+# external-provisioner takes any key equal to "fstype" in any letter case as its deprecated
+# filesystem key: beside csi.storage.k8s.io/fstype it refuses the claim ("fstype specified in
+# parameters with both ..."), alone it passes it on to silo, which refuses it.
+FSTYPE_VALUES = {"ext4", "xfs"}
+
+# StorageClass parameters silo accepts (without the sidecars' keys), and the mutable
+# (VolumeAttributesClass) ones.
+SC_PARAMS = {"provisioning": {"thin", "thick"}}
 MUTABLE_PARAMS = {"provisioning": {"thick"}}

@@ -48,23 +48,17 @@ enum err_status harness_ctl_create(struct harness *h, const char *name,
                 cap.block = &block;
         else
                 cap.mount = &mount;
+        mount.fs_type = (char *)(o->fs_type ? o->fs_type : "");
         Csi__V1__VolumeCapability *caps[1] = {&cap};
         Csi__V1__CapacityRange range = CSI__V1__CAPACITY_RANGE__INIT;
         range.required_bytes = o->required;
         range.limit_bytes = o->limit;
-        Csi__V1__CreateVolumeRequest__ParametersEntry p[2], *pp[2];
-        size_t np = 0;
-        const char *keys[2] = {"fsType", "provisioning"};
-        const char *vals[2] = {o->fs_type, o->provisioning};
-        for (int i = 0; i < 2; i++) {
-                if (!vals[i])
-                        continue;
-                csi__v1__create_volume_request__parameters_entry__init(&p[np]);
-                p[np].key = (char *)keys[i];
-                p[np].value = (char *)vals[i];
-                pp[np] = &p[np];
-                np++;
-        }
+        Csi__V1__CreateVolumeRequest__ParametersEntry p =
+            CSI__V1__CREATE_VOLUME_REQUEST__PARAMETERS_ENTRY__INIT;
+        Csi__V1__CreateVolumeRequest__ParametersEntry *pp[1] = {&p};
+        p.key = (char *)"provisioning";
+        p.value = (char *)o->provisioning;
+        size_t np = o->provisioning ? 1 : 0;
         Csi__V1__VolumeContentSource src = CSI__V1__VOLUME_CONTENT_SOURCE__INIT;
         Csi__V1__VolumeContentSource__SnapshotSource ss =
             CSI__V1__VOLUME_CONTENT_SOURCE__SNAPSHOT_SOURCE__INIT;

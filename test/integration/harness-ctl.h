@@ -21,7 +21,7 @@ enum err_status harness_ctl_call(struct harness *h, const char *service, const c
 /* Options of a CreateVolume call. */
 struct harness_ctl_vol {
         int64_t required, limit;
-        const char *fs_type;      /* parameter fsType, NULL: none */
+        const char *fs_type;      /* capability mount.fs_type, NULL: none */
         const char *provisioning; /* parameter, NULL: none */
         bool block;
         int mode;              /* 0: SINGLE_NODE_WRITER */

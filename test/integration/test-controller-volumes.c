@@ -193,15 +193,35 @@ START_TEST(create_parameters_and_capabilities)
         cap.access_mode = NULL;
         create_full(&req, ERR_INVALID_ARGUMENT);
         cap.access_mode = &am;
+        /* The filesystem is the capability's only: external-provisioner refuses a class with a
+         * key spelled "fstype" (any case) beside csi.storage.k8s.io/fstype, and passes a lone
+         * one on as a parameter, so silo refuses it and says what to use instead. */
         mount.fs_type = (char *)"ext4";
-        Csi__V1__CreateVolumeRequest__ParametersEntry fs =
-            CSI__V1__CREATE_VOLUME_REQUEST__PARAMETERS_ENTRY__INIT;
-        Csi__V1__CreateVolumeRequest__ParametersEntry *pf[1] = {&fs};
-        fs.key = (char *)"fsType";
-        fs.value = (char *)"xfs";
-        req.n_parameters = 1;
-        req.parameters = pf;
-        create_full(&req, ERR_INVALID_ARGUMENT); /* parameter and capability disagree */
+        req.name = (char *)"pvc-fstype";
+        p.value = (char *)"xfs";
+        const char *spellings[] = {"fsType", "fstype", "FSTYPE", "FsType"};
+        for (size_t i = 0; i < 4; i++) {
+                p.key = (char *)spellings[i];
+                req.n_parameters = 1;
+                Csi__V1__CreateVolumeResponse *resp = NULL;
+                char msg[512];
+                ck_assert_int_eq(harness_ctl_call(&h, "Controller", "CreateVolume", &req.base,
+                                                  &csi__v1__create_volume_response__descriptor,
+                                                  (void **)&resp, msg, sizeof(msg)),
+                                 ERR_INVALID_ARGUMENT);
+                ck_assert_msg(strstr(msg, spellings[i]) && strstr(msg, "csi.storage.k8s.io/fstype"),
+                              "%s", msg);
+        }
+        /* csi.storage.k8s.io/ keys are the sidecars': never a filesystem for silo. */
+        p.key = (char *)"csi.storage.k8s.io/fstype";
+        mount.fs_type = (char *)"";
+        Csi__V1__CreateVolumeResponse *resp = create_full(&req, ERR_OK);
+        bool ext4 = false;
+        for (size_t i = 0; i < resp->volume->n_volume_context; i++)
+                ext4 |= !strcmp(resp->volume->volume_context[i]->key, "fsType") &&
+                        !strcmp(resp->volume->volume_context[i]->value, "ext4");
+        ck_assert(ext4);
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
 }
 END_TEST
 
@@ -238,11 +258,13 @@ START_TEST(xfs_minimum_size)
         ck_assert_int_eq(resp->volume->capacity_bytes, 64 * MIB);
         protobuf_c_message_free_unpacked(&resp->base, NULL);
 
+        /* GetCapacity: external-provisioner passes the class's parameters unstripped, so an xfs
+         * class's csi.storage.k8s.io/fstype sets the minimum; so does a capability's fs_type. */
         Csi__V1__GetCapacityRequest creq = CSI__V1__GET_CAPACITY_REQUEST__INIT;
         Csi__V1__GetCapacityRequest__ParametersEntry p =
             CSI__V1__GET_CAPACITY_REQUEST__PARAMETERS_ENTRY__INIT;
         Csi__V1__GetCapacityRequest__ParametersEntry *pp[1] = {&p};
-        p.key = (char *)"fsType";
+        p.key = (char *)"csi.storage.k8s.io/fstype";
         p.value = (char *)"xfs";
         creq.n_parameters = 1;
         creq.parameters = pp;
@@ -253,6 +275,23 @@ START_TEST(xfs_minimum_size)
                          ERR_OK);
         ck_assert_int_eq(cresp->minimum_volume_size->value, 300 * MIB);
         protobuf_c_message_free_unpacked(&cresp->base, NULL);
+        creq.n_parameters = 0;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+        cap.mount = &mount;
+        creq.n_volume_capabilities = 1;
+        creq.volume_capabilities = caps;
+        ck_assert_int_eq(harness_ctl_call(&h, "Controller", "GetCapacity", &creq.base,
+                                          &csi__v1__get_capacity_response__descriptor,
+                                          (void **)&cresp, NULL, 0),
+                         ERR_OK);
+        ck_assert_int_eq(cresp->minimum_volume_size->value, 300 * MIB);
+        protobuf_c_message_free_unpacked(&cresp->base, NULL);
+        p.key = (char *)"fsType"; /* refused as in CreateVolume */
+        creq.n_parameters = 1;
+        ck_assert_int_eq(harness_ctl_call(&h, "Controller", "GetCapacity", &creq.base,
+                                          &csi__v1__get_capacity_response__descriptor, NULL, NULL,
+                                          0),
+                         ERR_INVALID_ARGUMENT);
 }
 END_TEST
 
