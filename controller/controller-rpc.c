@@ -55,13 +55,16 @@ static int ctl_source(const Csi__V1__VolumeContentSource *src, struct volume_spe
 }
 
 static int ctl_caps(const struct controller *c, Csi__V1__VolumeCapability **caps, size_t n,
-                    struct volume_spec *spec)
+                    bool placeholders, struct volume_spec *spec)
 {
         struct params_cap list[CONTROLLER_PARAMS_MAX];
         if (n > CONTROLLER_PARAMS_MAX)
                 return controller_fail(-SILO_EINVALID, "too many volume capabilities");
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 msg_cap(caps[i], &list[i]);
+                if (placeholders)
+                        params_cap_placeholder(&list[i]);
+        }
         return params_caps(c, list, n, &spec->caps, spec->cap_fs_type);
 }
 
@@ -88,7 +91,7 @@ static int ctl_spec(const struct controller *c, const Csi__V1__CreateVolumeReque
         if (r >= 0 && (r = params_parse(kv, n, true, &mut)) >= 0 && mut.has_provisioning)
                 spec->params.provisioning = mut.provisioning;
         if (r >= 0)
-                r = ctl_caps(c, req->volume_capabilities, req->n_volume_capabilities, spec);
+                r = ctl_caps(c, req->volume_capabilities, req->n_volume_capabilities, false, spec);
         if (r >= 0)
                 r = ctl_source(req->volume_content_source, spec);
         if (r >= 0 && (spec->required_bytes < 0 || spec->limit_bytes < 0))
@@ -312,7 +315,7 @@ static int ctl_capacity_for(struct controller *c, const Csi__V1__GetCapacityRequ
         struct volume_spec spec = {0};
         *ret = 0;
         if (req->n_volume_capabilities &&
-            ctl_caps(c, req->volume_capabilities, req->n_volume_capabilities, &spec) < 0)
+            ctl_caps(c, req->volume_capabilities, req->n_volume_capabilities, true, &spec) < 0)
                 return 0;
         *ret_min = volumes_min_size(
             *spec.cap_fs_type ? spec.cap_fs_type : params_class_fs_type(kv, n), spec.caps);

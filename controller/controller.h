@@ -107,6 +107,11 @@ struct params_cap {
 int params_caps(const struct controller *c, const struct params_cap *caps, size_t n,
                 unsigned *ret_mask, char ret_fs_type[16]);
 
+/* GetCapacity only: external-provisioner up to v4 sends a placeholder capability with access
+ * mode UNKNOWN (0) and an empty or absent access type, meaning "any". Fills those in with a
+ * mode and type every pool serves, so the answer is the capacity for any mode silo serves. */
+void params_cap_placeholder(struct params_cap *cap);
+
 /* True when cap can be served by volume v (ValidateVolumeCapabilities). */
 bool params_cap_is_supported(const struct controller *c, const struct store_volume *v,
                              const struct params_cap *cap);

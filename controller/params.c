@@ -133,6 +133,14 @@ int params_caps(const struct controller *c, const struct params_cap *caps, size_
         return 0;
 }
 
+void params_cap_placeholder(struct params_cap *cap)
+{
+        if (cap->mode == 0)
+                cap->mode = MODE_SINGLE_NODE_WRITER;
+        if (cap->access == PARAMS_ACCESS_NONE)
+                cap->access = PARAMS_ACCESS_MOUNT;
+}
+
 bool params_cap_is_supported(const struct controller *c, const struct store_volume *v,
                              const struct params_cap *cap)
 {
