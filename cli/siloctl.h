@@ -1,3 +1,5 @@
+/* Folder cli: siloctl and the client library (client.c) that siloctl, the tests and the
+ * benchmarks share. Includes only common/ and cli/. */
 /* siloctl: a command-line client for any CSI endpoint. Each cmd-<group>.c holds one group's
  * verbs as a table; siloctl.c parses the global options and dispatches. */
 #pragma once

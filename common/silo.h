@@ -1,12 +1,13 @@
+/* Folder common: the base every layer uses (errors, logging, paths and IDs, file I/O, units,
+ * addresses, cleanup helpers, banned functions). Files here include only common/. */
 /* The daemon's shared state, handed to every handler through rpc_silo(). common/ knows the
  * services only as opaque pointers. */
 #pragma once
 
 #include <stdatomic.h>
 
-#include "common/server/config.h"
-#include "common/server/vlock.h"
-
+struct config;
+struct vlock_table;
 struct controller;
 struct node;
 

@@ -3,45 +3,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/cleanup.h"
-
-static _Thread_local char controller_msg[512];
-
-int controller_fail(int r, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(controller_msg, sizeof(controller_msg), fmt, ap); /* NOLINT */
-        va_end(ap);
-        return r;
-}
-
-const char *controller_why(void)
-{
-        return controller_msg[0] ? controller_msg : "controller operation failed";
-}
-
-void controller_why_clear(void)
-{
-        controller_msg[0] = '\0';
-}
-
-uint64_t controller_now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* A leftover is removed only when nobody holds its flock: a creator in another instance
  * sharing the pool keeps its files locked until they are committed. */

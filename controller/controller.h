@@ -1,3 +1,7 @@
+/* Folder controller: the Controller service. Layers, each calling only downward: *-rpc.c
+ * adapters (protobuf in and out) -> volumes.c / snapshots.c / groups.c / attach.c
+ * (decisions) -> lookup.c, pool.c, index.c (space and files) -> common/store (persistence);
+ * base.c is the floor every file uses. Includes common/, common/store/, common/server/. */
 /* The Controller service's logic: volumes, snapshots, group snapshots and attach decisions in
  * the pool, on plain C structs (no protobuf). The *-rpc.c adapters validate requests, take the
  * per-object vlock, call these, and build replies.

@@ -15,6 +15,13 @@
 #include "common/log.h"
 #include "common/cleanup.h"
 
+void volumes_list_free(struct store_volume *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                store_volume_release(&v[i]);
+        free(v);
+}
+
 struct index {
         pthread_mutex_t lock;
         struct store_volume **vols; /* sorted by id; each entry its own allocation */

@@ -61,13 +61,6 @@ void volumes_page_release(struct volumes_page *p)
         p->n = 0;
 }
 
-void volumes_list_free(struct store_volume *v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                store_volume_release(&v[i]);
-        free(v);
-}
-
 /* Shared pool: list the directory and read each volume of the page. */
 static int listing_from_pool(struct controller *c, const char *token, int32_t max,
                              struct store_volume **ret, size_t *ret_n,

@@ -9,18 +9,6 @@
 #include "common/err.h"
 #include "common/cleanup.h"
 
-int snapshots_get(struct controller *c, const char *id, struct store_snapshot *ret)
-{
-        if (!id_is_valid(id))
-                return controller_fail(-SILO_ENOTFOUND, "snapshot '%.80s' not found", id);
-        int r = store_snapshot_load(c->pool, id, ret);
-        if (r == -SILO_ENOTFOUND)
-                return controller_fail(r, "snapshot '%s' not found", id);
-        if (r < 0)
-                return controller_fail(r, "cannot read metadata of snapshot '%s'", id);
-        return 0;
-}
-
 /* 1 and ret filled when snapshot id exists for the same name and source. */
 static int snapshots_existing(struct controller *c, const char *id, const char *name,
                               const char *source_id, struct store_snapshot *ret)

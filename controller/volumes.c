@@ -242,18 +242,6 @@ int volumes_create(struct controller *c, const struct volume_spec *spec, struct 
         return 0;
 }
 
-int volumes_get(struct controller *c, const char *id, struct store_volume *ret)
-{
-        if (!id_is_valid(id))
-                return controller_fail(-SILO_ENOTFOUND, "volume '%.80s' not found", id);
-        int r = store_volume_load(c->pool, id, ret);
-        if (r == -SILO_ENOTFOUND)
-                return controller_fail(r, "volume '%s' not found", id);
-        if (r < 0)
-                return controller_fail(r, "cannot read metadata of volume '%s'", id);
-        return 0;
-}
-
 bool volumes_data_exists(struct controller *c, const char *id)
 {
         _cleanup_free_ char *path = NULL;

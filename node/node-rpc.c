@@ -6,6 +6,7 @@
 #include "common/err.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "common/server/vlock.h"
 #include "common/silo.h"
 #include "node/node.h"
 #include "common/cleanup.h"

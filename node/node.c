@@ -94,13 +94,10 @@ int node_new(const struct config *cfg, struct node **ret)
         r = node_init(n, cfg);
         if (r == 0 && n->scope == CONFIG_SCOPE_SHARED)
                 r = store_node_register(n->pool, n->node_id);
-        if (r == 0)
-                r = node_reconcile(n);
         if (r < 0) {
                 node_free(n);
                 return r;
         }
-        log_info("msg='node reconciled' detached=%d pool='%s'", r, n->pool);
         *ret = n;
         return 0;
 }

@@ -1,3 +1,6 @@
+/* Folder node: the Node service and the node-only system code under it (mount.c, blkdev.c,
+ * loop.c, fs.c). reconcile.c sits above node.c and volstate.c. Includes common/,
+ * common/store/, common/server/. */
 /* The Node service's logic on plain C structs (no protobuf): loop devices, filesystems and
  * mounts for volumes of the local pool. node-rpc.c validates requests, takes the per-volume
  * vlock and calls these.
@@ -39,8 +42,8 @@ struct node {
 
 /* node.c -------------------------------------------------------------------------------- */
 
-/* Copies what it needs from cfg, registers the node in a shared pool and reconciles (see
- * node_reconcile). */
+/* Copies what it needs from cfg and registers the node in a shared pool. The caller then
+ * runs node_reconcile() (node/reconcile.h) before serving. */
 int node_new(const struct config *cfg, struct node **ret);
 void node_free(struct node *n);
 
@@ -121,10 +124,3 @@ struct node_expansion {
  * whatever the file holds. -SILO_EOUTOFRANGE when the file is smaller than required. */
 int node_expand(struct node *n, const char *volume_id, const char *path, bool block,
                 uint64_t required_bytes, struct node_expansion *ret);
-
-/* reconcile.c --------------------------------------------------------------------------- */
-
-/* Detaches loop devices backed by this pool's volumes that nothing mounts (leftovers of a
- * crash or of a reboot-less restart); everything a pod uses is left alone. Returns how many
- * it detached. */
-int node_reconcile(struct node *n);

@@ -3,7 +3,7 @@
 #include "common/log.h"
 #include "node/mount.h"
 #include "common/path.h"
-#include "node/node.h"
+#include "node/reconcile.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"
 

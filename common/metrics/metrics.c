@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "common/metrics/httpd.h"
+#include "common/netaddr.h"
 #include "common/log.h"
 #include "common/metrics/opstats.h"
 #include "common/metrics/poolstat.h"
 #include "common/metrics/procstat.h"
+#include "common/server/config.h"
 #include "common/server/rpc.h"
 #include "common/silo.h"
 #include "common/units.h"
@@ -172,64 +174,6 @@ static void metrics_handle(void *userdata, const char *url, struct httpd_respons
         }
 }
 
-static int metrics_bad_address(const char *address, const char *why)
-{
-        log_error("msg='invalid metrics address' address='%s' reason='%s'", address, why);
-        return -EINVAL;
-}
-
-/* Splits "host:port" / "[v6]:port" / ":port" into host (may be "") and port. */
-static int metrics_split_address(const char *address, char *host, size_t size, uint64_t *ret_port)
-{
-        const char *colon = strrchr(address, ':');
-        if (!colon)
-                return metrics_bad_address(address, "expected host:port");
-        const char *h = address;
-        size_t hlen = (size_t)(colon - address);
-        if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-                h++;
-                hlen -= 2;
-        } else if (memchr(h, ':', hlen) || memchr(h, '[', hlen) || memchr(h, ']', hlen)) {
-                return metrics_bad_address(address, "IPv6 addresses go in brackets");
-        }
-        if (hlen >= size)
-                return metrics_bad_address(address, "host too long");
-        memcpy(host, h, hlen);
-        host[hlen] = '\0';
-        if (units_parse_u64(colon + 1, 0, 65535, ret_port) < 0)
-                return metrics_bad_address(address, "port must be a number 0-65535");
-        return 0;
-}
-
-int metrics_parse_address(const char *address, struct sockaddr_storage *ret, socklen_t *ret_len)
-{
-        char host[256];
-        uint64_t port;
-        if (!address || !address[0])
-                return metrics_bad_address("", "empty");
-        int r = metrics_split_address(address, host, sizeof(host), &port);
-        if (r < 0)
-                return r;
-
-        /* Numeric hosts only (plus localhost): no name service lookups at start-up. */
-        const char *node = host[0] ? host : "0.0.0.0";
-        if (strcmp(node, "localhost") == 0)
-                node = "127.0.0.1";
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_PASSIVE | AI_NUMERICHOST};
-        struct addrinfo *res = NULL;
-        if (getaddrinfo(node, NULL, &hints, &res) != 0)
-                return metrics_bad_address(address, "host must be an IP address or localhost");
-        memcpy(ret, res->ai_addr, res->ai_addrlen);
-        *ret_len = res->ai_addrlen;
-        freeaddrinfo(res);
-        if (ret->ss_family == AF_INET6)
-                ((struct sockaddr_in6 *)ret)->sin6_port = htons((uint16_t)port);
-        else
-                ((struct sockaddr_in *)ret)->sin_port = htons((uint16_t)port);
-        return 0;
-}
-
 /* Binds ourselves rather than through libmicrohttpd to get a real errno (EADDRINUSE) and CLOEXEC.
  */
 static int metrics_listen(const struct sockaddr_storage *sa, socklen_t len, unsigned *ret_port)
@@ -264,7 +208,7 @@ int metrics_start(const char *address, struct silo *silo, struct rpc_server *srv
                 return 0;
         struct sockaddr_storage sa;
         socklen_t len;
-        int r = metrics_parse_address(address, &sa, &len);
+        int r = netaddr_parse(address, &sa, &len);
         if (r < 0)
                 return r;
 

@@ -1,3 +1,6 @@
+/* Folder common/metrics: the Prometheus endpoint, latency histograms, process and pool
+ * gauges. Includes common/, common/store/ and common/server/ (it reads the server's load);
+ * nothing includes it but main.c. */
 /* Prometheus metrics and health endpoint (libmicrohttpd, one internal thread, loaded only
  * when an address is given: see common/httpd.h).
  *   GET /metrics  text format 0.0.4: silo_operations_seconds (per method and status), RPC
@@ -29,9 +32,6 @@ void metrics_stop(struct metrics *m);
 
 /* The TCP port actually bound. */
 unsigned metrics_port(const struct metrics *m);
-
-/* Parses and resolves an address as metrics_start does. */
-int metrics_parse_address(const char *address, struct sockaddr_storage *ret, socklen_t *ret_len);
 
 /* rpc_observer_fn: records one finished call. Lock-free; safe before metrics_start. */
 void metrics_observe(const char *service, const char *method, int status, double seconds);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/metrics/metrics.h"
+#include "common/netaddr.h"
 #include "common/path.h"
 #include "common/units.h"
 #include "common/cleanup.h"
@@ -143,7 +143,7 @@ static int config_set_metrics(struct config *cfg, const char *value)
         /* The same parser the endpoint uses, so what passes here also binds; it says why not. */
         struct sockaddr_storage sa;
         socklen_t len;
-        if (metrics_parse_address(value, &sa, &len) < 0)
+        if (netaddr_parse(value, &sa, &len) < 0)
                 return -EINVAL;
         return config_set_str(&cfg->metrics_address, value);
 }

@@ -3,6 +3,7 @@
 #include <csi.pb-c.h>
 #include <google/protobuf/wrappers.pb-c.h>
 
+#include "common/server/config.h"
 #include "common/silo.h"
 #include "common/cleanup.h"
 

@@ -11,12 +11,14 @@
 #include "common/log.h"
 #include "common/metrics/metrics.h"
 #include "common/server/rpc.h"
+#include "common/server/vlock.h"
 #include "common/silo.h"
 #include "common/server/testhook.h"
 #include "controller/controller-rpc.h"
 #include "controller/controller.h"
 #include "node/node-rpc.h"
 #include "node/node.h"
+#include "node/reconcile.h"
 #include "common/cleanup.h"
 
 #define MAIN_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
@@ -89,10 +91,13 @@ static int main_startup(struct silo *silo)
         }
         if (main_serves_node(cfg)) {
                 r = node_new(cfg, &silo->node);
+                if (r >= 0)
+                        r = node_reconcile(silo->node);
                 if (r < 0) {
                         log_error("msg='node startup failed: %s'", node_why());
                         return r;
                 }
+                log_info("msg='node reconciled' detached=%d pool='%s'", r, cfg->pool);
         }
         return 0;
 }

@@ -1,3 +1,7 @@
+/* Folder common/server: the process around the services: the gRPC server core (rpc*.c),
+ * the worker pool (workq), per-object operation locks (vlock), Identity, flags (config), test
+ * hooks, and main.c, the composition root that wires controller/ and node/ in. Files here
+ * include only common/ and common/server/ (main.c alone may include any layer). */
 /* The gRPC server core. rpc.c is the only file that includes gRPC headers on the server side.
  *
  * A service is a table of methods. The core decodes each request with the method's protobuf-c

@@ -1,3 +1,6 @@
+/* Folder common/store: persistence of volume, snapshot and group metadata beside the data in
+ * the pool. Knows nothing of gRPC or of the services; includes only common/ and
+ * common/store/. */
 /* The volume/snapshot metadata store: one metadata file beside each data file in the pool,
  * written atomically; no central state file. Pool layout:
  *   <pool>/volumes/<id>.img   data      <pool>/volumes/<id>.meta   metadata
