@@ -4,5 +4,6 @@
 #include <sys/socket.h>
 
 /* Parses "host:port", "[v6]:port" or ":port" (numeric hosts and localhost only: no name
- * lookups at start-up). -EINVAL, logged with the reason, when malformed. */
-int netaddr_parse(const char *address, struct sockaddr_storage *ret, socklen_t *ret_len);
+ * lookups at start-up). -EINVAL, logged as "invalid <what>" with the reason, when malformed. */
+int netaddr_parse(const char *what, const char *address, struct sockaddr_storage *ret,
+                  socklen_t *ret_len);

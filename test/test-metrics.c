@@ -157,18 +157,19 @@ START_TEST(parse_address)
 {
         struct sockaddr_storage sa;
         socklen_t len;
-        ck_assert_int_eq(netaddr_parse("127.0.0.1:9808", &sa, &len), 0);
+        ck_assert_int_eq(netaddr_parse("metrics address", "127.0.0.1:9808", &sa, &len), 0);
         ck_assert_int_eq(sa.ss_family, AF_INET);
         ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&sa)->sin_port), 9808);
-        ck_assert_int_eq(netaddr_parse("[::1]:80", &sa, &len), 0);
+        ck_assert_int_eq(netaddr_parse("metrics address", "[::1]:80", &sa, &len), 0);
         ck_assert_int_eq(sa.ss_family, AF_INET6);
-        ck_assert_int_eq(netaddr_parse(":9808", &sa, &len), 0);
-        ck_assert_int_eq(netaddr_parse("localhost:1", &sa, &len), 0);
+        ck_assert_int_eq(netaddr_parse("metrics address", ":9808", &sa, &len), 0);
+        ck_assert_int_eq(netaddr_parse("metrics address", "localhost:1", &sa, &len), 0);
         const char *junk[] = {"",          "9808",           "127.0.0.1",     "127.0.0.1:",
                               "1.2.3.4:x", "1.2.3.4:-1",     "1.2.3.4:65536", "::1:80",
                               "[::1:80",   "example.com:80", "1.2.3.4:80 "};
         for (size_t i = 0; i < ARRAY_SIZE(junk); i++)
-                ck_assert_msg(netaddr_parse(junk[i], &sa, &len) == -EINVAL, "%s", junk[i]);
+                ck_assert_msg(netaddr_parse("metrics address", junk[i], &sa, &len) == -EINVAL, "%s",
+                              junk[i]);
         struct metrics *m = (struct metrics *)1;
         ck_assert_int_eq(metrics_start("bogus", &silo, NULL, &m), -EINVAL);
         ck_assert_ptr_null(m);

@@ -208,7 +208,7 @@ int metrics_start(const char *address, struct silo *silo, struct rpc_server *srv
                 return 0;
         struct sockaddr_storage sa;
         socklen_t len;
-        int r = netaddr_parse(address, &sa, &len);
+        int r = netaddr_parse("metrics address", address, &sa, &len);
         if (r < 0)
                 return r;
 

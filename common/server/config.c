@@ -143,7 +143,7 @@ static int config_set_metrics(struct config *cfg, const char *value)
         /* The same parser the endpoint uses, so what passes here also binds; it says why not. */
         struct sockaddr_storage sa;
         socklen_t len;
-        if (netaddr_parse(value, &sa, &len) < 0)
+        if (netaddr_parse("metrics address", value, &sa, &len) < 0)
                 return -EINVAL;
         return config_set_str(&cfg->metrics_address, value);
 }
