@@ -16,10 +16,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COPY = ["deploy", "CMakeLists.txt", "README.md", "Dockerfile", ".dockerignore", "node",
+COPY = ["deploy", "CMakeLists.txt", "README.md", "docs", "Dockerfile", ".dockerignore", "node",
         "controller", "common"]
 # Files whose text these cases may rely on; cases on other files are skipped if it moved.
-OURS = ("deploy/kubernetes", "deploy/examples", "Dockerfile", ".dockerignore", "README.md")
+OURS = ("deploy/kubernetes", "deploy/examples", "Dockerfile", ".dockerignore", "README.md",
+        "docs/operator-guide.md")
 NODE, SHARED = "deploy/kubernetes/node.yaml", "deploy/kubernetes-shared/controller.yaml"
 
 # (file, text to find, replacement, expected failure message fragment)
@@ -87,7 +88,7 @@ CASES = [
      "restores an example VolumeSnapshot"),
     ("deploy/examples/clone.yaml", "    podAffinity:", "    podAntiAffinity:",
      "runs on the source volume's node"),
-    ("README.md", "| `--overcommit-ratio R`", "| `--overcommit R`",
+    ("docs/operator-guide.md", "| `--overcommit-ratio R`", "| `--overcommit R`",
      "documents silo --overcommit-ratio"),
     ("Dockerfile", "USER 65532:65532", "USER root", "non-root user"),
     ("Dockerfile", "FROM debian:bookworm-slim", "FROM debian:bookworm", "bookworm-slim"),
