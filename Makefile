@@ -3,8 +3,10 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 SILO_DIR := $(CURDIR)/.silo
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
+ARGS ?=
 
-.PHONY: all deps build run test test-unit test-asan lint format bench clean
+.PHONY: all deps build install run test test-unit test-asan lint format bench clean
 
 all: build
 
@@ -24,11 +26,16 @@ build-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSILO_TEST_HOOKS=ON -DSILO_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build build-asan -j$(JOBS)
 
-# Runs the driver in the foreground on a pool and socket under ./.silo/.
+# silo and siloctl into $(PREFIX)/bin (default /usr/local/bin); nothing is written to the tree.
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+# Runs the driver in the foreground on a pool and socket under ./.silo/; ARGS="..." adds
+# flags. test/readme runs the README's quickstart against exactly these commands.
 run: build
 	@mkdir -p $(SILO_DIR)/pool $(SILO_DIR)/kubelet
 	exec ./build/silo --endpoint unix://$(SILO_DIR)/csi.sock --pool $(SILO_DIR)/pool \
-		--kubelet-dir $(SILO_DIR)/kubelet --nodeid $$(hostname)
+		--kubelet-dir $(SILO_DIR)/kubelet --nodeid $$(hostname) $(ARGS)
 
 # The whole suite: lint, the release build `make run` uses (optimised builds warn about
 # things debug builds do not), tests, then the same tests under ASan+UBSan.

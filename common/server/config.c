@@ -76,7 +76,7 @@ void config_usage(FILE *out)
             "  --metrics-address HOST:PORT  serve Prometheus /metrics and /healthz (default off)\n"
             "  --overcommit-ratio R         thin volumes may provision R x free space\n"
             "                               (default 1.0)\n"
-            "  -v, --verbose                more logging (repeat for debug)\n"
+            "  -v, --verbose                debug logging (every call, Identity too)\n"
             "  -h, --help                   this text\n"
             "      --version                print the version\n",
             out);
