@@ -1,6 +1,8 @@
 #include "common/fileio.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +11,7 @@
 
 #include "common/cleanup.h"
 
-int fileio_fsync_dir(const char *dir)
+static int fileio_fsync_dir_now(const char *dir)
 {
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -17,6 +19,81 @@ int fileio_fsync_dir(const char *dir)
         if (fsync(fd) < 0)
                 return neg_errno();
         return 0;
+}
+
+/* Group commit: one directory sync that starts after a caller's change covers it, so callers
+ * that change the same directory at once share syncs instead of queueing one each. */
+#define FILEIO_SYNC_SLOTS 8
+
+struct fileio_sync_slot {
+        char *dir;
+        unsigned users;    /* callers inside fileio_fsync_dir() for dir */
+        bool running;      /* a sync of dir is in flight (started, not finished) */
+        uint64_t started;  /* syncs started so far; the running one is number started */
+        uint64_t finished; /* syncs finished; they run one at a time, in order */
+        uint64_t failed;   /* number of the last sync that failed; 0 none */
+        int error;         /* its error */
+};
+
+static pthread_mutex_t fileio_sync_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fileio_sync_done = PTHREAD_COND_INITIALIZER;
+static struct fileio_sync_slot fileio_sync_slots[FILEIO_SYNC_SLOTS];
+
+/* The slot of dir, taking over an idle one when dir has none; NULL when every slot is busy
+ * (the caller then syncs alone). */
+static struct fileio_sync_slot *fileio_sync_slot_get(const char *dir)
+{
+        struct fileio_sync_slot *idle = NULL;
+        for (size_t i = 0; i < FILEIO_SYNC_SLOTS; i++) {
+                struct fileio_sync_slot *s = &fileio_sync_slots[i];
+                if (s->dir && strcmp(s->dir, dir) == 0) {
+                        s->users++;
+                        return s;
+                }
+                if (!idle && s->users == 0)
+                        idle = s;
+        }
+        char *copy = idle ? strdup(dir) : NULL;
+        if (!copy)
+                return NULL;
+        free(idle->dir);
+        *idle = (struct fileio_sync_slot){.dir = copy, .users = 1};
+        return idle;
+}
+
+int fileio_fsync_dir(const char *dir)
+{
+        pthread_mutex_lock(&fileio_sync_lock);
+        struct fileio_sync_slot *s = fileio_sync_slot_get(dir);
+        if (!s) {
+                pthread_mutex_unlock(&fileio_sync_lock);
+                return fileio_fsync_dir_now(dir);
+        }
+        /* A sync running now may have started before our change: we need the next one. */
+        uint64_t need = s->started + 1;
+        while (s->finished < need) {
+                if (s->running) {
+                        pthread_cond_wait(&fileio_sync_done, &fileio_sync_lock);
+                        continue;
+                }
+                uint64_t seq = ++s->started;
+                s->running = true;
+                pthread_mutex_unlock(&fileio_sync_lock);
+                int r = fileio_fsync_dir_now(dir);
+                pthread_mutex_lock(&fileio_sync_lock);
+                s->running = false;
+                s->finished = seq;
+                if (r < 0) {
+                        s->failed = seq;
+                        s->error = r;
+                }
+                pthread_cond_broadcast(&fileio_sync_done);
+        }
+        /* A failure of our sync or of a later one: either may have lost our change. */
+        int r = s->failed >= need ? s->error : 0;
+        s->users--;
+        pthread_mutex_unlock(&fileio_sync_lock);
+        return r;
 }
 
 static int fileio_write_full(int fd, const void *data, size_t len)

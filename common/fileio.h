@@ -12,7 +12,9 @@ int fileio_write_atomic(const char *dir, const char *name, const void *data, siz
  * than max bytes; -ENOENT when absent. */
 int fileio_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
-/* fsyncs a directory (after creating, renaming or removing entries in it). */
+/* fsyncs a directory (after creating, renaming or removing entries in it). Thread-safe group
+ * commit: returns once a sync of dir that started after the call has finished, so concurrent
+ * callers for the same directory share one sync. */
 int fileio_fsync_dir(const char *dir);
 
 /* True for names fileio_write_atomic() uses for its temp files. */

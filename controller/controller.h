@@ -163,8 +163,12 @@ int pool_allocate(int fd, enum store_provisioning prov, uint64_t old_size, uint6
 /* Creates the temp data file ".<id>.img.tmp-data" of kind, held with an exclusive flock so that
  * no recovery removes it; -SILO_EPENDING when another process holds it. */
 int pool_tmp_create(struct controller *c, enum store_kind kind, const char *id, int *ret_fd);
-/* fsyncs fd and renames the temp data file to "<id>.img". */
-int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, int fd);
+/* Renames the temp data file to "<id>.img", after an fsync of fd when data was written into it
+ * (has_data: a copy). No directory sync: the object's metadata save that must follow (the
+ * commit point) syncs the directory, and its earlier sync of the metadata file is ordered after
+ * this rename. */
+int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, int fd,
+                    bool has_data);
 void pool_tmp_discard(struct controller *c, enum store_kind kind, const char *id);
 
 /* Opens "<id>.img" of kind (O_RDONLY) and takes an exclusive flock: serialises metadata changes

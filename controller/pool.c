@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "common/err.h"
-#include "common/fileio.h"
 #include "common/cleanup.h"
 
 #define POOL_ALIGN_FINE 4096ull
@@ -402,20 +401,22 @@ int pool_tmp_create(struct controller *c, enum store_kind kind, const char *id, 
         return r < 0 ? r : controller_fail(-SILO_EPENDING, "'%s' is busy", path);
 }
 
-int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, int fd)
+int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, int fd,
+                    bool has_data)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_free_ char *dst = NULL;
-        _cleanup_free_ char *dir = NULL;
         int r = pool_tmp_path(c, kind, id, &tmp);
-        if (r < 0 || store_path(c->pool, kind, id, ".img", &dst) < 0 ||
-            store_dir(c->pool, kind, &dir) < 0)
+        if (r < 0 || store_path(c->pool, kind, id, ".img", &dst) < 0)
                 return -ENOMEM;
-        if (fsync(fd) < 0)
+        /* Only written data needs a sync of its own. A fresh file's size and extents and this
+         * rename are metadata, journaled in order before the .meta file that commits the
+         * object: that file's sync commits them too (ext4, xfs, btrfs). */
+        if (has_data && fsync(fd) < 0)
                 return controller_fail(neg_errno(), "cannot sync '%s'", tmp);
         if (rename(tmp, dst) < 0)
                 return controller_fail(neg_errno(), "cannot rename '%s'", tmp);
-        return fileio_fsync_dir(dir);
+        return 0;
 }
 
 void pool_tmp_discard(struct controller *c, enum store_kind kind, const char *id)

@@ -41,7 +41,7 @@ static int snapshots_copy(struct controller *c, const struct store_snapshot *s, 
         else if (r < 0)
                 r = controller_fail(r, "cannot copy volume '%s'", s->source_volume_id);
         if (r >= 0)
-                r = pool_tmp_commit(c, STORE_SNAPSHOTS, s->id, fd);
+                r = pool_tmp_commit(c, STORE_SNAPSHOTS, s->id, fd, true);
         if (r < 0)
                 pool_tmp_discard(c, STORE_SNAPSHOTS, s->id);
         return r;

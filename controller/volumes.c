@@ -124,7 +124,7 @@ static int volumes_make(struct controller *c, struct store_volume *v, int src_fd
                 return r;
         r = volumes_fill(c, fd, v, src_fd, src_size);
         if (r >= 0)
-                r = pool_tmp_commit(c, STORE_VOLUMES, v->id, fd);
+                r = pool_tmp_commit(c, STORE_VOLUMES, v->id, fd, src_fd >= 0);
         if (r < 0) {
                 pool_tmp_discard(c, STORE_VOLUMES, v->id);
                 return r;

@@ -1,5 +1,6 @@
 /* Unit tests: atomic write and bounded read. */
 #include <check.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +88,50 @@ START_TEST(write_failure_leaves_old)
 }
 END_TEST
 
+struct sync_worker {
+        char dir[96];
+        int failures;
+};
+
+static void *sync_worker_main(void *arg)
+{
+        struct sync_worker *w = arg;
+        for (int i = 0; i < 50; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "f%d", i);
+                if (fileio_write_atomic(w->dir, name, "x", 1) != 0)
+                        w->failures++;
+        }
+        return NULL;
+}
+
+/* Concurrent writers share directory syncs; more directories than the group commit has slots
+ * still sync (alone), and a failed sync reaches its caller. */
+START_TEST(concurrent_dir_syncs)
+{
+        enum { N = 12 };
+        struct sync_worker w[N];
+        pthread_t t[N];
+        for (int i = 0; i < N; i++) {
+                w[i] = (struct sync_worker){0};
+                snprintf(w[i].dir, sizeof(w[i].dir), "%s/d%d", root, i % 10);
+                mkdir(w[i].dir, 0700);
+        }
+        for (int i = 0; i < N; i++)
+                ck_assert_int_eq(pthread_create(&t[i], NULL, sync_worker_main, &w[i]), 0);
+        for (int i = 0; i < N; i++) {
+                pthread_join(t[i], NULL);
+                ck_assert_int_eq(w[i].failures, 0);
+        }
+        char missing[96];
+        snprintf(missing, sizeof(missing), "%s/d0", root);
+        ck_assert_int_eq(count_entries(missing), 50);
+        snprintf(missing, sizeof(missing), "%s/gone", root);
+        ck_assert_int_eq(fileio_fsync_dir(missing), -ENOENT);
+        ck_assert_int_eq(fileio_fsync_dir(root), 0);
+}
+END_TEST
+
 START_TEST(temp_names)
 {
         ck_assert(fileio_is_temp_name(".vol-1.meta.tmp-12-0"));
@@ -105,6 +150,7 @@ int main(void)
         tcase_add_test(tc, read_bounds);
         tcase_add_test(tc, write_failure_leaves_old);
         tcase_add_test(tc, temp_names);
+        tcase_add_test(tc, concurrent_dir_syncs);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -223,7 +223,7 @@ START_TEST(thin_accounting)
         ck_assert_uint_eq(after, 0);
         ck_assert_int_eq(pool_available(c, STORE_THICK, &after), 0);
         ck_assert_uint_gt(after, 0);
-        ck_assert_int_eq(pool_tmp_commit(c, STORE_VOLUMES, "vol-t", fd), 0);
+        ck_assert_int_eq(pool_tmp_commit(c, STORE_VOLUMES, "vol-t", fd, false), 0);
         ck_assert(exists("volumes/vol-t.img"));
         c->overcommit_ratio = 3.0;
         ck_assert_int_eq(pool_available(c, STORE_THIN, &after), 0);
