@@ -8,6 +8,7 @@
 
 #include "common/server/config.h"
 #include "common/server/identity.h"
+#include "common/server/preflight.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
 #include "common/server/rpc.h"
@@ -23,16 +24,6 @@
 
 #define MAIN_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
 #define MAIN_DRAIN_MS          10000
-
-static int main_prepare_pool(const struct config *cfg)
-{
-        if (mkdir(cfg->pool, 0750) < 0 && errno != EEXIST)
-                return neg_errno();
-        struct stat st;
-        if (stat(cfg->pool, &st) < 0)
-                return neg_errno();
-        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
 
 static bool main_serves_controller(const struct config *cfg)
 {
@@ -76,11 +67,7 @@ static int main_startup(struct silo *silo)
 {
         const struct config *cfg = silo->cfg;
         testhook_startup();
-        int r = main_prepare_pool(cfg);
-        if (r < 0) {
-                log_error("msg='pool is not usable: %s' pool='%s'", strerror(-r), cfg->pool);
-                return r;
-        }
+        int r;
         if (main_serves_controller(cfg)) {
                 r = controller_new(cfg, &silo->controller);
                 if (r < 0) {
@@ -150,6 +137,10 @@ static int main_serve(const struct config *cfg)
         };
         struct rpc_server *srv = NULL;
         struct metrics *metrics = NULL;
+        struct preflight pre = {.pool_lock_fd = -1};
+        r = preflight_run(cfg, &pre);
+        if (r < 0)
+                goto out;
         rpc_set_observer(metrics_observe);
         testhook_install();
         r = rpc_server_start(&opts, &silo, services, n, &srv);
@@ -171,6 +162,7 @@ out_stop:
         rpc_server_stop(srv);
         main_shutdown(&silo);
 out:
+        preflight_release(&pre);
         vlock_table_free(silo.locks);
         return r;
 }

@@ -7,6 +7,7 @@
  *   <pool>/snapshots/<id>.img data      <pool>/snapshots/<id>.meta metadata
  *   <pool>/groups/<id>.meta   group snapshot: its member snapshots
  *   <pool>/nodes/<node_id>    a node plugin registered itself (shared pools)
+ *   <pool>/owner.lock         flocked by every instance using the pool (store_owner_claim)
  * The .meta file is the commit point: a data file without one is a crash leftover. Files named
  * ".<something>.tmp-<...>" are in-progress temp files. Metadata is "key=value" lines.
  * All functions expect IDs already validated with id_is_valid() (node IDs with
@@ -86,6 +87,15 @@ struct store_group {
 
 /* Which directory of the pool. */
 enum store_kind { STORE_VOLUMES, STORE_SNAPSHOTS, STORE_GROUPS, STORE_NODES };
+
+/* Claims the pool for this process: an flock on "<pool>/owner.lock" (created 0640), exclusive
+ * for a node-scoped pool (one owner per pool), shared for a shared pool (any number of shared
+ * instances, never beside an exclusive owner). An exclusive owner writes "pid=<pid>
+ * host=<host name>" into the file. Returns the lock's fd (O_CLOEXEC; the claim lasts until it
+ * is closed, i.e. the process's life), -EWOULDBLOCK when another instance holds a conflicting
+ * claim (holder then says who: the owner's line, or that shared-scope instances hold it), or
+ * another negative errno when the file cannot be opened or locked (EROFS, EACCES, ENOLCK...). */
+int store_owner_claim(const char *pool, bool exclusive, char *holder, size_t size);
 
 /* Creates the pool's subdirectories when missing. */
 int store_init(const char *pool);

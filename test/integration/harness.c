@@ -327,3 +327,35 @@ bool harness_log_contains(const struct harness *h, const char *needle)
         fclose(f);
         return found;
 }
+
+int harness_run(const char *const *argv, int timeout_ms, char *out, size_t size)
+{
+        char path[] = "/tmp/silo-run-XXXXXX";
+        _cleanup_close_ int fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+                return neg_errno();
+        unlink(path);
+        pid_t pid = fork();
+        if (pid < 0)
+                return neg_errno();
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+                const char *args[HARNESS_MAX_ARGS];
+                size_t n = 0;
+                args[n++] = SILO_BIN;
+                for (size_t i = 1; argv[i] && n < HARNESS_MAX_ARGS - 1; i++)
+                        args[n++] = argv[i];
+                args[n] = NULL;
+                execv(SILO_BIN, (char *const *)args);
+                _exit(127);
+        }
+        struct harness child = {.pid = pid};
+        int r = harness_reap(&child, timeout_ms);
+        if (r == -2)
+                harness_kill9(&child);
+        ssize_t len = pread(fd, out, size - 1, 0);
+        out[len > 0 ? len : 0] = '\0';
+        return r;
+}

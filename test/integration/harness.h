@@ -50,3 +50,9 @@ void harness_path(const struct harness *h, const char *rel, char *buf, size_t si
 
 /* True when the daemon's log contains needle. */
 bool harness_log_contains(const struct harness *h, const char *needle);
+
+/* Runs silo with argv (argv[0] is ignored; NULL-terminated) to completion, with stdout and
+ * stderr captured into out (NUL-terminated, truncated to size). Returns the exit status
+ * (0..255), -1 for a death by signal, or -2 when it still ran after timeout_ms (then killed):
+ * for daemons that must refuse to start. */
+int harness_run(const char *const *argv, int timeout_ms, char *out, size_t size);

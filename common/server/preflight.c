@@ -1,0 +1,111 @@
+#include "common/server/preflight.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "common/store/store.h"
+#include "common/cleanup.h"
+
+/* Creates the pool directory when its parent exists: a missing parent more likely means a
+ * mount that is not there yet than a directory to invent. */
+static int preflight_create_pool(const char *pool)
+{
+        char parent[4096];
+        snprintf(parent, sizeof(parent), "%s", pool);
+        dirname(parent);
+        struct stat st;
+        if (stat(parent, &st) < 0) {
+                int r = neg_errno();
+                log_error("msg='pool directory does not exist and its parent cannot be used: %s: "
+                          "create the pool directory or mount the pool there' pool='%s' "
+                          "parent='%s'",
+                          strerror(-r), pool, parent);
+                return r;
+        }
+        if (mkdir(pool, 0750) < 0 && errno != EEXIST) {
+                int r = neg_errno();
+                log_error("msg='cannot create the pool directory: %s: create it, or let silo "
+                          "write to its parent' pool='%s'",
+                          strerror(-r), pool);
+                return r;
+        }
+        log_info("msg='created the pool directory' pool='%s'", pool);
+        return 0;
+}
+
+static int preflight_pool_dir(const char *pool)
+{
+        struct stat st;
+        if (stat(pool, &st) < 0) {
+                if (errno == ENOENT)
+                        return preflight_create_pool(pool);
+                int r = neg_errno();
+                log_error("msg='cannot use the pool directory: %s: check --pool and its "
+                          "permissions' pool='%s'",
+                          strerror(-r), pool);
+                return r;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                log_error("msg='pool is not a directory: point --pool at a directory' pool='%s'",
+                          pool);
+                return -ENOTDIR;
+        }
+        return 0;
+}
+
+/* One owner per node-scoped pool: two in-memory views of one pool drift apart. */
+static int preflight_claim_pool(const struct config *cfg, struct preflight *p)
+{
+        bool node_scope = cfg->scope == CONFIG_SCOPE_NODE;
+        char holder[200] = "";
+        int r = store_owner_claim(cfg->pool, node_scope, holder, sizeof(holder));
+        if (r >= 0) {
+                p->pool_lock_fd = r;
+                return 0;
+        }
+        if (r == -EWOULDBLOCK && node_scope)
+                log_error("msg='pool is in use by another silo (%s): a node-scoped pool has one "
+                          "owner; stop the other instance or give this one its own --pool' "
+                          "pool='%s'",
+                          holder, cfg->pool);
+        else if (r == -EWOULDBLOCK)
+                log_error("msg='pool is owned by a node-scoped silo (%s): every instance on a "
+                          "shared pool needs --pool-scope shared' pool='%s'",
+                          holder, cfg->pool);
+        else if (!node_scope && (r == -ENOLCK || r == -EOPNOTSUPP)) {
+                /* Some NFS mounts have no locks: shared instances still work together. */
+                log_warn("msg='cannot lock the shared pool: %s: a node-scoped instance on it "
+                         "would not be kept out' pool='%s'",
+                         strerror(-r), cfg->pool);
+                return 0;
+        } else
+                log_error("msg='cannot create or lock owner.lock in the pool: %s: the pool "
+                          "directory must be writable by silo (a read-write mount)' pool='%s'",
+                          strerror(-r), cfg->pool);
+        return r;
+}
+
+int preflight_run(const struct config *cfg, struct preflight *ret)
+{
+        struct preflight p = {.pool_lock_fd = -1};
+        int r = preflight_pool_dir(cfg->pool);
+        if (r == 0)
+                r = preflight_claim_pool(cfg, &p);
+        if (r < 0) {
+                preflight_release(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+void preflight_release(struct preflight *p)
+{
+        if (p->pool_lock_fd >= 0)
+                close(p->pool_lock_fd);
+        p->pool_lock_fd = -1;
+}
