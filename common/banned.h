@@ -1,21 +1,16 @@
-/* Functions that invite overflows or hide errors; using one is a compile error. */
+/* Functions that invite overflows, silent truncation or hidden errors. CMake force-includes
+ * this header first into every silo translation unit, so using one is a compile error
+ * everywhere. Use common/str.h (str_copy, str_format), snprintf, strtok_r, strtoull. */
 #pragma once
 
-#define SILO_BANNED(fn) sorry_##fn##_is_banned_in_silo
+/* Declare them before poisoning: a system header that declares a poisoned name after the
+ * pragma would fail, and include guards keep these from being read again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-#undef strcpy
-#define strcpy(...) SILO_BANNED(strcpy)
-#undef strcat
-#define strcat(...) SILO_BANNED(strcat)
-#undef sprintf
-#define sprintf(...) SILO_BANNED(sprintf)
-#undef vsprintf
-#define vsprintf(...) SILO_BANNED(vsprintf)
-#undef strtok
-#define strtok(...) SILO_BANNED(strtok)
-#undef atoi
-#define atoi(...) SILO_BANNED(atoi)
-#undef atol
-#define atol(...) SILO_BANNED(atol)
-#undef gets
-#define gets(...) SILO_BANNED(gets)
+#pragma GCC poison strcpy strcat strncpy strncat stpcpy stpncpy
+#pragma GCC poison sprintf vsprintf gets
+#pragma GCC poison strtok atoi atol atoll
+#pragma GCC poison tmpnam mktemp asctime ctime gmtime localtime

@@ -1,5 +1,5 @@
 /* Scope-bound cleanup for local resources, after systemd's helpers. Every project .c file
- * includes this last among project headers so banned.h applies everywhere. */
+ * includes this last among project headers (banned.h is also force-included by CMake). */
 #pragma once
 
 #include <errno.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/cleanup.h"
 
 bool attach_node_is_known(struct controller *c, const char *node_id)
@@ -90,7 +91,10 @@ static int attach_record(struct controller *c, struct store_volume *v, const cha
         v->published = a;
         struct store_publish *p = &a[v->n_published++];
         memset(p, 0, sizeof(*p));
-        memcpy(p->node_id, node_id, strlen(node_id) + 1);
+        if (STR_COPY(p->node_id, node_id) < 0) {
+                v->n_published--;
+                return controller_fail(-SILO_ENOTFOUND, "node '%.64s...' not found", node_id);
+        }
         p->readonly = readonly;
         p->block = cap->access == PARAMS_ACCESS_BLOCK;
         p->mode = cap->mode;

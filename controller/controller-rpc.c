@@ -40,17 +40,26 @@ static int ctl_topology(const struct controller *c, const Csi__V1__TopologyRequi
 
 static int ctl_source(const Csi__V1__VolumeContentSource *src, struct volume_spec *spec)
 {
+        const char *field = NULL;
         if (!src)
                 return 0;
         if (src->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT && src->snapshot) {
                 spec->source_kind = STORE_SOURCE_SNAPSHOT;
                 spec->source_id = src->snapshot->snapshot_id ? src->snapshot->snapshot_id : "";
+                field = "volume_content_source.snapshot.snapshot_id";
         } else if (src->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_VOLUME && src->volume) {
                 spec->source_kind = STORE_SOURCE_VOLUME;
                 spec->source_id = src->volume->volume_id ? src->volume->volume_id : "";
+                field = "volume_content_source.volume.volume_id";
         } else {
                 return controller_fail(-SILO_EINVALID, "volume_content_source has no type");
         }
+        if (!*spec->source_id)
+                return controller_fail(-SILO_EINVALID, "%s is required", field);
+        /* Not an id we could have issued (too long, bad characters): it names nothing. */
+        if (!id_is_valid(spec->source_id))
+                return controller_fail(-SILO_ENOTFOUND, "%s '%.64s%s' not found", field,
+                                       spec->source_id, strlen(spec->source_id) > 64 ? "..." : "");
         return 0;
 }
 

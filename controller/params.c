@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/cleanup.h"
 
 #define PARAMS_SIDECAR_PREFIX "csi.storage.k8s.io/"
@@ -129,8 +130,7 @@ int params_caps(const struct controller *c, const struct params_cap *caps, size_
                         fs = f;
         }
         *ret_mask = mask;
-        memcpy(ret_fs_type, fs, strlen(fs) + 1);
-        return 0;
+        return str_copy(ret_fs_type, 16, fs);
 }
 
 void params_cap_placeholder(struct params_cap *cap)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/silo.h"
 #include "common/server/vlock.h"
 #include "controller/msg.h"
@@ -148,8 +149,7 @@ static int snapshot_rpc_collect(struct controller *c, const Csi__V1__ListSnapsho
                 return -ENOMEM;
         /* A filter naming a snapshot that does not exist lists nothing. */
         if (id_is_valid(sid) && (!*src || snapshot_rpc_keep(c, sid, (void *)src))) {
-                memcpy(p->ids[0], sid, strlen(sid) + 1);
-                p->n = 1;
+                p->n = STR_COPY(p->ids[0], sid) == 0;
         }
         return 0;
 }

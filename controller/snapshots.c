@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/cleanup.h"
 
 /* 1 and ret filled when snapshot id exists for the same name and source. */
@@ -55,9 +56,9 @@ int snapshots_take(struct controller *c, const char *id, const char *name,
         if (r != 0)
                 return r < 0 ? r : 0;
         struct store_snapshot s = {.size_bytes = src->capacity_bytes};
-        memcpy(s.id, id, strlen(id) + 1);
+        if (STR_COPY(s.id, id) < 0 || STR_COPY(s.group_id, group_id) < 0)
+                return controller_fail(-SILO_EINVALID, "snapshot or group id is too long");
         memcpy(s.source_volume_id, src->id, sizeof(s.source_volume_id));
-        memcpy(s.group_id, group_id, strlen(group_id) + 1);
         memcpy(s.fs_type, src->fs_type, sizeof(s.fs_type));
         s.name = strdup(name);
         if (!s.name)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/cleanup.h"
 
 static bool volumes_is_compatible(const struct store_volume *v, const struct volume_spec *spec,
@@ -173,15 +174,15 @@ static int volumes_prepare(struct controller *c, const struct volume_spec *spec,
         if (!v->name)
                 return -ENOMEM;
         v->capacity_bytes = size;
-        memcpy(v->fs_type, *fs ? fs : "ext4", strlen(*fs ? fs : "ext4") + 1);
         v->provisioning = spec->params.provisioning;
         v->source_kind = spec->source_kind;
-        if (spec->source_kind != STORE_SOURCE_NONE)
-                memcpy(v->source_id, spec->source_id, strlen(spec->source_id) + 1);
-        if (c->scope == CONFIG_SCOPE_NODE)
-                memcpy(v->node_id, c->node_id, strlen(c->node_id) + 1);
         v->caps = spec->caps;
-        return 0;
+        r = STR_COPY(v->fs_type, *fs ? fs : "ext4");
+        if (r >= 0 && spec->source_kind != STORE_SOURCE_NONE)
+                r = STR_COPY(v->source_id, spec->source_id);
+        if (r >= 0 && c->scope == CONFIG_SCOPE_NODE)
+                r = STR_COPY(v->node_id, c->node_id);
+        return r;
 }
 
 /* A copy keeps its source's filesystem; its size defaults to the source's. */
@@ -191,8 +192,8 @@ static int volumes_apply_source(const struct volume_spec *spec, uint64_t src_siz
         if (strcmp(v->fs_type, src_fs) != 0 && spec->cap_fs_type[0])
                 return controller_fail(-SILO_EINVALID, "source '%s' holds %s, not the requested %s",
                                        spec->source_id, src_fs, v->fs_type);
-        if (*src_fs)
-                memcpy(v->fs_type, src_fs, strlen(src_fs) + 1);
+        if (*src_fs && STR_COPY(v->fs_type, src_fs) < 0)
+                return -EBADMSG;
         if (spec->required_bytes == 0 && spec->limit_bytes == 0)
                 v->capacity_bytes = src_size;
         if (v->capacity_bytes < src_size)

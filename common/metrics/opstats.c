@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,8 +56,8 @@ static struct opstats_series *opstats_series_new(uint64_t hash, const char *serv
                 return NULL;
         s->hash = hash;
         s->status = status;
-        strncat(s->service, service, OPSTATS_NAME_MAX);
-        strncat(s->method, method, OPSTATS_NAME_MAX);
+        snprintf(s->service, sizeof(s->service), "%s", service);
+        snprintf(s->method, sizeof(s->method), "%s", method);
         return s;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/fileio.h"
 #include "common/cleanup.h"
 
@@ -110,10 +111,7 @@ int store_format_u64(const char *value, uint64_t *ret)
 
 int store_format_copy(char *dst, size_t size, const char *value)
 {
-        if (strlen(value) >= size)
-                return -EBADMSG;
-        memcpy(dst, value, strlen(value) + 1);
-        return 0;
+        return str_copy(dst, size, value) < 0 ? -EBADMSG : 0;
 }
 
 int store_format_dup(char **dst, const char *value)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/store/store-format.h"
 #include "common/cleanup.h"
 
@@ -21,8 +22,9 @@ static int store_group_member_parse(struct store_group *g, const char *value)
         if (!a)
                 return -ENOMEM;
         g->members = a;
-        memcpy(a[g->n_members].snapshot_id, snap, strlen(snap) + 1);
-        memcpy(a[g->n_members].volume_id, vol, strlen(vol) + 1);
+        if (STR_COPY(a[g->n_members].snapshot_id, snap) < 0 ||
+            STR_COPY(a[g->n_members].volume_id, vol) < 0)
+                return -EBADMSG;
         g->n_members++;
         return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/store/store-format.h"
 #include "common/cleanup.h"
 
@@ -42,7 +43,8 @@ static int store_publish_fields(char *buf, struct store_publish *p)
                         return -EBADMSG;
         if (strtok_r(NULL, " ", &save) || !id_node_is_valid(tok[0]))
                 return -EBADMSG;
-        memcpy(p->node_id, tok[0], strlen(tok[0]) + 1);
+        if (STR_COPY(p->node_id, tok[0]) < 0)
+                return -EBADMSG;
         p->readonly = num[0] != 0;
         p->block = num[1] != 0;
         p->mode = (int)num[2];

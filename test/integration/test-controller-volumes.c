@@ -436,8 +436,7 @@ START_TEST(delete_rules)
         char path[512];
         harness_ctl_data(&h, "volumes", id, path, sizeof(path));
         ck_assert_int_ne(access(path, F_OK), 0);
-        path[strlen(path) - 3] = '\0';
-        strncat(path, "meta", sizeof(path) - strlen(path) - 1);
+        snprintf(path, sizeof(path), "%s/volumes/%s.meta", h.pool, id);
         ck_assert_int_ne(access(path, F_OK), 0);
 }
 END_TEST
