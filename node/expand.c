@@ -5,11 +5,12 @@
 #include "node/mount.h"
 #include "node/fs.h"
 #include "node/node.h"
+#include "node/place.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"
 
-static int expand_fs(const struct volstate *v, const struct volstate_mount *vm, const char *p,
-                     struct node_expansion *e)
+static int expand_fs(const struct volstate *v, const struct volstate_mount *vm,
+                     const struct place *p, struct node_expansion *e)
 {
         char why[NODE_WHY_MAX - 128];
         const char *type = vm->m->fstype;
@@ -18,7 +19,8 @@ static int expand_fs(const struct volstate *v, const struct volstate_mount *vm, 
         if (!fs_type_is_supported(type))
                 return node_fail(-SILO_EPRECOND, "volume '%s' holds an unsupported '%s'",
                                  v->meta.id, type);
-        r = fs_grow_online(vm->loop.node, p, type, why, sizeof(why));
+        /* xfs_growfs takes the mount point's name: the one place a name is used again. */
+        r = fs_grow_online(vm->loop.node, p->path, type, why, sizeof(why));
         if (r == -EPERM && strcmp(type, "ext4") == 0) {
                 /* resize2fs online needs CAP_SYS_RESOURCE; stage grows it offline. */
                 e->fs_deferred = true;
@@ -30,8 +32,8 @@ static int expand_fs(const struct volstate *v, const struct volstate_mount *vm, 
         return 0;
 }
 
-static int expand_volume(const struct volstate *v, const char *p, bool block, uint64_t required,
-                         struct node_expansion *ret)
+static int expand_volume(const struct volstate *v, const struct place *p, bool block,
+                         uint64_t required, struct node_expansion *ret)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
         struct node_expansion e = {0};
@@ -46,7 +48,7 @@ static int expand_volume(const struct volstate *v, const char *p, bool block, ui
                 return node_fail(-SILO_ENOTFOUND,
                                  "volume '%s' is not staged or published at "
                                  "'%s'",
-                                 v->meta.id, p);
+                                 v->meta.id, p->path);
         r = loop_set_capacity(&vm.loop, &e.capacity_bytes);
         if (r < 0)
                 return node_fail(r, "cannot refresh the size of '%s'", vm.loop.node);
@@ -69,17 +71,18 @@ static int expand_volume(const struct volstate *v, const char *p, bool block, ui
 int node_expand(struct node *n, const char *volume_id, const char *path, bool block,
                 uint64_t required_bytes, struct node_expansion *ret)
 {
-        _cleanup_free_ char *p = NULL;
-        struct volstate v;
+        struct place p;
+        struct volstate v = {0};
         int r;
 
-        r = node_path(n, "volume path", path, &p);
+        r = place_open(n, "volume path", path, &p);
         if (r < 0)
                 return r;
         r = volstate_load(n, volume_id, &v);
-        if (r < 0)
-                return r;
-        r = expand_volume(&v, p, block, required_bytes, ret);
-        volstate_release(&v);
+        if (r == 0) {
+                r = expand_volume(&v, &p, block, required_bytes, ret);
+                volstate_release(&v);
+        }
+        place_release(&p);
         return r;
 }

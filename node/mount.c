@@ -1,10 +1,13 @@
 #include "node/mount.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <libmount.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
+#include "common/beneath.h"
 #include "common/cleanup.h"
 
 static void mount_info_fill(struct libmnt_fs *fs, struct mount_info *m)
@@ -79,6 +82,14 @@ void mount_table_free(struct mount_table *t)
         free(t);
 }
 
+const struct mount_info *mount_table_find_id(const struct mount_table *t, int id)
+{
+        for (size_t i = t->n; i > 0; i--)
+                if (t->entries[i - 1].id == id)
+                        return &t->entries[i - 1];
+        return NULL;
+}
+
 const struct mount_info *mount_table_find_target(const struct mount_table *t, const char *path)
 {
         for (size_t i = t->n; i > 0; i--)
@@ -117,14 +128,6 @@ const struct mount_info *mount_table_find_node_bind(const struct mount_table *t,
         return NULL;
 }
 
-int mount_fs(const char *source, const char *target, const char *fstype, unsigned long flags,
-             const char *data)
-{
-        if (mount(source, target, fstype, flags, data) < 0)
-                return neg_errno();
-        return 0;
-}
-
 static uint64_t mount_attr_of(unsigned long flags)
 {
         uint64_t a = 0;
@@ -141,58 +144,147 @@ static uint64_t mount_attr_of(unsigned long flags)
         return a;
 }
 
-/* Returns -ENOSYS when the new mount API is missing so that the caller falls back. */
-static int mount_bind_atomic(const char *source, const char *target, unsigned long flags)
+/* The kernel explains a refused fsconfig in the context's message queue ("e ..."). */
+static void mount_fs_why(int fsfd, char *why, size_t size)
 {
-        struct mount_attr attr = {.attr_set = mount_attr_of(flags)};
-        _cleanup_close_ int fd = -1;
+        char msg[256];
+        ssize_t n;
 
-        if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
-                attr.attr_clr = MOUNT_ATTR__ATIME;
-        fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (fd < 0)
-                return neg_errno();
-        if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-                return neg_errno();
-        if (move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        if (!why || !size)
+                return;
+        n = read(fsfd, msg, sizeof(msg) - 1);
+        if (n <= 2)
+                return;
+        msg[n] = '\0';
+        snprintf(why, size, "%s", msg + 2);
+}
+
+/* One "key" or "key=value" of an option string. */
+static int mount_fs_option(int fsfd, const char *opt, size_t len)
+{
+        char key[128];
+        char *eq;
+
+        if (len == 0)
+                return 0;
+        if (len >= sizeof(key))
+                return -EINVAL;
+        memcpy(key, opt, len);
+        key[len] = '\0';
+        eq = strchr(key, '=');
+        if (eq)
+                *eq = '\0';
+        if (fsconfig(fsfd, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, eq ? eq + 1 : NULL,
+                     0) < 0)
                 return neg_errno();
         return 0;
 }
 
-static int mount_bind_twostep(const char *source, const char *target, unsigned long flags)
+static int mount_fs_configure(int fsfd, const char *source, unsigned long flags,
+                              const char *options)
 {
+        static const struct {
+                unsigned long flag;
+                const char *name;
+        } sb[] = {{MS_RDONLY, "ro"},
+                  {MS_SYNCHRONOUS, "sync"},
+                  {MS_DIRSYNC, "dirsync"},
+                  {MS_LAZYTIME, "lazytime"}};
         int r;
 
-        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
                 return neg_errno();
-        if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0) {
-                r = neg_errno();
-                (void)umount2(target, UMOUNT_NOFOLLOW | MNT_DETACH);
+        for (size_t i = 0; i < ARRAY_SIZE(sb); i++)
+                if ((flags & sb[i].flag) &&
+                    fsconfig(fsfd, FSCONFIG_SET_FLAG, sb[i].name, NULL, 0) < 0)
+                        return neg_errno();
+        for (const char *o = options; o && *o; o += *o == ',') {
+                size_t len = strcspn(o, ",");
+
+                r = mount_fs_option(fsfd, o, len);
+                if (r < 0)
+                        return r;
+                o += len;
+        }
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return neg_errno();
+        return 0;
+}
+
+int mount_fs_new(const char *source, const char *fstype, unsigned long flags, const char *options,
+                 char *why, size_t why_size, int *ret_mnt)
+{
+        _cleanup_close_ int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+        unsigned int attr = (unsigned int)mount_attr_of(flags);
+        int mnt, r;
+
+        if (fsfd < 0)
+                return neg_errno();
+        r = mount_fs_configure(fsfd, source, flags, options);
+        if (r < 0) {
+                mount_fs_why(fsfd, why, why_size);
                 return r;
         }
+        mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, attr);
+        if (mnt < 0)
+                return neg_errno();
+        *ret_mnt = mnt;
         return 0;
 }
 
-int mount_bind(const char *source, const char *target, unsigned long flags)
+int mount_clone(int fd, unsigned long flags, int *ret_mnt)
 {
-        int r;
+        struct mount_attr attr = {.attr_set = mount_attr_of(flags)};
+        _cleanup_close_ int mnt = -1;
 
         if (flags & ~(unsigned long)MOUNT_BIND_FLAGS_MASK)
                 return -EINVAL;
-        if (flags == 0) {
-                if (mount(source, target, NULL, MS_BIND, NULL) < 0)
-                        return neg_errno();
-                return 0;
-        }
-        r = mount_bind_atomic(source, target, flags);
-        if (r == -ENOSYS)
-                r = mount_bind_twostep(source, target, flags);
-        return r;
+        if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
+                attr.attr_clr = MOUNT_ATTR__ATIME;
+        mnt = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (mnt < 0)
+                return neg_errno();
+        if (flags && mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                return neg_errno();
+        *ret_mnt = TAKE_FD(mnt);
+        return 0;
 }
 
-int mount_umount(const char *target)
+int mount_attach(int mnt, int target_fd)
 {
-        if (umount2(target, UMOUNT_NOFOLLOW) < 0)
+        if (move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+            0)
+                return neg_errno();
+        return 0;
+}
+
+int mount_fd_id(int fd, int *ret_id, bool *ret_is_root)
+{
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+                return neg_errno();
+        if (!(sx.stx_mask & STATX_MNT_ID) || !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return -EOPNOTSUPP;
+        *ret_id = (int)sx.stx_mnt_id;
+        *ret_is_root = sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+        return 0;
+}
+
+int mount_umount_at(int dirfd, const char *name, int id)
+{
+        _cleanup_close_ int fd = beneath_open(dirfd, name, O_PATH, 0);
+        char path[64 + 256];
+        bool root = false;
+        int have = 0;
+
+        if (fd < 0 || mount_fd_id(fd, &have, &root) < 0 || !root || have != id)
+                return -ESTALE;
+        close(TAKE_FD(fd)); /* our own reference would make the mount busy */
+        if ((size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name) >=
+            sizeof(path))
+                return -ENAMETOOLONG;
+        if (umount2(path, UMOUNT_NOFOLLOW) < 0)
                 return neg_errno();
         return 0;
 }

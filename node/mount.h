@@ -51,24 +51,40 @@ const struct mount_info *mount_table_find_devno(const struct mount_table *t, dev
 const struct mount_info *mount_table_find_node_bind(const struct mount_table *t,
                                                     const char *node_name, const char *except);
 
-/* mount(2) of a filesystem. flags are MS_* bits; data is the filesystem's option string
- * (may be NULL). */
-int mount_fs(const char *source, const char *target, const char *fstype, unsigned long flags,
-             const char *data);
+/* The topmost mount with mountinfo id id, or NULL. */
+const struct mount_info *mount_table_find_id(const struct mount_table *t, int id);
 
-/* Bind-mounts source onto target with the per-mount flags in flags (MS_RDONLY, MS_NOSUID,
- * MS_NODEV, MS_NOEXEC, MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME). With flags,
- * the new mount appears in the tree with them already set (open_tree + mount_setattr +
- * move_mount), so a crash can never leave a read-write mount where a read-only one was
- * asked; kernels without that API get MS_BIND then MS_REMOUNT|MS_BIND|flags (undone when
- * the remount fails). */
-int mount_bind(const char *source, const char *target, unsigned long flags);
+/* Mounts are made and removed through fds (the new mount API), never through a path looked
+ * up again: a mount is built detached, then attached onto the object an fd refers to. */
 
-/* Unmounts the topmost mount at target, never following a symlink. -EINVAL when target is
- * not a mount point. */
-int mount_umount(const char *target);
+/* A new detached mount of fstype on source (fsopen/fsconfig/fsmount). options: the
+ * filesystem's comma-separated options ("nouuid,discard", "size=1m"; may be NULL). flags:
+ * MS_RDONLY (the superblock and the mount), MS_SYNCHRONOUS, MS_DIRSYNC, MS_LAZYTIME (the
+ * superblock) and the per-mount MOUNT_BIND_FLAGS_MASK bits. *ret_mnt is visible nowhere until
+ * mount_attach. The kernel's own message, when it gave one, goes into why (may be NULL). */
+int mount_fs_new(const char *source, const char *fstype, unsigned long flags, const char *options,
+                 char *why, size_t why_size, int *ret_mnt);
 
-/* MS_* per-mount flags that mount_bind accepts. */
+/* A detached clone (open_tree OPEN_TREE_CLONE) of the mount whose root fd is, with the
+ * per-mount flags in flags (MOUNT_BIND_FLAGS_MASK) already set: a crash can never leave a
+ * read-write mount where a read-only one was asked. -EINVAL for other flags. */
+int mount_clone(int fd, unsigned long flags, int *ret_mnt);
+
+/* Attaches the detached mount mnt onto the file or directory target_fd refers to
+ * (move_mount MOVE_MOUNT_T_EMPTY_PATH). */
+int mount_attach(int mnt, int target_fd);
+
+/* The mountinfo id of the mount fd is on, and whether fd is that mount's root: opened through
+ * a mount point, fd is the root of the topmost mount there. */
+int mount_fd_id(int fd, int *ret_id, bool *ret_is_root);
+
+/* Unmounts the topmost mount at name in directory dirfd when it is still mount id, checked
+ * through a fresh open of name just before (a mount point cannot be renamed or removed in
+ * our namespace meanwhile); UMOUNT_NOFOLLOW. -ESTALE when another mount or none is there;
+ * otherwise as umount2 (-EBUSY). */
+int mount_umount_at(int dirfd, const char *name, int id);
+
+/* MS_* per-mount flags that mount_clone accepts. */
 #define MOUNT_BIND_FLAGS_MASK                                                                      \
         (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
          MS_STRICTATIME)

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +75,9 @@ static int node_init(struct node *n, const struct config *cfg)
         n->kubelet_real = realpath(n->kubelet_dir, NULL);
         if (!n->kubelet_real)
                 return neg_errno();
+        n->kubelet_fd = open(n->kubelet_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (n->kubelet_fd < 0)
+                return neg_errno();
         n->node_id = strdup(cfg->node_id);
         if (!n->node_id)
                 return -ENOMEM;
@@ -91,6 +95,7 @@ int node_new(const struct config *cfg, struct node **ret)
 
         if (!n)
                 return -ENOMEM;
+        n->kubelet_fd = -1;
         r = node_init(n, cfg);
         if (r == 0 && n->scope == CONFIG_SCOPE_SHARED)
                 r = store_node_register(n->pool, n->node_id);
@@ -110,6 +115,8 @@ void node_free(struct node *n)
         free(n->volumes_dir);
         free(n->kubelet_dir);
         free(n->kubelet_real);
+        if (n->kubelet_fd >= 0)
+                close(n->kubelet_fd);
         free(n->node_id);
         known_free(n->known);
         free(n);

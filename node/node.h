@@ -12,7 +12,8 @@
  *   - block volume staged at S:  the loop device node is bind-mounted onto the file S/<id>
  *   - published at T:            a bind mount of the same filesystem (mount) or of the loop
  *                                device node (block) at T
- * Every function first validates its paths (common/path.h). Errors are negative codes; the
+ * Every function first validates its paths (common/path.h), then opens them once beneath the
+ * kubelet dir and works on the fds from then on (node/place.h). Errors are negative codes; the
  * message for the caller is in node_why() on the same thread. */
 #pragma once
 
@@ -34,6 +35,7 @@ struct node {
         char *volumes_dir;  /* <pool>/volumes, canonical */
         char *kubelet_dir;  /* as configured (normalised): requests use this prefix */
         char *kubelet_real; /* its realpath: what the mount table shows */
+        int kubelet_fd;     /* O_PATH: every staging/target path is opened beneath it */
         char *node_id;
         enum config_scope scope;
         uint64_t max_volumes_per_node;

@@ -33,7 +33,7 @@ static int reconcile_visit(const struct loop_dev *d, const char *backing, bool d
 
         if (!reconcile_is_volume_file(c->n, backing))
                 return 0;
-        m = volstate_holder(c->t, d, NULL, NULL);
+        m = volstate_holder(c->t, d, 0, 0);
         if (m) {
                 log_debug("msg='loop device in use' device='%s' file='%s' mount='%s'", d->node,
                           backing, m->target);

@@ -10,6 +10,7 @@
 #include "node/fs.h"
 #include "node/mntopt.h"
 #include "node/node.h"
+#include "node/place.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"
 
@@ -83,7 +84,7 @@ static int stage_make_plan(const struct volstate *v, const struct node_cap *cap,
 
 /* 1: already staged at p with these options; 0: not staged anywhere; <0: conflict. */
 static int stage_check_existing(const struct volstate *v, const struct mount_table *t,
-                                const char *p, const struct stage_plan *plan)
+                                const struct place *p, const struct stage_plan *plan)
 {
         struct volstate_mount vm;
         const struct mount_info *h;
@@ -98,12 +99,12 @@ static int stage_check_existing(const struct volstate *v, const struct mount_tab
                             : node_fail(-SILO_EEXISTS,
                                         "volume '%s' is already staged at '%s' "
                                         "with other options (%s, %s)",
-                                        v->meta.id, p, vm.m->fstype, vm.m->fs_options);
+                                        v->meta.id, p->path, vm.m->fstype, vm.m->fs_options);
         }
         if (vm.kind != VOLSTATE_NONE)
                 return node_fail(-SILO_EPRECOND, "staging path '%s' already holds another mount",
-                                 p);
-        h = v->attached ? volstate_holder(t, &v->loop, NULL, NULL) : NULL;
+                                 p->path);
+        h = v->attached ? volstate_holder(t, &v->loop, 0, 0) : NULL;
         if (h)
                 return node_fail(-SILO_EEXISTS, "volume '%s' is already staged at '%s'", v->meta.id,
                                  h->target);
@@ -185,27 +186,30 @@ static int stage_grow_offline(const struct volstate *v, const struct stage_plan 
         return 0;
 }
 
-static int stage_apply_group(const char *p, const struct stage_plan *plan)
+/* Gives the root of the filesystem (dirfd: a directory fd of it, O_PATH is fine) to the
+ * volume_mount_group, setgid so that new files inherit the group. */
+static int stage_apply_group(int dirfd, const char *p, const struct stage_plan *plan)
 {
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
-        /* The root of the filesystem: setgid so that new files inherit the group. */
         if (plan->gid < 0 || (plan->opt.flags & MS_RDONLY))
                 return 0;
-        if (stat(p, &st) < 0 || chown(p, (uid_t)-1, (gid_t)plan->gid) < 0 ||
-            chmod(p, (st.st_mode & 07777) | S_ISGID | S_IRWXG) < 0)
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0 || fchown(fd, (uid_t)-1, (gid_t)plan->gid) < 0 ||
+            fchmod(fd, (st.st_mode & 07777) | S_ISGID | S_IRWXG) < 0)
                 return node_fail(neg_errno(), "cannot give '%s' to group %ld", p, plan->gid);
         return 0;
 }
 
-static int stage_after_mount(const struct volstate *v, const char *p, const struct stage_plan *plan)
+/* xfs grows only mounted, and xfs_growfs takes the mount point's name. */
+static int stage_grow_online(const struct volstate *v, const char *p, const struct stage_plan *plan)
 {
         char why[NODE_WHY_MAX - 128];
         int r;
 
-        r = stage_apply_group(p, plan);
-        if (r < 0 || strcmp(plan->fs_type, "xfs") != 0 || !stage_needs_grow(v, plan->fs_type))
-                return r;
+        if (strcmp(plan->fs_type, "xfs") != 0 || !stage_needs_grow(v, plan->fs_type))
+                return 0;
         r = fs_grow_online(v->loop.node, p, plan->fs_type, why, sizeof(why));
         if (r < 0)
                 return node_fail(r, "cannot grow the filesystem of volume '%s': %s", v->meta.id,
@@ -213,44 +217,65 @@ static int stage_after_mount(const struct volstate *v, const char *p, const stru
         return 0;
 }
 
-static int stage_make_dir(const char *p)
+/* A detached mount of the volume's filesystem, already given to the mount group. */
+static int stage_new_mount(const struct volstate *v, const char *p, const struct stage_plan *plan,
+                           int *ret_mnt)
 {
-        if (mkdir(p, 0750) < 0 && errno != EEXIST)
-                return node_fail(neg_errno(), "cannot create staging directory '%s'", p);
+        _cleanup_close_ int mnt = -1;
+        char why[NODE_WHY_MAX - 128] = "";
+        int r;
+
+        r = mount_fs_new(v->loop.node, plan->fs_type, plan->opt.flags,
+                         plan->data[0] ? plan->data : NULL, why, sizeof(why), &mnt);
+        if (r < 0)
+                return node_fail(r, "cannot mount volume '%s'%s%s", v->meta.id, why[0] ? ": " : "",
+                                 why);
+        r = stage_apply_group(mnt, p, plan);
+        if (r < 0)
+                return r;
+        *ret_mnt = TAKE_FD(mnt);
         return 0;
 }
 
-static int stage_mount_device(struct volstate *v, const char *p, const struct stage_plan *plan)
+/* Attaches mnt at p; undone when the online grow after it fails. */
+static int stage_attach_mount(const struct volstate *v, struct place *p, int mnt,
+                              const struct stage_plan *plan)
 {
+        bool root;
+        int r, id = 0;
+
+        r = mount_attach(mnt, p->fd);
+        if (r < 0)
+                return node_fail(r, "cannot mount volume '%s' at '%s'", v->meta.id, p->path);
+        r = stage_grow_online(v, p->path, plan);
+        if (r < 0 && mount_fd_id(mnt, &id, &root) == 0)
+                (void)mount_umount_at(p->dir, p->name, id);
+        return r;
+}
+
+static int stage_mount_device(struct volstate *v, struct place *p, const struct stage_plan *plan)
+{
+        _cleanup_close_ int mnt = -1;
         bool attached_now = false;
         int r;
 
-        r = stage_attach(v, &attached_now);
+        r = place_make(p, S_IFDIR);
+        if (r == 0)
+                r = stage_attach(v, &attached_now);
         if (r == 0)
                 r = stage_format(v, plan);
         if (r == 0)
                 r = stage_grow_offline(v, plan);
         if (r == 0)
-                r = stage_make_dir(p);
-        if (r < 0)
-                goto out_detach;
-        r = mount_fs(v->loop.node, p, plan->fs_type, plan->opt.flags,
-                     plan->data[0] ? plan->data : NULL);
-        if (r < 0) {
-                r = node_fail(r, "cannot mount volume '%s' at '%s'", v->meta.id, p);
-                goto out_detach;
-        }
-        r = stage_after_mount(v, p, plan);
+                r = stage_new_mount(v, p->path, plan, &mnt);
         if (r == 0)
-                return 0;
-        (void)mount_umount(p);
-out_detach:
-        if (attached_now)
+                r = stage_attach_mount(v, p, mnt, plan);
+        if (r < 0 && attached_now)
                 (void)loop_detach(&v->loop);
         return r;
 }
 
-static int stage_mount(struct volstate *v, const char *p, const struct node_cap *cap)
+static int stage_mount(struct volstate *v, struct place *p, const struct node_cap *cap)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
         struct stage_plan plan;
@@ -268,58 +293,51 @@ static int stage_mount(struct volstate *v, const char *p, const struct node_cap 
         if (r < 0)
                 return r;
         if (r == 1)
-                return stage_apply_group(p, &plan);
+                return stage_apply_group(p->fd, p->path, &plan);
         return stage_mount_device(v, p, &plan);
 }
 
-/* Creates the file a block device is bound onto; 1 when it made it. */
-static int stage_make_file(const char *f)
+/* Binds the loop device node onto the file f (made when missing). */
+static int stage_bind_node(const struct volstate *v, struct place *f)
 {
-        int fd = open(f, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int node = -1, mnt = -1;
+        int r;
 
-        if (fd >= 0) {
-                close(fd);
-                return 1;
-        }
-        if (errno != EEXIST)
-                return node_fail(neg_errno(), "cannot create '%s'", f);
-        return 0;
+        r = place_make(f, S_IFREG);
+        if (r < 0)
+                return r;
+        node = open(v->loop.node, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        r = node < 0 ? neg_errno() : mount_clone(node, 0, &mnt);
+        if (r == 0)
+                r = mount_attach(mnt, f->fd);
+        if (r == 0)
+                return 0;
+        if (f->made)
+                place_remove_empty(f);
+        return node_fail(r, "cannot bind '%s' onto '%s'", v->loop.node, f->path);
 }
 
-static int stage_bind_block(struct volstate *v, const char *p, const char *f)
+static int stage_bind_block(struct volstate *v, struct place *f)
 {
         bool attached_now = false;
-        int made = 0, r;
+        int r;
 
         r = stage_attach(v, &attached_now);
         if (r == 0)
-                r = stage_make_dir(p);
-        if (r == 0)
-                r = made = stage_make_file(f);
-        if (r >= 0) {
-                r = mount_bind(v->loop.node, f, 0);
-                if (r == 0)
-                        return 0;
-                r = node_fail(r, "cannot bind '%s' onto '%s'", v->loop.node, f);
-        }
-        if (made == 1)
-                (void)unlink(f);
-        if (attached_now)
+                r = stage_bind_node(v, f);
+        if (r < 0 && attached_now)
                 (void)loop_detach(&v->loop);
         return r;
 }
 
-static int stage_block(struct volstate *v, const char *p)
+static int stage_block_file(struct volstate *v, struct place *f)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
-        _cleanup_free_ char *f = NULL;
         struct volstate_mount vm;
         const struct mount_info *h;
         int r;
 
-        r = volstate_block_stage_path(p, v->meta.id, &f);
-        if (r == 0)
-                r = mount_table_load(&t);
+        r = mount_table_load(&t);
         if (r == 0)
                 r = volstate_find_loop(v);
         if (r < 0)
@@ -328,33 +346,50 @@ static int stage_block(struct volstate *v, const char *p)
         if (vm.kind == VOLSTATE_NODE)
                 return 0;
         if (vm.kind != VOLSTATE_NONE)
-                return node_fail(-SILO_EPRECOND, "'%s' already holds another mount", f);
-        h = v->attached ? volstate_holder(t, &v->loop, NULL, NULL) : NULL;
+                return node_fail(-SILO_EPRECOND, "'%s' already holds another mount", f->path);
+        h = v->attached ? volstate_holder(t, &v->loop, 0, 0) : NULL;
         if (h)
                 return node_fail(-SILO_EEXISTS, "volume '%s' is already in use at '%s'", v->meta.id,
                                  h->target);
-        return stage_bind_block(v, p, f);
+        return stage_bind_block(v, f);
+}
+
+static int stage_block(struct volstate *v, struct place *p)
+{
+        struct place f = {.dir = -1, .fd = -1};
+        int r;
+
+        r = place_make(p, S_IFDIR);
+        if (r == 0)
+                r = place_open_child(p, v->meta.id, &f);
+        if (r < 0)
+                return r;
+        r = stage_block_file(v, &f);
+        place_release(&f);
+        return r;
 }
 
 int node_stage(struct node *n, const char *volume_id, const char *staging,
                const struct node_cap *cap)
 {
-        _cleanup_free_ char *p = NULL;
-        struct volstate v;
+        struct place p;
+        struct volstate v = {0};
         int r;
 
-        r = node_path(n, "staging path", staging, &p);
-        if (r < 0 || !p)
-                return r < 0 ? r : -EINVAL;
-        r = volstate_check_outside(n, "staging path", p);
+        r = place_open(n, "staging path", staging, &p);
         if (r < 0)
                 return r;
-        r = volstate_load(n, volume_id, &v);
-        if (r < 0)
-                return r;
-        r = cap->block ? stage_block(&v, p) : stage_mount(&v, p, cap);
+        r = volstate_check_outside(n, &p);
         if (r == 0)
-                known_add(n->known, volume_id, p);
+                r = volstate_load(n, volume_id, &v);
+        if (r < 0) {
+                place_release(&p);
+                return r;
+        }
+        r = cap->block ? stage_block(&v, &p) : stage_mount(&v, &p, cap);
+        if (r == 0)
+                known_add(n->known, volume_id, p.path);
         volstate_release(&v);
+        place_release(&p);
         return r;
 }

@@ -7,6 +7,7 @@
 #include "common/err.h"
 #include "node/mount.h"
 #include "node/node.h"
+#include "node/place.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"
 
@@ -48,12 +49,12 @@ static void stats_condition(const struct volstate *v, const struct volstate_moun
                 stats_abnormal(s, "filesystem recorded errors:", vm->m->target);
 }
 
-static int stats_fs(const char *p, struct node_stats *s)
+static int stats_fs(const struct place *p, struct node_stats *s)
 {
         struct statvfs sv;
 
-        if (statvfs(p, &sv) < 0)
-                return node_fail(neg_errno(), "cannot stat filesystem at '%s'", p);
+        if (fstatvfs(p->fd, &sv) < 0)
+                return node_fail(neg_errno(), "cannot stat filesystem at '%s'", p->path);
         s->bytes_total = (uint64_t)sv.f_blocks * sv.f_frsize;
         s->bytes_available = (uint64_t)sv.f_bavail * sv.f_frsize;
         s->bytes_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
@@ -76,7 +77,8 @@ static int stats_unmounted(struct node *n, const struct volstate *v, const char 
         return 0;
 }
 
-static int stats_volume(struct node *n, struct volstate *v, const char *p, struct node_stats *ret)
+static int stats_volume(struct node *n, struct volstate *v, const struct place *p,
+                        struct node_stats *ret)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
         struct node_stats s = {0};
@@ -88,9 +90,10 @@ static int stats_volume(struct node *n, struct volstate *v, const char *p, struc
                 return node_fail(r, "cannot read the mount table");
         volstate_locate(v, t, p, &vm);
         if (vm.kind == VOLSTATE_OTHER)
-                return node_fail(-SILO_ENOTFOUND, "'%s' does not hold volume '%s'", p, v->meta.id);
+                return node_fail(-SILO_ENOTFOUND, "'%s' does not hold volume '%s'", p->path,
+                                 v->meta.id);
         if (vm.kind == VOLSTATE_NONE)
-                r = stats_unmounted(n, v, p, &s);
+                r = stats_unmounted(n, v, p->path, &s);
         else if (vm.kind == VOLSTATE_FS)
                 r = stats_fs(p, &s);
         else {
@@ -107,17 +110,18 @@ static int stats_volume(struct node *n, struct volstate *v, const char *p, struc
 
 int node_stats(struct node *n, const char *volume_id, const char *path, struct node_stats *ret)
 {
-        _cleanup_free_ char *p = NULL;
-        struct volstate v;
+        struct place p;
+        struct volstate v = {0};
         int r;
 
-        r = node_path(n, "volume path", path, &p);
+        r = place_open(n, "volume path", path, &p);
         if (r < 0)
                 return r;
         r = volstate_load(n, volume_id, &v);
-        if (r < 0)
-                return r;
-        r = stats_volume(n, &v, p, ret);
-        volstate_release(&v);
+        if (r == 0) {
+                r = stats_volume(n, &v, &p, ret);
+                volstate_release(&v);
+        }
+        place_release(&p);
         return r;
 }

@@ -5,51 +5,31 @@
 #include "common/log.h"
 #include "node/mount.h"
 #include "node/node.h"
+#include "node/place.h"
 #include "node/volstate.h"
 #include "common/cleanup.h"
 
-static int unstage_umount(const char *id, const char *where)
-{
-        int r = mount_umount(where);
-
-        if (r == -EBUSY)
-                return node_fail(-SILO_EPRECOND, "volume '%s' is busy at '%s'", id, where);
-        if (r < 0 && r != -EINVAL)
-                return node_fail(r, "cannot unmount '%s'", where);
-        return 0;
-}
-
-/* Removes the file a block device was bound onto; only an empty regular file, ours. */
-static void unstage_remove_file(const char *f)
-{
-        struct stat st;
-
-        if (lstat(f, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
-                (void)unlink(f);
-}
-
 /* Unmounts what the volume has at where (its staging mount or bound block file) unless
  * something else still uses the device. */
-static int unstage_release(const struct volstate *v, const struct mount_table *t, const char *where,
-                           const struct volstate_mount *vm)
+static int unstage_release(const struct volstate *v, const struct mount_table *t,
+                           struct place *where, const struct volstate_mount *vm)
 {
-        const struct mount_info *h = volstate_holder(t, &vm->loop, where, NULL);
+        const struct mount_info *h = volstate_holder(t, &vm->loop, where->mnt_id, 0);
 
         if (h)
                 return node_fail(-SILO_EPRECOND, "volume '%s' is still mounted at '%s'", v->meta.id,
                                  h->target);
-        return unstage_umount(v->meta.id, where);
+        return place_umount(where);
 }
 
-static int unstage_detach(const struct volstate *v, const struct mount_table *t,
-                          const char *released)
+static int unstage_detach(const struct volstate *v, const struct mount_table *t, int released)
 {
         const struct mount_info *h;
         int r;
 
         if (!v->attached)
                 return 0;
-        h = volstate_holder(t, &v->loop, released, NULL);
+        h = volstate_holder(t, &v->loop, released, 0);
         if (h) {
                 log_debug("msg='loop device still used' device='%s' mount='%s'", v->loop.node,
                           h->target);
@@ -62,53 +42,78 @@ static int unstage_detach(const struct volstate *v, const struct mount_table *t,
         return 0;
 }
 
-static int unstage_volume(struct volstate *v, const char *p, const char *f)
+static int unstage_volume(struct volstate *v, const struct mount_table *t, struct place *p,
+                          struct place *f)
 {
-        _cleanup_mount_table_ struct mount_table *t = NULL;
         struct volstate_mount vm_file, vm_dir;
-        const char *released = NULL;
-        int r;
+        struct volstate_mount *vm = NULL;
+        struct place *where = NULL;
+        int released = 0, r = 0;
 
-        r = mount_table_load(&t);
+        volstate_at(v, t, f, &vm_file);
+        volstate_at(v, t, p, &vm_dir);
+        if (vm_file.kind == VOLSTATE_NODE) {
+                where = f;
+                vm = &vm_file;
+        } else if (vm_dir.kind == VOLSTATE_FS) {
+                where = p;
+                vm = &vm_dir;
+        }
+        if (where == p)
+                place_release(f); /* inside the mount: its fds would keep it busy */
+        if (where) {
+                released = where->mnt_id;
+                r = unstage_release(v, t, where, vm);
+        }
+        if (r < 0)
+                return r;
+        /* The file made for a block volume, never one inside a filesystem mounted there. */
+        if (!p->mnt_id && (vm_file.kind == VOLSTATE_NODE || vm_file.kind == VOLSTATE_NONE))
+                place_remove_empty(f);
+        if (!v->attached && vm) /* the data file is gone: detach what was mounted */
+                return loop_detach(&vm->loop);
+        return unstage_detach(v, t, released);
+}
+
+static int unstage_open(struct volstate *v, struct place *p, struct place *f,
+                        struct mount_table **ret_t)
+{
+        int r = 0;
+
+        if (p->fd >= 0 && p->type == S_IFDIR)
+                r = place_open_child(p, v->meta.id, f);
+        if (r < 0)
+                return r;
+        r = mount_table_load(ret_t);
         if (r == 0)
                 r = volstate_find_loop(v);
         if (r < 0)
                 return node_fail(r, "cannot read the state of volume '%s'", v->meta.id);
-        volstate_at(v, t, f, &vm_file);
-        volstate_at(v, t, p, &vm_dir);
-        if (vm_file.kind == VOLSTATE_NODE) {
-                released = f;
-                r = unstage_release(v, t, f, &vm_file);
-        } else if (vm_dir.kind == VOLSTATE_FS) {
-                released = p;
-                r = unstage_release(v, t, p, &vm_dir);
-        }
-        if (r < 0)
-                return r;
-        if (vm_file.kind == VOLSTATE_NODE || vm_file.kind == VOLSTATE_NONE)
-                unstage_remove_file(f);
-        if (!v->attached && released) /* the data file is gone: detach what was mounted */
-                return loop_detach(vm_file.kind == VOLSTATE_NODE ? &vm_file.loop : &vm_dir.loop);
-        return unstage_detach(v, t, released);
+        return 0;
 }
 
 int node_unstage(struct node *n, const char *volume_id, const char *staging)
 {
-        _cleanup_free_ char *p = NULL, *f = NULL;
-        struct volstate v;
+        _cleanup_mount_table_ struct mount_table *t = NULL;
+        struct place p, f = {.dir = -1, .fd = -1};
+        struct volstate v = {0};
         int r;
 
-        r = node_path(n, "staging path", staging, &p);
+        r = place_open(n, "staging path", staging, &p);
         if (r < 0)
                 return r;
         r = volstate_load(n, volume_id, &v);
-        if (r < 0)
+        if (r < 0) {
+                place_release(&p);
                 return r;
-        r = volstate_block_stage_path(p, volume_id, &f);
+        }
+        r = unstage_open(&v, &p, &f, &t);
         if (r == 0)
-                r = unstage_volume(&v, p, f);
+                r = unstage_volume(&v, t, &p, &f);
         if (r == 0)
-                known_remove(n->known, volume_id, p);
+                known_remove(n->known, volume_id, p.path);
         volstate_release(&v);
+        place_release(&f);
+        place_release(&p);
         return r;
 }

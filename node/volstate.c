@@ -47,12 +47,13 @@ int volstate_find_loop(struct volstate *v)
 }
 
 /* The loop device a mount uses: the filesystem's device or the bound device node. */
-static int volstate_mount_loop(const struct mount_info *m, const char *path, struct loop_dev *ret)
+static int volstate_mount_loop(const struct mount_info *m, const struct place *p,
+                               struct loop_dev *ret)
 {
         struct stat st;
 
         if (strcmp(m->fstype, "devtmpfs") == 0 || strcmp(m->fstype, "tmpfs") == 0) {
-                if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                if (fstat(p->fd, &st) < 0 || !S_ISBLK(st.st_mode))
                         return -ENODEV;
                 return loop_from_devno(st.st_rdev, ret);
         }
@@ -68,36 +69,38 @@ static bool volstate_is_ours(const struct volstate *v, const struct loop_dev *l,
         return *deleted || loop_is_backed_by(l, v->data_path);
 }
 
-void volstate_at(const struct volstate *v, const struct mount_table *t, const char *path,
+void volstate_at(const struct volstate *v, const struct mount_table *t, const struct place *p,
                  struct volstate_mount *ret)
 {
         struct volstate_mount vm = {.kind = VOLSTATE_OTHER};
 
-        vm.m = mount_table_find_target(t, path);
+        vm.m = p->mnt_id ? mount_table_find_id(t, p->mnt_id) : NULL;
         if (!vm.m)
                 vm.kind = VOLSTATE_NONE;
-        else if (volstate_mount_loop(vm.m, path, &vm.loop) == 0 &&
+        else if (volstate_mount_loop(vm.m, p, &vm.loop) == 0 &&
                  volstate_is_ours(v, &vm.loop, &vm.deleted))
                 vm.kind = vm.m->devno == vm.loop.devno ? VOLSTATE_FS : VOLSTATE_NODE;
         *ret = vm;
 }
 
-void volstate_locate(const struct volstate *v, const struct mount_table *t, const char *path,
+void volstate_locate(const struct volstate *v, const struct mount_table *t, const struct place *p,
                      struct volstate_mount *ret)
 {
-        _cleanup_free_ char *f = NULL;
+        struct place f = {.dir = -1, .fd = -1};
         struct volstate_mount vm;
 
-        volstate_at(v, t, path, ret);
-        if (ret->kind != VOLSTATE_NONE || volstate_block_stage_path(path, v->meta.id, &f) < 0)
+        volstate_at(v, t, p, ret);
+        if (ret->kind != VOLSTATE_NONE || p->fd < 0 || p->type != S_IFDIR ||
+            place_open_child(p, v->meta.id, &f) < 0)
                 return;
-        volstate_at(v, t, f, &vm);
+        volstate_at(v, t, &f, &vm);
+        place_release(&f);
         if (vm.kind == VOLSTATE_NODE)
                 *ret = vm;
 }
 
 const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,
-                                         const char *except1, const char *except2)
+                                         int except1, int except2)
 {
         const char *name = l->node + strlen("/dev/");
 
@@ -109,38 +112,23 @@ const struct mount_info *volstate_holder(const struct mount_table *t, const stru
 
                 if (!uses)
                         continue;
-                if ((except1 && strcmp(m->target, except1) == 0) ||
-                    (except2 && strcmp(m->target, except2) == 0))
+                if ((except1 && m->id == except1) || (except2 && m->id == except2))
                         continue;
                 return m;
         }
         return NULL;
 }
 
-int volstate_block_stage_path(const char *staging, const char *id, char **ret)
+int volstate_check_outside(const struct node *n, const struct place *p)
 {
-        if (asprintf(ret, "%s/%s", staging, id) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-int volstate_check_outside(const struct node *n, const char *what, const char *path)
-{
-        char dir[PATH_CHECK_MAX + 1], *slash;
         _cleanup_free_ char *backing = NULL;
         struct loop_dev l;
         struct stat st;
 
-        snprintf(dir, sizeof(dir), "%s", path);
-        while ((slash = strrchr(dir, '/')) && slash != dir) {
-                *slash = '\0';
-                if (stat(dir, &st) == 0)
-                        break;
-        }
-        if (stat(dir, &st) < 0 || loop_from_devno(st.st_dev, &l) < 0 ||
+        if (p->dir < 0 || fstat(p->dir, &st) < 0 || loop_from_devno(st.st_dev, &l) < 0 ||
             loop_backing_file(&l, &backing, NULL) < 0)
                 return 0;
         if (path_is_within(backing, n->volumes_dir))
-                return node_fail(-SILO_EINVALID, "%s '%s' is inside a volume", what, path);
+                return node_fail(-SILO_EINVALID, "%s '%s' is inside a volume", p->what, p->path);
         return 0;
 }

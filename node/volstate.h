@@ -6,6 +6,7 @@
 
 #include "node/mount.h"
 #include "node/node.h"
+#include "node/place.h"
 
 struct volstate {
         struct store_volume meta;
@@ -35,24 +36,21 @@ struct volstate_mount {
         bool deleted;               /* FS/NODE: the data file was unlinked under it */
 };
 
-/* Classifies the topmost mount at path. Works when the data file is gone, too. */
-void volstate_at(const struct volstate *v, const struct mount_table *t, const char *path,
+/* Classifies what is mounted at the opened place (its mount id, not its name). Works when the
+ * data file is gone, too. */
+void volstate_at(const struct volstate *v, const struct mount_table *t, const struct place *p,
                  struct volstate_mount *ret);
 
-/* volstate_at, and when nothing is mounted at path, the block-stage file "<path>/<id>": the
- * staging path of a block volume stands for the device bound inside it. */
-void volstate_locate(const struct volstate *v, const struct mount_table *t, const char *path,
+/* volstate_at, and when nothing is mounted at p, the block-stage file "<p>/<id>": the staging
+ * path of a block volume stands for the device bound inside it. */
+void volstate_locate(const struct volstate *v, const struct mount_table *t, const struct place *p,
                      struct volstate_mount *ret);
 
 /* A mount that uses loop device l (its filesystem, or its node bound onto a file) other than
- * at except1/except2 (may be NULL), or NULL. */
+ * the mounts with ids except1/except2 (0: none), or NULL. */
 const struct mount_info *volstate_holder(const struct mount_table *t, const struct loop_dev *l,
-                                         const char *except1, const char *except2);
+                                         int except1, int except2);
 
-/* Refuses (-SILO_EINVALID) a path inside any volume of this pool: a mount there would hide
- * in, or be deleted from, another volume's filesystem. Checks the deepest existing ancestor;
- * what names the path in the message. */
-int volstate_check_outside(const struct node *n, const char *what, const char *path);
-
-/* "<staging>/<id>": the file a block volume's device is bound onto while staged. */
-int volstate_block_stage_path(const char *staging, const char *id, char **ret);
+/* Refuses (-SILO_EINVALID) a place inside any volume of this pool: a mount there would hide
+ * in, or be deleted from, another volume's filesystem. Checks the opened parent directory. */
+int volstate_check_outside(const struct node *n, const struct place *p);

@@ -207,14 +207,14 @@ START_TEST(test_grow_online)
         ck_assert_int_eq(mkdir(mnt, 0755), 0);
         attach_new("gx.img", XFS_MIN, false, &d);
         ck_assert_int_eq(fs_mkfs(d.node, "xfs", false, why, sizeof(why)), 0);
-        ck_assert_int_eq(mount_fs(d.node, mnt, "xfs", 0, "nouuid"), 0);
+        ck_assert_int_eq(mount(d.node, mnt, "xfs", 0, "nouuid"), 0);
         ck_assert_int_eq(statvfs(mnt, &before), 0);
         grow_file("gx.img", XFS_MIN + 64 * MIB);
         ck_assert_int_eq(loop_set_capacity(&d, &size), 0);
         ck_assert_int_eq(fs_grow_online(d.node, mnt, "xfs", why, sizeof(why)), 0);
         ck_assert_int_eq(statvfs(mnt, &sv), 0);
         ck_assert_uint_eq((uint64_t)(sv.f_blocks - before.f_blocks) * sv.f_frsize, 64 * MIB);
-        ck_assert_int_eq(mount_umount(mnt), 0);
+        ck_assert_int_eq(umount2(mnt, UMOUNT_NOFOLLOW), 0);
         /* The superblock on disk catches up once the log is written back. */
         ck_assert_int_eq(fs_size(d.node, "xfs", &size), 0);
         ck_assert_uint_eq(size, XFS_MIN + 64 * MIB);
@@ -223,14 +223,14 @@ START_TEST(test_grow_online)
         /* ext4 online needs CAP_SYS_RESOURCE: either it grows or it says EPERM. */
         attach_new("g4o.img", 64 * MIB, false, &d);
         ck_assert_int_eq(fs_mkfs(d.node, "ext4", false, why, sizeof(why)), 0);
-        ck_assert_int_eq(mount_fs(d.node, mnt, "ext4", 0, NULL), 0);
+        ck_assert_int_eq(mount(d.node, mnt, "ext4", 0, NULL), 0);
         grow_file("g4o.img", 96 * MIB);
         ck_assert_int_eq(loop_set_capacity(&d, &size), 0);
         r = fs_grow_online(d.node, mnt, "ext4", why, sizeof(why));
         ck_assert_msg(r == 0 || r == -EPERM, "r=%d why=%s", r, why);
         ck_assert_int_eq(fs_size(d.node, "ext4", &size), 0);
         ck_assert_uint_eq(size, r == 0 ? 96 * MIB : 64 * MIB);
-        ck_assert_int_eq(mount_umount(mnt), 0);
+        ck_assert_int_eq(umount2(mnt, UMOUNT_NOFOLLOW), 0);
         ck_assert_int_eq(loop_detach(&d), 0);
 }
 END_TEST

@@ -73,18 +73,63 @@ static const struct mount_info *find(struct mount_table **t, const char *target)
         return mount_table_find_target(*t, target);
 }
 
+/* An O_PATH fd of root/name. */
+static int at(const char *name)
+{
+        char p[256];
+        int fd;
+
+        sub(name, p, sizeof(p));
+        fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        return fd;
+}
+
+/* Mounts a tmpfs at root/name (a directory) through the fd API; returns the mount id. */
+static int tmpfs_at(const char *name, unsigned long flags)
+{
+        _cleanup_close_ int mnt = -1, fd = at(name), top = -1;
+        char why[128] = "";
+        bool is_root = false;
+        int id = 0;
+
+        ck_assert_int_eq(
+            mount_fs_new("silo-test", "tmpfs", flags, "size=1m", why, sizeof(why), &mnt), 0);
+        ck_assert_int_eq(mount_attach(mnt, fd), 0);
+        top = at(name);
+        ck_assert_int_eq(mount_fd_id(top, &id, &is_root), 0);
+        ck_assert(is_root);
+        return id;
+}
+
+static int root_fd(void)
+{
+        int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        ck_assert_int_ge(fd, 0);
+        return fd;
+}
+
 START_TEST(test_fs_mount_and_table)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
+        _cleanup_close_ int rfd = root_fd(), plain = -1;
         char dir[256];
         const struct mount_info *m;
         struct stat st;
+        bool is_root = true;
+        int id, pid = 0;
 
         make_dir("tmpfs", dir, sizeof(dir));
         ck_assert_ptr_null(find(&t, dir));
-        ck_assert_int_eq(mount_fs("silo-test", dir, "tmpfs", MS_NOSUID, "size=1m"), 0);
+        plain = at("tmpfs");
+        ck_assert_int_eq(mount_fd_id(plain, &pid, &is_root), 0);
+        ck_assert(!is_root); /* a plain directory: no mount root */
+        id = tmpfs_at("tmpfs", MS_NOSUID);
         m = find(&t, dir);
         ck_assert_ptr_nonnull(m);
+        ck_assert_ptr_eq(mount_table_find_id(t, id), m);
+        ck_assert_int_ne(id, pid);
         ck_assert_str_eq(m->fstype, "tmpfs");
         ck_assert_str_eq(m->source, "silo-test");
         ck_assert_str_eq(m->root, "/");
@@ -95,30 +140,50 @@ START_TEST(test_fs_mount_and_table)
         ck_assert_uint_eq(m->devno, st.st_dev);
         ck_assert_ptr_eq(mount_table_find_devno(t, st.st_dev, NULL), m);
         ck_assert_ptr_null(mount_table_find_devno(t, st.st_dev, dir));
-        ck_assert_int_eq(mount_umount(dir), 0);
+        ck_assert_int_eq(mount_umount_at(rfd, "tmpfs", id + 1000), -ESTALE); /* not that one */
+        ck_assert_ptr_nonnull(find(&t, dir));
+        ck_assert_int_eq(mount_umount_at(rfd, "tmpfs", id), 0);
         ck_assert_ptr_null(find(&t, dir));
-        ck_assert_int_eq(mount_umount(dir), -EINVAL);
+        ck_assert_int_eq(mount_umount_at(rfd, "tmpfs", id), -ESTALE);
+}
+END_TEST
+
+START_TEST(test_fs_options_refused)
+{
+        _cleanup_close_ int mnt = -1;
+        char why[128] = "";
+
+        ck_assert_int_eq(
+            mount_fs_new("silo-test", "tmpfs", 0, "nosuchoption", why, sizeof(why), &mnt), -EINVAL);
+        ck_assert_msg(why[0], "the kernel's reason is kept");
+        ck_assert_int_lt(mount_fs_new("silo-test", "nosuchfs", 0, NULL, NULL, 0, &mnt), 0);
 }
 END_TEST
 
 START_TEST(test_bind_rw_and_ro)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
-        char src[256], rw[256], ro[256], file[300];
+        _cleanup_close_ int rfd = root_fd(), src = -1, rwfd = -1, rofd = -1, m1 = -1, m2 = -1;
+        char srcp[256], rw[256], ro[256], file[300];
         const struct mount_info *m;
         int fd;
 
-        make_dir("src", src, sizeof(src));
+        make_dir("src", srcp, sizeof(srcp));
         make_dir("rw", rw, sizeof(rw));
         make_dir("ro", ro, sizeof(ro));
-        ck_assert_int_eq(mount_fs("silo-test", src, "tmpfs", 0, "size=1m"), 0);
-        ck_assert_int_eq(mount_bind(src, rw, 0), 0);
-        ck_assert_int_eq(mount_bind(src, ro, MS_RDONLY), 0);
+        int sid = tmpfs_at("src", 0);
+        src = at("src");
+        rwfd = at("rw");
+        rofd = at("ro");
+        ck_assert_int_eq(mount_clone(src, 0, &m1), 0);
+        ck_assert_int_eq(mount_attach(m1, rwfd), 0);
+        ck_assert_int_eq(mount_clone(src, MS_RDONLY, &m2), 0);
+        ck_assert_int_eq(mount_attach(m2, rofd), 0);
         m = find(&t, ro);
         ck_assert_ptr_nonnull(m);
         ck_assert(m->flags & MS_RDONLY);
         ck_assert(!m->sb_readonly); /* only this mount is read-only */
-        ck_assert_uint_eq(m->devno, find(&t, src)->devno);
+        ck_assert_uint_eq(m->devno, find(&t, srcp)->devno);
         ck_assert(!(find(&t, rw)->flags & MS_RDONLY));
         snprintf(file, sizeof(file), "%s/f", ro);
         ck_assert_int_eq(open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600), -1);
@@ -127,36 +192,45 @@ START_TEST(test_bind_rw_and_ro)
         fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
         ck_assert_int_ge(fd, 0);
         close(fd);
-        ck_assert_int_eq(mount_umount(ro), 0);
-        ck_assert_int_eq(mount_umount(rw), 0);
-        ck_assert_int_eq(mount_umount(src), 0);
+        close(TAKE_FD(m1)); /* an fd on a mount keeps it busy */
+        close(TAKE_FD(m2));
+        ck_assert_int_eq(mount_umount_at(rfd, "ro", find(&t, ro)->id), 0);
+        ck_assert_int_eq(mount_umount_at(rfd, "rw", find(&t, rw)->id), 0);
+        close(TAKE_FD(src));
+        ck_assert_int_eq(mount_umount_at(rfd, "src", sid), 0);
 }
 END_TEST
 
 START_TEST(test_bind_flags)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
-        char src[256], dst[256];
+        _cleanup_close_ int rfd = root_fd(), src = -1, dstfd = -1, mnt = -1;
+        char srcp[256], dst[256];
         const struct mount_info *m;
         unsigned long want = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME;
 
-        make_dir("fsrc", src, sizeof(src));
+        make_dir("fsrc", srcp, sizeof(srcp));
         make_dir("fdst", dst, sizeof(dst));
-        ck_assert_int_eq(mount_bind(src, dst, MS_BIND), -EINVAL);
-        ck_assert_int_eq(mount_bind(src, dst, MS_REMOUNT), -EINVAL);
+        src = at("fsrc");
+        dstfd = at("fdst");
+        ck_assert_int_eq(mount_clone(src, MS_BIND, &mnt), -EINVAL);
+        ck_assert_int_eq(mount_clone(src, MS_REMOUNT, &mnt), -EINVAL);
         ck_assert_ptr_null(find(&t, dst));
-        ck_assert_int_eq(mount_bind(src, dst, want), 0);
+        ck_assert_int_eq(mount_clone(src, want, &mnt), 0);
+        ck_assert_int_eq(mount_attach(mnt, dstfd), 0);
         m = find(&t, dst);
         ck_assert_ptr_nonnull(m);
         ck_assert_uint_eq(m->flags & want, want);
         ck_assert(!(m->flags & MS_RDONLY));
-        ck_assert_int_eq(mount_umount(dst), 0);
+        close(TAKE_FD(mnt));
+        ck_assert_int_eq(mount_umount_at(rfd, "fdst", m->id), 0);
 }
 END_TEST
 
 START_TEST(test_node_bind)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
+        _cleanup_close_ int rfd = root_fd(), null = -1, ffd = -1, mnt = -1;
         char file[256];
         const struct mount_info *m;
         struct stat st;
@@ -166,42 +240,53 @@ START_TEST(test_node_bind)
         fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
         ck_assert_int_ge(fd, 0);
         close(fd);
-        ck_assert_int_eq(mount_bind("/dev/null", file, 0), 0);
+        null = open("/dev/null", O_PATH | O_CLOEXEC);
+        ffd = at("nodefile");
+        ck_assert_int_eq(mount_clone(null, 0, &mnt), 0);
+        ck_assert_int_eq(mount_attach(mnt, ffd), 0);
         ck_assert_int_eq(stat(file, &st), 0);
         ck_assert(S_ISCHR(st.st_mode));
         m = find(&t, file);
         ck_assert_ptr_nonnull(m);
         ck_assert_ptr_eq(mount_table_find_node_bind(t, "null", NULL), m);
         ck_assert_ptr_null(mount_table_find_node_bind(t, "null", file));
-        ck_assert_int_eq(mount_umount(file), 0);
+        close(TAKE_FD(mnt));
+        ck_assert_int_eq(mount_umount_at(rfd, "nodefile", m->id), 0);
         ck_assert_int_eq(stat(file, &st), 0);
         ck_assert(S_ISREG(st.st_mode));
 }
 END_TEST
 
+/* A symlink swapped in for the mount point is never followed: nothing is unmounted. */
 START_TEST(test_umount_symlink_not_followed)
 {
+        _cleanup_mount_table_ struct mount_table *t = NULL;
+        _cleanup_close_ int rfd = root_fd();
         char dir[256], link[256];
+        int id;
 
         make_dir("real", dir, sizeof(dir));
         sub("link", link, sizeof(link));
         ck_assert_int_eq(symlink(dir, link), 0);
-        ck_assert_int_eq(mount_fs("silo-test", dir, "tmpfs", 0, "size=1m"), 0);
-        ck_assert_int_eq(mount_umount(link), -EINVAL);
-        ck_assert_int_eq(mount_umount(dir), 0);
+        id = tmpfs_at("real", 0);
+        ck_assert_int_eq(mount_umount_at(rfd, "link", id), -ESTALE);
+        ck_assert_ptr_nonnull(find(&t, dir));
+        ck_assert_int_eq(mount_umount_at(rfd, "real", id), 0);
 }
 END_TEST
 
 START_TEST(test_sb_readonly)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
+        _cleanup_close_ int rfd = root_fd();
         char dir[256];
+        int id;
 
         make_dir("rofs", dir, sizeof(dir));
-        ck_assert_int_eq(mount_fs("silo-test", dir, "tmpfs", MS_RDONLY, "size=1m"), 0);
+        id = tmpfs_at("rofs", MS_RDONLY);
         ck_assert(find(&t, dir)->sb_readonly);
         ck_assert(find(&t, dir)->flags & MS_RDONLY);
-        ck_assert_int_eq(mount_umount(dir), 0);
+        ck_assert_int_eq(mount_umount_at(rfd, "rofs", id), 0);
 }
 END_TEST
 
@@ -212,6 +297,7 @@ static Suite *mount_suite(void)
 
         tcase_add_unchecked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_fs_mount_and_table);
+        tcase_add_test(tc, test_fs_options_refused);
         tcase_add_test(tc, test_bind_rw_and_ro);
         tcase_add_test(tc, test_bind_flags);
         tcase_add_test(tc, test_node_bind);
