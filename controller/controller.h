@@ -137,12 +137,22 @@ int pool_available(struct controller *c, enum store_provisioning prov, uint64_t 
 /* Sum over files in volumes/ of (size - allocated bytes), never negative per file. */
 int pool_unbacked_bytes(struct controller *c, uint64_t *ret);
 /* pool_available() keeps that sum cached (rescanning O(volumes) on every create would not
- * scale); this process's own changes adjust it at once. A refresher thread rescans it, off
- * the request path, whenever it is older than a second and pool_available() used it in the
- * last 10 s; callers meanwhile use the previous sum. A caller rescans itself only when there
- * is no sum (forget, a failed rescan) or it is older than 2 s (the refresher was idle), so
- * others' changes still show within about a second. forget drops the cache. */
+ * scale); this process's own changes adjust it at once.
+ * Node scope (an index): the sum is the index's per-volume measurements plus creates not yet
+ * committed; nothing else changes the pool, so it is never rescanned. Only writes into volume
+ * files behind our back (a pod filling holes, a discard punching them) move it: while
+ * pool_available() is used (last 10 s), a refresher measures the next 1,000 volumes again
+ * once a second, off the request path, so such drift is corrected within n/1000 seconds.
+ * Shared scope: other instances change the pool. A refresher rescans it, off the request
+ * path, whenever it is older than a second and pool_available() used it in the last 10 s;
+ * callers meanwhile use the previous sum. A caller rescans itself only when there is no sum
+ * (forget, a failed rescan) or it is older than 2 s (the refresher was idle), so others'
+ * changes still show within about a second. forget drops the cache (node scope: the next
+ * reader measures every volume again). */
 void pool_unbacked_adjust(struct controller *c, int64_t delta);
+/* Volume id's file changed its unbacked bytes by delta (expand, modify): node scope measures
+ * the file again and counts the change since its last measurement; shared scope adds delta. */
+void pool_unbacked_changed(struct controller *c, const char *id, int64_t delta);
 void pool_unbacked_forget(struct controller *c);
 /* Computes the sum once (errors are left for pool_available() to report) and starts the
  * refresher; stop joins it. Called by controller_new()/controller_free() only; stop is a
@@ -237,7 +247,16 @@ int index_new(const char *pool, struct index **ret);
 void index_free(struct index *x);
 /* store_volume_save()/store_volume_remove() that keep the index current. */
 int index_save(struct controller *c, const struct store_volume *v);
-int index_remove(struct controller *c, const char *id);
+/* Also drops the volume's unbacked bytes from the index's sum and, when ret_unbacked is not
+ * NULL and the index held the volume, stores what it had counted for it there. */
+int index_remove(struct controller *c, const char *id, uint64_t *ret_unbacked);
+/* Per-volume unbacked bytes (size - allocated) of node scope. index_new() measures every
+ * data file, a new entry is measured when saved; remeasure measures one volume again and
+ * sweep the next max volumes after the last one swept (wrapping), both returning the change
+ * of the sum; total is the sum. */
+int64_t index_unbacked_remeasure(struct index *x, const char *id);
+int64_t index_unbacked_sweep(struct index *x, size_t max);
+uint64_t index_unbacked_total(struct index *x);
 /* Copies of up to limit volumes after token (an ID; "" = start). next_token is the last ID
  * returned when more follow, else "". */
 int index_page(struct index *x, const char *token, size_t limit, struct store_volume **ret,

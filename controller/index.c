@@ -9,7 +9,10 @@
 #include "controller/controller.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -22,11 +25,32 @@ void volumes_list_free(struct store_volume *v, size_t n)
         free(v);
 }
 
+/* v first: an entry is used as its volume. */
+struct index_entry {
+        struct store_volume v;
+        uint64_t unbacked; /* the data file's unbacked bytes as last measured */
+};
+
 struct index {
         pthread_mutex_t lock;
-        struct store_volume **vols; /* sorted by id; each entry its own allocation */
+        struct index_entry **vols; /* sorted by id; each entry its own allocation */
         size_t n, cap;
+        int dir_fd;                   /* <pool>/volumes, for measuring data files */
+        uint64_t unbacked;            /* sum of the entries' unbacked */
+        char sweep[STORE_ID_MAX + 1]; /* the last entry index_unbacked_sweep() measured */
 };
+
+/* Unbacked bytes of "<id>.img"; 0 when it cannot be read (a missing file backs nothing). */
+static uint64_t index_measure(const struct index *x, const char *id)
+{
+        char name[STORE_ID_MAX + 8];
+        struct stat st;
+        snprintf(name, sizeof(name), "%s.img", id);
+        if (fstatat(x->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                return 0;
+        uint64_t alloc = (uint64_t)st.st_blocks * 512;
+        return (uint64_t)st.st_size > alloc ? (uint64_t)st.st_size - alloc : 0;
+}
 
 static int index_copy(const struct store_volume *v, struct store_volume *ret)
 {
@@ -49,7 +73,7 @@ static size_t index_find(const struct index *x, const char *id, bool *found)
         size_t lo = 0, hi = x->n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int cmp = strcmp(x->vols[mid]->id, id);
+                int cmp = strcmp(x->vols[mid]->v.id, id);
                 if (cmp == 0) {
                         *found = true;
                         return mid;
@@ -68,7 +92,7 @@ static int index_grow(struct index *x)
         if (x->n < x->cap)
                 return 0;
         size_t ncap = x->cap ? x->cap * 2 : 256;
-        struct store_volume **a = realloc(x->vols, ncap * sizeof(struct store_volume *));
+        struct index_entry **a = realloc(x->vols, ncap * sizeof(struct index_entry *));
         if (!a)
                 return -ENOMEM;
         x->vols = a;
@@ -76,14 +100,16 @@ static int index_grow(struct index *x)
         return 0;
 }
 
-static void index_entry_free(struct store_volume *v)
+static void index_entry_free(struct index_entry *e)
 {
-        if (!v)
+        if (!e)
                 return;
-        store_volume_release(v);
-        free(v);
+        store_volume_release(&e->v);
+        free(e);
 }
 
+/* A new entry is measured here; the create that made it has added the same unbacked bytes
+ * to the pool's sum already (nothing writes a volume before it is committed). */
 static int index_put_locked(struct index *x, const struct store_volume *v)
 {
         bool found;
@@ -91,17 +117,19 @@ static int index_put_locked(struct index *x, const struct store_volume *v)
         int r = found ? 0 : index_grow(x);
         if (r < 0)
                 return r;
-        _cleanup_free_ struct store_volume *copy = malloc(sizeof(*copy));
+        _cleanup_free_ struct index_entry *copy = malloc(sizeof(*copy));
         if (!copy)
                 return -ENOMEM;
-        r = index_copy(v, copy);
+        r = index_copy(v, &copy->v);
         if (r < 0)
                 return r;
         if (found) {
+                copy->unbacked = x->vols[at]->unbacked;
                 index_entry_free(x->vols[at]);
         } else {
-                memmove(&x->vols[at + 1], &x->vols[at],
-                        (x->n - at) * sizeof(struct store_volume *));
+                copy->unbacked = index_measure(x, v->id);
+                x->unbacked += copy->unbacked;
+                memmove(&x->vols[at + 1], &x->vols[at], (x->n - at) * sizeof(struct index_entry *));
                 x->n++;
         }
         x->vols[at] = TAKE_PTR(copy);
@@ -115,6 +143,8 @@ void index_free(struct index *x)
         for (size_t i = 0; i < x->n; i++)
                 index_entry_free(x->vols[i]);
         free(x->vols);
+        if (x->dir_fd >= 0)
+                close(x->dir_fd);
         pthread_mutex_destroy(&x->lock);
         free(x);
 }
@@ -126,22 +156,25 @@ static int index_load(struct index *x, const char *pool)
         size_t n = 0;
         int r = store_list_ids(pool, STORE_VOLUMES, &ids, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                _cleanup_free_ struct store_volume *v = calloc(1, sizeof(*v));
-                if (!v) {
+                _cleanup_free_ struct index_entry *e = calloc(1, sizeof(*e));
+                if (!e) {
                         r = -ENOMEM;
                         break;
                 }
-                int lr = store_volume_load(pool, ids[i], v);
+                int lr = store_volume_load(pool, ids[i], &e->v);
                 if (lr < 0) {
                         log_warn("msg='cannot read volume metadata' volume_id='%s' errno=%d",
                                  ids[i], -lr);
                         continue;
                 }
+                e->unbacked = index_measure(x, ids[i]);
                 r = index_grow(x);
-                if (r >= 0)
-                        x->vols[x->n++] = TAKE_PTR(v);
-                else
-                        store_volume_release(v);
+                if (r >= 0) {
+                        x->unbacked += e->unbacked;
+                        x->vols[x->n++] = TAKE_PTR(e);
+                } else {
+                        store_volume_release(&e->v);
+                }
         }
         free(ids);
         return r;
@@ -149,11 +182,17 @@ static int index_load(struct index *x, const char *pool)
 
 int index_new(const char *pool, struct index **ret)
 {
+        _cleanup_free_ char *dir = NULL;
         struct index *x = calloc(1, sizeof(*x));
         if (!x)
                 return -ENOMEM;
         pthread_mutex_init(&x->lock, NULL);
-        int r = index_load(x, pool);
+        int r = store_dir(pool, STORE_VOLUMES, &dir);
+        x->dir_fd = r < 0 ? -1 : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (r >= 0 && x->dir_fd < 0)
+                r = neg_errno();
+        if (r >= 0)
+                r = index_load(x, pool);
         if (r < 0) {
                 index_free(x);
                 return r;
@@ -173,7 +212,7 @@ int index_save(struct controller *c, const struct store_volume *v)
         return r;
 }
 
-int index_remove(struct controller *c, const char *id)
+int index_remove(struct controller *c, const char *id, uint64_t *ret_unbacked)
 {
         int r = store_volume_remove(c->pool, id);
         if (r < 0 || !c->index)
@@ -183,13 +222,62 @@ int index_remove(struct controller *c, const char *id)
         bool found;
         size_t at = index_find(x, id, &found);
         if (found) {
+                x->unbacked -= x->vols[at]->unbacked;
+                if (ret_unbacked)
+                        *ret_unbacked = x->vols[at]->unbacked;
                 index_entry_free(x->vols[at]);
                 memmove(&x->vols[at], &x->vols[at + 1],
-                        (x->n - at - 1) * sizeof(struct store_volume *));
+                        (x->n - at - 1) * sizeof(struct index_entry *));
                 x->n--;
         }
         pthread_mutex_unlock(&x->lock);
         return 0;
+}
+
+/* Measures entry e again: the change since its last measurement. */
+static int64_t index_remeasure_locked(struct index *x, struct index_entry *e)
+{
+        uint64_t now = index_measure(x, e->v.id);
+        int64_t delta = (int64_t)now - (int64_t)e->unbacked;
+        e->unbacked = now;
+        x->unbacked += (uint64_t)delta;
+        return delta;
+}
+
+int64_t index_unbacked_remeasure(struct index *x, const char *id)
+{
+        pthread_mutex_lock(&x->lock);
+        bool found;
+        size_t at = index_find(x, id, &found);
+        int64_t delta = found ? index_remeasure_locked(x, x->vols[at]) : 0;
+        pthread_mutex_unlock(&x->lock);
+        return delta;
+}
+
+int64_t index_unbacked_sweep(struct index *x, size_t max)
+{
+        int64_t delta = 0;
+        pthread_mutex_lock(&x->lock);
+        bool found;
+        size_t at = x->sweep[0] ? index_find(x, x->sweep, &found) : 0;
+        if (x->sweep[0] && found)
+                at++;
+        for (size_t i = 0; i < max && i < x->n; i++, at++) {
+                if (at >= x->n)
+                        at = 0;
+                delta += index_remeasure_locked(x, x->vols[at]);
+                memcpy(x->sweep, x->vols[at]->v.id, sizeof(x->sweep));
+        }
+        pthread_mutex_unlock(&x->lock);
+        return delta;
+}
+
+uint64_t index_unbacked_total(struct index *x)
+{
+        pthread_mutex_lock(&x->lock);
+        uint64_t v = x->unbacked;
+        pthread_mutex_unlock(&x->lock);
+        return v;
 }
 
 int index_page(struct index *x, const char *token, size_t limit, struct store_volume **ret,
@@ -205,10 +293,10 @@ int index_page(struct index *x, const char *token, size_t limit, struct store_vo
         int r = out ? 0 : -ENOMEM;
         size_t done = 0;
         for (; r >= 0 && done < n; done++)
-                r = index_copy(x->vols[at + done], &out[done]);
+                r = index_copy(&x->vols[at + done]->v, &out[done]);
         next_token[0] = '\0';
         if (r >= 0 && at + n < x->n && n > 0)
-                memcpy(next_token, x->vols[at + n - 1]->id, STORE_ID_MAX + 1);
+                memcpy(next_token, x->vols[at + n - 1]->v.id, STORE_ID_MAX + 1);
         pthread_mutex_unlock(&x->lock);
         if (r < 0) {
                 volumes_list_free(out, done > 0 ? done - 1 : 0);
@@ -224,7 +312,7 @@ uint64_t index_count_published(struct index *x, const char *node_id)
         uint64_t count = 0;
         pthread_mutex_lock(&x->lock);
         for (size_t i = 0; i < x->n; i++) {
-                const struct store_volume *v = x->vols[i];
+                const struct store_volume *v = &x->vols[i]->v;
                 for (size_t j = 0; j < v->n_published; j++)
                         count += strcmp(v->published[j].node_id, node_id) == 0;
         }

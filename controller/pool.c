@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -60,8 +61,9 @@ int pool_unbacked_bytes(struct controller *c, uint64_t *ret)
         struct dirent *de;
         while ((de = readdir(d))) {
                 struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !S_ISREG(st.st_mode) || strstr(de->d_name, ".meta"))
+                if (strstr(de->d_name, ".meta") ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISREG(st.st_mode))
                         continue;
                 uint64_t alloc = (uint64_t)st.st_blocks * 512;
                 if ((uint64_t)st.st_size > alloc)
@@ -82,6 +84,7 @@ static int pool_free_bytes(struct controller *c, uint64_t *ret)
 }
 
 #define POOL_UNBACKED_TTL_MS     1000
+#define POOL_SWEEP_BATCH         1000  /* node scope: volumes measured again per refresh */
 #define POOL_UNBACKED_ACTIVE_MS  10000 /* after that long without a reader, stop rescanning */
 #define POOL_UNBACKED_MAX_AGE_MS 2000  /* older than this, the caller rescans itself */
 
@@ -103,7 +106,13 @@ static void pool_unbacked_add_locked(struct controller *c, int64_t delta)
 static int pool_unbacked_scan_locked(struct controller *c, uint64_t now)
 {
         uint64_t v = 0;
-        int r = pool_unbacked_bytes(c, &v);
+        int r = 0;
+        if (c->index) {
+                (void)index_unbacked_sweep(c->index, SIZE_MAX);
+                v = index_unbacked_total(c->index);
+        } else {
+                r = pool_unbacked_bytes(c, &v);
+        }
         if (r < 0)
                 return r;
         c->unbacked = v;
@@ -122,7 +131,8 @@ static int pool_unbacked_cached(struct controller *c, uint64_t *ret)
         uint64_t now = pool_now_ms();
         pthread_mutex_lock(&c->cache_lock);
         int r = 0;
-        if (!c->unbacked_at_ms || now - c->unbacked_at_ms > POOL_UNBACKED_MAX_AGE_MS)
+        bool old = !c->index && now - c->unbacked_at_ms > POOL_UNBACKED_MAX_AGE_MS;
+        if (!c->unbacked_at_ms || old)
                 r = pool_unbacked_scan_locked(c, now);
         c->unbacked_read_ms = now;
         if (c->refresher_idle)
@@ -143,6 +153,11 @@ void pool_unbacked_adjust(struct controller *c, int64_t delta)
         pthread_mutex_unlock(&c->cache_lock);
 }
 
+void pool_unbacked_changed(struct controller *c, const char *id, int64_t delta)
+{
+        pool_unbacked_adjust(c, c->index ? index_unbacked_remeasure(c->index, id) : delta);
+}
+
 void pool_unbacked_forget(struct controller *c)
 {
         pthread_mutex_lock(&c->cache_lock);
@@ -154,6 +169,21 @@ void pool_unbacked_forget(struct controller *c)
 /* Walks the pool with the lock released. Adjustments made meanwhile are added to the result:
  * a change the walk already saw is then counted twice until the next rescan, which errs
  * towards less thin capacity rather than more. */
+/* Node scope: every change this process makes is counted as it happens; only what others
+ * write into volume files (a pod filling holes, a discard punching them) moves the sum behind
+ * our back. A bounded batch of volumes is measured again per refresh, never the whole pool. */
+static void pool_sweep_locked(struct controller *c, uint64_t now)
+{
+        uint64_t gen = c->unbacked_gen;
+        pthread_mutex_unlock(&c->cache_lock);
+        int64_t delta = index_unbacked_sweep(c->index, POOL_SWEEP_BATCH);
+        pthread_mutex_lock(&c->cache_lock);
+        if (gen != c->unbacked_gen)
+                return; /* a full measurement meanwhile counted this batch's change */
+        pool_unbacked_add_locked(c, delta);
+        c->unbacked_at_ms = now;
+}
+
 static void pool_refresh_locked(struct controller *c, uint64_t now)
 {
         uint64_t gen = c->unbacked_gen, v = 0;
@@ -196,6 +226,8 @@ static void *pool_refresher_main(void *arg)
                 } else if (now - c->unbacked_at_ms < POOL_UNBACKED_TTL_MS) {
                         /* pool_now_ms() is CLOCK_MONOTONIC + 1 ms, the condvar's clock */
                         pool_wait_until_locked(c, c->unbacked_at_ms + POOL_UNBACKED_TTL_MS - 1);
+                } else if (c->index) {
+                        pool_sweep_locked(c, now);
                 } else {
                         pool_refresh_locked(c, now);
                 }

@@ -39,7 +39,7 @@ static int resize_grow(struct controller *c, struct store_volume *v, uint64_t si
         if (r >= 0)
                 r = pool_allocate(fd, v->provisioning, v->capacity_bytes, size);
         if (r >= 0)
-                pool_unbacked_adjust(c, (int64_t)pool_file_unbacked(fd) - (int64_t)before);
+                pool_unbacked_changed(c, v->id, (int64_t)pool_file_unbacked(fd) - (int64_t)before);
         pthread_mutex_unlock(&c->space_lock);
         if (r == -ENOSPC)
                 return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
@@ -104,7 +104,7 @@ static int resize_thicken(struct controller *c, struct store_volume *v)
         if (r >= 0)
                 r = pool_allocate(fd, STORE_THICK, 0, v->capacity_bytes);
         if (r >= 0)
-                pool_unbacked_adjust(c, (int64_t)pool_file_unbacked(fd) - (int64_t)before);
+                pool_unbacked_changed(c, v->id, (int64_t)pool_file_unbacked(fd) - (int64_t)before);
         pthread_mutex_unlock(&c->space_lock);
         if (r == -ENOSPC)
                 return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);

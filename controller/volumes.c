@@ -124,16 +124,23 @@ static int volumes_make(struct controller *c, struct store_volume *v, int src_fd
         if (r < 0)
                 return r;
         r = volumes_fill(c, fd, v, src_fd, src_size);
-        if (r >= 0)
-                r = pool_tmp_commit(c, STORE_VOLUMES, v->id, fd, src_fd >= 0);
         if (r < 0) {
                 pool_tmp_discard(c, STORE_VOLUMES, v->id);
+                return r;
+        }
+        /* From here a failure takes back what volumes_fill() added to the unbacked sum. */
+        int64_t unbacked = (int64_t)pool_file_unbacked(fd);
+        r = pool_tmp_commit(c, STORE_VOLUMES, v->id, fd, src_fd >= 0);
+        if (r < 0) {
+                pool_tmp_discard(c, STORE_VOLUMES, v->id);
+                pool_unbacked_adjust(c, -unbacked);
                 return r;
         }
         v->created_ns = controller_now_ns();
         r = index_save(c, v);
         if (r < 0) {
-                index_remove(c, v->id);
+                index_remove(c, v->id, NULL);
+                pool_unbacked_adjust(c, -unbacked);
                 return controller_fail(r, "cannot write metadata of volume '%s'", v->id);
         }
         return 0;
@@ -287,7 +294,7 @@ int volumes_delete(struct controller *c, const char *id)
         if (r < 0)
                 return r;
         uint64_t unbacked = pool_file_unbacked(lock);
-        r = index_remove(c, id);
+        r = index_remove(c, id, &unbacked);
         if (r < 0)
                 return controller_fail(r, "cannot remove volume '%s'", id);
         pool_unbacked_adjust(c, -(int64_t)unbacked);
