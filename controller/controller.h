@@ -163,7 +163,9 @@ void pool_refresher_stop(struct controller *c);
 uint64_t pool_file_unbacked(int fd);
 
 /* Copies size bytes of src into dst: FICLONE when the pool supports reflinks, else a sparse
- * copy that skips holes. Returns 1 when it reflinked, 0 when it copied. */
+ * copy: copy_file_range (the kernel copies, or shares blocks) over src's data extents only
+ * (SEEK_DATA/SEEK_HOLE), so holes stay holes; pread/pwrite where the kernel cannot. Returns 1
+ * when it reflinked, 0 when it copied. */
 int pool_copy(int src_fd, int dst_fd, uint64_t size);
 int pool_copy_sparse(int src_fd, int dst_fd, uint64_t size);
 

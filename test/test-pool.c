@@ -96,17 +96,18 @@ START_TEST(allocate_thin_and_thick)
 }
 END_TEST
 
-START_TEST(sparse_copy_keeps_data_and_holes)
+/* Two 8 KiB data extents in a 64 MiB file (one not block-aligned); the rest is a hole. */
+static void fill_sparse(int src, char pattern[8192])
 {
-        _cleanup_close_ int src = make_file("src");
-        _cleanup_close_ int dst = make_file("dst");
         ck_assert_int_eq(ftruncate(src, 64 * MIB), 0);
-        char pattern[8192];
-        for (size_t i = 0; i < sizeof(pattern); i++)
+        for (size_t i = 0; i < 8192; i++)
                 pattern[i] = (char)(i * 7 + 3);
-        ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 0), sizeof(pattern));
-        ck_assert_int_eq(pwrite(src, pattern, sizeof(pattern), 40 * MIB + 123), sizeof(pattern));
-        ck_assert_int_eq(pool_copy_sparse(src, dst, 64 * MIB), 0);
+        ck_assert_int_eq(pwrite(src, pattern, 8192, 0), 8192);
+        ck_assert_int_eq(pwrite(src, pattern, 8192, 40 * MIB + 123), 8192);
+}
+
+static void check_sparse_copy(int dst, const char pattern[8192])
+{
         struct stat st;
         ck_assert_int_eq(fstat(dst, &st), 0);
         ck_assert_int_eq(st.st_size, 64 * MIB);
@@ -119,11 +120,38 @@ START_TEST(sparse_copy_keeps_data_and_holes)
         ck_assert_int_eq(pread(dst, buf, 16, 20 * MIB), 16);
         for (int i = 0; i < 16; i++)
                 ck_assert_int_eq(buf[i], 0);
+}
+
+START_TEST(sparse_copy_keeps_data_and_holes)
+{
+        _cleanup_close_ int src = make_file("src");
+        _cleanup_close_ int dst = make_file("dst");
+        char pattern[8192];
+        fill_sparse(src, pattern);
+        ck_assert_int_eq(pool_copy_sparse(src, dst, 64 * MIB), 0);
+        check_sparse_copy(dst, pattern);
         /* pool_copy falls back to the same on a pool without reflinks, or reflinks. */
         _cleanup_close_ int dst2 = make_file("dst2");
         ck_assert_int_ge(pool_copy(src, dst2, 64 * MIB), 0);
+        char buf[8192];
         ck_assert_int_eq(pread(dst2, buf, sizeof(buf), 40 * MIB + 123), sizeof(buf));
         ck_assert_mem_eq(buf, pattern, sizeof(buf));
+}
+END_TEST
+
+/* Across filesystem types copy_file_range refuses (EXDEV): the copy goes through user space
+ * and still keeps the holes. */
+START_TEST(sparse_copy_across_filesystems)
+{
+        char shm[] = "/dev/shm/silo-pool-XXXXXX";
+        _cleanup_close_ int src = mkstemp(shm);
+        ck_assert_int_ge(src, 0);
+        unlink(shm);
+        _cleanup_close_ int dst = make_file("dst");
+        char pattern[8192];
+        fill_sparse(src, pattern);
+        ck_assert_int_eq(pool_copy_sparse(src, dst, 64 * MIB), 0);
+        check_sparse_copy(dst, pattern);
 }
 END_TEST
 
@@ -348,6 +376,7 @@ int main(void)
         tcase_add_test(tc, capacity_rules);
         tcase_add_test(tc, allocate_thin_and_thick);
         tcase_add_test(tc, sparse_copy_keeps_data_and_holes);
+        tcase_add_test(tc, sparse_copy_across_filesystems);
         tcase_add_test(tc, recovery_removes_leftovers_only);
         tcase_add_test(tc, recovery_removes_orphaned_group_members);
         tcase_add_test(tc, thin_accounting);
