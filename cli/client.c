@@ -3,6 +3,8 @@
 #include "cli/client.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -132,7 +134,8 @@ static void client_collect(struct client_batch *b, const ProtobufCMessageDescrip
         res->status = (enum err_status)b->status;
         size_t len = GRPC_SLICE_LENGTH(b->details);
         res->message = strndup((const char *)GRPC_SLICE_START_PTR(b->details), len);
-        if (res->status == ERR_OK && client_decode(b->recv, resp_desc, &res->resp) < 0) {
+        if (res->status == ERR_OK && resp_desc &&
+            client_decode(b->recv, resp_desc, &res->resp) < 0) {
                 res->status = ERR_INTERNAL;
                 free(res->message);
                 res->message = strdup("cannot decode the reply");
@@ -190,5 +193,86 @@ int client_call(struct client *c, const char *path, const ProtobufCMessage *req,
         protobuf_c_message_pack(req, buf);
         int r = client_call_raw(c, path, buf, len, resp_desc, timeout_ms, res);
         free(buf);
+        return r;
+}
+
+static bool client_run(grpc_call *call, grpc_completion_queue *cq, grpc_op *ops, size_t n)
+{
+        int tag = 0;
+        if (grpc_call_start_batch(call, ops, n, &tag, NULL) != GRPC_CALL_OK)
+                return false;
+        return grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+            .success;
+}
+
+/* Reads messages until the stream ends or on_message stops it (the call is then cancelled). */
+static int client_read_stream(grpc_call *call, grpc_completion_queue *cq,
+                              const ProtobufCMessageDescriptor *resp_desc,
+                              client_stream_fn on_message, void *ctx)
+{
+        for (;;) {
+                grpc_byte_buffer *bb = NULL;
+                grpc_op op;
+                memset(&op, 0, sizeof(op));
+                op.op = GRPC_OP_RECV_MESSAGE;
+                op.data.recv_message.recv_message = &bb;
+                if (!client_run(call, cq, &op, 1) || !bb)
+                        return 0;
+                ProtobufCMessage *m = NULL;
+                int r = client_decode(bb, resp_desc, &m);
+                grpc_byte_buffer_destroy(bb);
+                if (r == 0) {
+                        r = on_message(ctx, m);
+                        protobuf_c_message_free_unpacked(m, NULL);
+                }
+                if (r < 0) {
+                        grpc_call_cancel(call, NULL);
+                        return r;
+                }
+        }
+}
+
+int client_call_stream(struct client *c, const char *path, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
+                       client_stream_fn on_message, void *ctx, struct client_result *res)
+{
+        *res = (struct client_result){0};
+        size_t len = protobuf_c_message_get_packed_size(req);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+                return -ENOMEM;
+        protobuf_c_message_pack(req, buf);
+        grpc_slice payload = grpc_slice_from_copied_buffer((const char *)buf, len);
+        free(buf);
+        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+        gpr_timespec deadline = gpr_time_add(
+            gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
+        grpc_slice method = grpc_slice_from_copied_string(path);
+        grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                                   method, NULL, deadline, NULL);
+        grpc_slice_unref(method);
+
+        struct client_batch b = {0};
+        grpc_metadata_array_init(&b.initial_md);
+        grpc_metadata_array_init(&b.trailing_md);
+        b.send = grpc_raw_byte_buffer_create(&payload, 1);
+        grpc_slice_unref(payload);
+        grpc_op ops[6];
+        client_batch_ops(&b, ops);
+        /* Send and read the initial metadata first; messages one at a time; the status last. */
+        int r = 0;
+        if (client_run(call, cq, ops, 4)) /* else the status says why */
+                r = client_read_stream(call, cq, resp_desc, on_message, ctx);
+        if (!client_run(call, cq, &ops[5], 1) && r == 0)
+                r = -EIO;
+        else
+                client_collect(&b, NULL, res);
+        grpc_byte_buffer_destroy(b.send);
+        grpc_slice_unref(b.details);
+        grpc_metadata_array_destroy(&b.initial_md);
+        grpc_metadata_array_destroy(&b.trailing_md);
+        grpc_call_unref(call);
+        grpc_completion_queue_shutdown(cq);
+        grpc_completion_queue_destroy(cq);
         return r;
 }

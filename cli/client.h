@@ -32,5 +32,16 @@ int client_call_raw(struct client *c, const char *path, const void *data, size_t
                     const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
                     struct client_result *res);
 
+/* Receives each message of a server stream (owned by the caller of the callback: freed after
+ * it returns). A negative return stops reading and cancels the call. */
+typedef int (*client_stream_fn)(void *ctx, const ProtobufCMessage *msg);
+
+/* A server-streaming call: on_message for each reply, then res->status (resp stays NULL).
+ * Returns 0 when the call completed with any status, the callback's negative value when it
+ * stopped the stream, or a negative errno when the call could not be made. */
+int client_call_stream(struct client *c, const char *path, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
+                       client_stream_fn on_message, void *ctx, struct client_result *res);
+
 /* Frees message and resp; leaves res zeroed. */
 void client_result_release(struct client_result *res);

@@ -19,6 +19,7 @@
         X(SILO_ETIMEOUT, ERR_DEADLINE_EXCEEDED, "deadline exceeded")                               \
         X(SILO_ETOOBIG, ERR_RESOURCE_EXHAUSTED, "request too large")                               \
         X(EINVAL, ERR_INVALID_ARGUMENT, NULL)                                                      \
+        X(ECANCELED, ERR_CANCELLED, NULL)                                                          \
         X(ENOSPC, ERR_RESOURCE_EXHAUSTED, NULL)                                                    \
         X(EDQUOT, ERR_RESOURCE_EXHAUSTED, NULL)
 

@@ -17,6 +17,7 @@ enum {
         SILO_CAP_ACCESSIBILITY = 1 << 1,
         SILO_CAP_GROUP_CONTROLLER = 1 << 2,
         SILO_CAP_EXPAND_ONLINE = 1 << 3,
+        SILO_CAP_SNAPSHOT_METADATA = 1 << 4,
 };
 
 struct silo {

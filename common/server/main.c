@@ -56,7 +56,8 @@ static unsigned main_plugin_caps(const struct config *cfg)
 {
         unsigned caps = SILO_CAP_EXPAND_ONLINE;
         if (main_serves_controller(cfg))
-                caps |= SILO_CAP_CONTROLLER | SILO_CAP_GROUP_CONTROLLER;
+                caps |=
+                    SILO_CAP_CONTROLLER | SILO_CAP_GROUP_CONTROLLER | SILO_CAP_SNAPSHOT_METADATA;
         if (cfg->scope == CONFIG_SCOPE_NODE)
                 caps |= SILO_CAP_ACCESSIBILITY;
         return caps;

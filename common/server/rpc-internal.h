@@ -1,6 +1,7 @@
 /* Private to the server core's files (rpc*.c), the only server-side files that include gRPC:
- * rpc-call.c runs one call (decode, dispatch, reply, log), rpc.c runs the server (arming calls,
- * the I/O loop, start and stop), rpc-endpoint.c binds the listening socket. */
+ * rpc.c runs the server (arming calls, the I/O loop, start and stop) -> rpc-call.c runs one
+ * call (decode, dispatch to a worker, deadline) -> rpc-stream.c sends a stream's messages ->
+ * rpc-reply.c answers (status, log) and counts references. rpc-endpoint.c binds the socket. */
 #pragma once
 
 #include <grpc/grpc.h>
@@ -14,11 +15,20 @@
 
 #define RPC_MSG_MAX 1024
 
-enum rpc_tag_kind { TAG_NEW, TAG_RECV, TAG_SENT, TAG_CLOSED, TAG_SHUTDOWN };
+enum rpc_tag_kind { TAG_NEW, TAG_RECV, TAG_SENT, TAG_CLOSED, TAG_STREAM, TAG_SHUTDOWN };
 
 struct rpc_tag {
         enum rpc_tag_kind kind;
         struct rpc_call *call;
+};
+
+/* A streaming call's message in flight (rpc-stream.c). */
+struct rpc_stream {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool pending; /* a message is in flight */
+        bool ok;      /* how the last one completed */
+        struct rpc_tag tag;
 };
 
 struct rpc_call {
@@ -30,13 +40,16 @@ struct rpc_call {
         grpc_byte_buffer *recv_buf;
         int cancelled;
         struct rpc_tag tag_new, tag_recv, tag_sent, tag_closed;
-        atomic_int refs;      /* the recv/close/send batches and the work queue */
-        atomic_bool answered; /* a status went out (reply or deadline) */
+        atomic_int refs;           /* the recv/close/send batches and the work queue */
+        atomic_bool answered;      /* a status went out (reply or deadline) */
+        atomic_bool metadata_sent; /* initial metadata went out (first message or status) */
 
         char path[160];
         const char *service, *method_name;
         const struct rpc_method *method;
         ProtobufCMessage *req;
+        bool streaming; /* stream below is initialised */
+        struct rpc_stream stream;
         uint64_t start_ns, start_ms, budget_ms;
 
         int result;
@@ -64,13 +77,27 @@ struct rpc_server {
         atomic_uint in_flight;
 };
 
+/* rpc-reply.c ------------------------------------------------------------------------- */
 /* Drops n references; the last one frees the call. */
 void rpc_call_drop(struct rpc_call *call, int n);
 /* Answers with r (and the recorded message) and logs the call once. */
 void rpc_answer(struct rpc_call *call, int r);
+/* Answers with r and text, logs and observes; false when already answered. */
+bool rpc_answer_text(struct rpc_call *call, int r, const char *text);
+/* Ends the call at once with the status for r (DEADLINE_EXCEEDED, ...) and text, unless it
+ * was answered already; messages in flight complete as failed. */
+void rpc_cancel(struct rpc_call *call, int r, const char *text);
+
+/* rpc-stream.c ------------------------------------------------------------------------ */
+void rpc_stream_init(struct rpc_call *call);
+/* The I/O loop's completion of a stream message. */
+void rpc_stream_on_sent(struct rpc_call *call, bool ok);
+
+/* rpc-call.c -------------------------------------------------------------------------- */
 /* Finds the method for "/<service>/<method>"; unknown and unimplemented are UNIMPLEMENTED. */
 int rpc_resolve(struct rpc_server *srv, struct rpc_call *call);
 /* Decodes the received request and runs it inline or queues it on the workers. */
 void rpc_dispatch(struct rpc_server *srv, struct rpc_call *call);
+/* rpc-endpoint.c ---------------------------------------------------------------------- */
 /* Adds the listening port for opts.endpoint (unix socket 0660, or tcp://). */
 int rpc_bind(struct rpc_server *srv);

@@ -113,6 +113,9 @@ static void *rpc_io_loop(void *arg)
                 case TAG_RECV:
                         rpc_on_recv(srv, tag->call, ev.success);
                         break;
+                case TAG_STREAM:
+                        rpc_stream_on_sent(tag->call, ev.success);
+                        break;
                 case TAG_SENT:
                 case TAG_CLOSED:
                         rpc_call_drop(tag->call, 1);

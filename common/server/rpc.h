@@ -24,6 +24,7 @@ typedef int (*rpc_handler_fn)(struct rpc_call *call, const ProtobufCMessage *req
 enum rpc_class {
         RPC_INLINE, /* cheap, never blocks: answered on the I/O thread (Identity) */
         RPC_WORKER, /* volume work: bounded worker pool, needs the driver ready */
+        RPC_STREAM, /* as RPC_WORKER, but server-streaming: replies with rpc_stream_send() */
 };
 
 struct rpc_method {
@@ -41,6 +42,13 @@ struct rpc_service {
 
 /* Packs resp as the call's reply. Call at most once, from the handler. */
 int rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp);
+
+/* A server-streaming handler's next message. Blocks until gRPC takes it (the client's flow
+ * control paces the handler), at most --timeout. 0, or negative when the stream is over
+ * (client gone or cancelled: -ECANCELED; stalled or past its deadline: -SILO_ETIMEOUT): the
+ * handler then returns that value. A stream is not bounded by --timeout as a whole, only by
+ * the client's deadline. */
+int rpc_stream_send(struct rpc_call *call, const ProtobufCMessage *msg);
 
 /* Records the message for an error status and returns r unchanged, so handlers can write
  * `return rpc_fail(call, r, "cannot stage volume '%s'", id);`. The first message wins. For an

@@ -112,11 +112,6 @@ START_TEST(unknown_methods_are_unimplemented)
         ck_assert_int_eq(call_status(h.client, "/no.such.Service/Probe", &req.base,
                                      &csi__v1__probe_response__descriptor, 5000, NULL, 0),
                          ERR_UNIMPLEMENTED);
-        ck_assert_int_eq(call_status(h.client, "/csi.v1.SnapshotMetadata/GetMetadataAllocated",
-                                     &req.base, &csi__v1__probe_response__descriptor, 5000, msg,
-                                     sizeof(msg)),
-                         ERR_UNIMPLEMENTED);
-        ck_assert_str_eq(msg, "GetMetadataAllocated is not implemented by this driver");
 }
 END_TEST
 
