@@ -15,7 +15,7 @@ import tempfile
 ALLOWED = {
     "common": {"common"},
     "common/store": {"common", "common/store"},
-    "common/server": {"common", "common/server"},
+    "common/server": {"common", "common/store", "common/server"},
     "common/metrics": {"common", "common/server", "common/store", "common/metrics"},
     "controller": {"common", "common/store", "common/server", "controller"},
     "node": {"common", "common/store", "common/server", "node"},
