@@ -91,16 +91,21 @@ int rpc_resolve(struct rpc_server *srv, struct rpc_call *call)
         return rpc_fail(call, -SILO_EUNIMPL, "unknown method '%s'", call->path);
 }
 
-static int rpc_decode(struct rpc_call *call)
+/* Reads the received message into *ret (the caller unrefs it). */
+static int rpc_read(struct rpc_call *call, grpc_slice *ret)
 {
         grpc_byte_buffer_reader reader;
         if (!grpc_byte_buffer_reader_init(&reader, call->recv_buf))
                 return rpc_fail(call, -SILO_EINVALID, "cannot read request of '%s'", call->path);
-        grpc_slice s = grpc_byte_buffer_reader_readall(&reader);
+        *ret = grpc_byte_buffer_reader_readall(&reader);
         grpc_byte_buffer_reader_destroy(&reader);
-        call->req = protobuf_c_message_unpack(call->method->request, NULL, GRPC_SLICE_LENGTH(s),
-                                              GRPC_SLICE_START_PTR(s));
-        grpc_slice_unref(s);
+        return 0;
+}
+
+/* Decodes the request's bytes, whether they came from the network or rpc_local_call(). */
+static int rpc_decode(struct rpc_call *call, const uint8_t *data, size_t len)
+{
+        call->req = protobuf_c_message_unpack(call->method->request, NULL, len, data);
         if (!call->req)
                 return rpc_fail(call, -SILO_EINVALID, "cannot decode %s request",
                                 call->method_name);
@@ -123,7 +128,9 @@ static uint64_t rpc_budget_ms(const struct rpc_server *srv, const struct rpc_cal
         return (uint64_t)left < budget ? (uint64_t)left : budget;
 }
 
-static int rpc_prepare(struct rpc_server *srv, struct rpc_call *call)
+/* Resolves, decodes and checks that the driver can take the call. */
+static int rpc_prepare(struct rpc_server *srv, struct rpc_call *call, const uint8_t *data,
+                       size_t len)
 {
         int r = rpc_resolve(srv, call);
         if (r < 0)
@@ -131,7 +138,7 @@ static int rpc_prepare(struct rpc_server *srv, struct rpc_call *call)
         if (!call->method->handler)
                 return rpc_fail(call, -SILO_EUNIMPL, "%s is not implemented by this driver",
                                 call->method_name);
-        r = rpc_decode(call);
+        r = rpc_decode(call, data, len);
         if (r < 0)
                 return r;
         if (call->method->klass != RPC_INLINE && !atomic_load(&srv->silo->ready))
@@ -142,7 +149,11 @@ static int rpc_prepare(struct rpc_server *srv, struct rpc_call *call)
 
 void rpc_dispatch(struct rpc_server *srv, struct rpc_call *call)
 {
-        int r = rpc_prepare(srv, call);
+        grpc_slice s = grpc_empty_slice();
+        int r = rpc_read(call, &s);
+        if (r == 0)
+                r = rpc_prepare(srv, call, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
+        grpc_slice_unref(s);
         if (r < 0) {
                 rpc_answer(call, r);
                 return;
@@ -166,4 +177,51 @@ void rpc_dispatch(struct rpc_server *srv, struct rpc_call *call)
                                           "queue of %u full); retry later",
                                           srv->opts.workers, srv->opts.max_queued));
         }
+}
+
+int rpc_local_call(struct silo *silo, const struct rpc_service *const *services, size_t n_services,
+                   const char *path, const void *data, size_t len, uint64_t timeout_ms,
+                   struct rpc_local_reply *ret)
+{
+        struct rpc_server srv = {
+            .silo = silo,
+            .services = services,
+            .n_services = n_services,
+            .opts = {.timeout_ms = timeout_ms},
+        };
+        struct rpc_call *call = calloc(1, sizeof(*call));
+        if (!call)
+                return -ENOMEM;
+        call->srv = &srv;
+        call->start_ns = workq_now_ns();
+        call->start_ms = call->start_ns / 1000000;
+        call->budget_ms = timeout_ms;
+        snprintf(call->path, sizeof(call->path), "%s", path);
+        call->method_name = call->path;
+        int r = rpc_prepare(&srv, call, data, len);
+        if (r == 0) {
+                rpc_run_handler(call);
+                r = call->result;
+        }
+        char text[RPC_MSG_MAX + 128];
+        err_format(text, sizeof(text), r, call->msg);
+        rpc_log(call, r, text, NULL);
+        *ret = (struct rpc_local_reply){.code = (int)err_status_of(r)};
+        snprintf(ret->message, sizeof(ret->message), "%s", r ? text : "");
+        if (r == 0) {
+                ret->data = TAKE_PTR(call->reply);
+                ret->len = call->reply_len;
+        }
+        if (call->req)
+                protobuf_c_message_free_unpacked(call->req, NULL);
+        free(call->reply);
+        free(call);
+        return 0;
+}
+
+void rpc_local_reply_release(struct rpc_local_reply *reply)
+{
+        free(reply->data);
+        reply->data = NULL;
+        reply->len = 0;
 }

@@ -83,6 +83,25 @@ int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
 /* Stops accepting, waits up to drain_ms for in-flight calls, removes the socket, frees. */
 void rpc_server_stop(struct rpc_server *srv);
 
+/* The outcome of rpc_local_call(). */
+#define RPC_LOCAL_MSG_MAX 1152 /* a handler's message and the cause appended to it */
+struct rpc_local_reply {
+        int code;                        /* gRPC status code (enum err_status) */
+        char message[RPC_LOCAL_MSG_MAX]; /* status message; "" when code is 0 */
+        void *data;                      /* the packed reply when code is 0, else NULL */
+        size_t len;
+};
+
+/* Runs one call in process, without the transport (fuzzing): path is "/<service>/<method>",
+ * data the request's bytes. The call takes the same path as one from the network: method
+ * lookup, decode and validation, handler, status and log line; the handler runs on the
+ * calling thread, bounded by nothing but its own checks of timeout_ms. Returns 0 with the
+ * outcome in *ret (release it with rpc_local_reply_release), or -ENOMEM. */
+int rpc_local_call(struct silo *silo, const struct rpc_service *const *services, size_t n_services,
+                   const char *path, const void *data, size_t len, uint64_t timeout_ms,
+                   struct rpc_local_reply *ret);
+void rpc_local_reply_release(struct rpc_local_reply *reply);
+
 /* Load figures for metrics. */
 struct rpc_stats {
         unsigned in_flight;
