@@ -14,6 +14,7 @@
 #include "node/blkdev.h"
 #include "common/log.h"
 #include "common/cleanup.h"
+#include "common/seam.h"
 
 #define LOOP_ATTACH_TRIES   64
 #define LOOP_DETACH_WAIT_MS 2000
@@ -248,7 +249,7 @@ static int loop_configure(int nr, int file_fd, struct loop_dev *ret)
         return 0;
 }
 
-int loop_attach(const char *file, struct loop_dev *ret)
+SILO_SEAM int loop_attach(const char *file, struct loop_dev *ret)
 {
         _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
         _cleanup_close_ int ffd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -294,7 +295,7 @@ static void loop_wait_detached(const struct loop_dev *d)
                   d->node);
 }
 
-int loop_detach(const struct loop_dev *d)
+SILO_SEAM int loop_detach(const struct loop_dev *d)
 {
         _cleanup_close_ int fd = loop_open(d, O_RDONLY | O_NONBLOCK);
 
@@ -318,7 +319,7 @@ int loop_size(const struct loop_dev *d, uint64_t *ret)
         return blkdev_size(fd, ret);
 }
 
-int loop_set_capacity(const struct loop_dev *d, uint64_t *ret_size)
+SILO_SEAM int loop_set_capacity(const struct loop_dev *d, uint64_t *ret_size)
 {
         _cleanup_close_ int fd = loop_open(d, O_RDONLY | O_NONBLOCK);
 

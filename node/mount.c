@@ -9,6 +9,7 @@
 
 #include "common/beneath.h"
 #include "common/cleanup.h"
+#include "common/seam.h"
 
 static void mount_info_fill(struct libmnt_fs *fs, struct mount_info *m)
 {
@@ -211,8 +212,8 @@ static int mount_fs_configure(int fsfd, const char *source, unsigned long flags,
         return 0;
 }
 
-int mount_fs_new(const char *source, const char *fstype, unsigned long flags, const char *options,
-                 char *why, size_t why_size, int *ret_mnt)
+SILO_SEAM int mount_fs_new(const char *source, const char *fstype, unsigned long flags,
+                           const char *options, char *why, size_t why_size, int *ret_mnt)
 {
         _cleanup_close_ int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
         unsigned int attr = (unsigned int)mount_attr_of(flags);
@@ -232,7 +233,7 @@ int mount_fs_new(const char *source, const char *fstype, unsigned long flags, co
         return 0;
 }
 
-int mount_clone(int fd, unsigned long flags, int *ret_mnt)
+SILO_SEAM int mount_clone(int fd, unsigned long flags, int *ret_mnt)
 {
         struct mount_attr attr = {.attr_set = mount_attr_of(flags)};
         _cleanup_close_ int mnt = -1;
@@ -250,7 +251,7 @@ int mount_clone(int fd, unsigned long flags, int *ret_mnt)
         return 0;
 }
 
-int mount_attach(int mnt, int target_fd)
+SILO_SEAM int mount_attach(int mnt, int target_fd)
 {
         if (move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
             0)
@@ -271,7 +272,7 @@ int mount_fd_id(int fd, int *ret_id, bool *ret_is_root)
         return 0;
 }
 
-int mount_umount_at(int dirfd, const char *name, int id)
+SILO_SEAM int mount_umount_at(int dirfd, const char *name, int id)
 {
         _cleanup_close_ int fd = beneath_open(dirfd, name, O_PATH, 0);
         char path[64 + 256];

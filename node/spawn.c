@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "common/cleanup.h"
+#include "common/seam.h"
 
 static const char *const spawn_dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
 
@@ -78,7 +79,7 @@ static int spawn_start(const char *path, const char *const *argv, int out_fd, pi
         return -r;
 }
 
-int spawn_run(const char *const *argv, char *out, size_t out_size)
+SILO_SEAM int spawn_run(const char *const *argv, char *out, size_t out_size)
 {
         _cleanup_close_ int rd = -1, wr = -1;
         char path[256];
