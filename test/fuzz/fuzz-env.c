@@ -1,0 +1,397 @@
+#include "test/fuzz/fuzz-env.h"
+
+#include <csi.pb-c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/id.h"
+#include "common/log.h"
+#include "common/server/config.h"
+#include "common/server/identity.h"
+#include "common/silo.h"
+#include "controller/controller-rpc.h"
+#include "controller/controller.h"
+#include "node/loop.h"
+#include "node/mount.h"
+#include "node/node-rpc.h"
+#include "node/node.h"
+#include "node/spawn.h"
+
+#define FUZZ_TMPFS_OPTS "size=256m,mode=0700"
+#define FUZZ_TIMEOUT_MS 15000
+
+static struct {
+        char root[256];
+        char pool[300];
+        char kubelet[300];
+        bool tmpfs;
+        struct config cfg;
+        struct silo silo;
+        const struct rpc_service *services[5];
+        uint64_t print; /* fingerprint of the pool and kubelet dir after the last reset */
+        bool seam_reached;
+} env;
+
+static _Noreturn void fuzz_die(const char *what, int r)
+{
+        fprintf(stderr, "fuzz-env: %s: %s\n", what, strerror(r < 0 ? -r : r));
+        abort();
+}
+
+/* Fakes of the side effects (common/seam.h): the request got through all of its checks. ---- */
+
+int loop_attach(const char *file, struct loop_dev *ret)
+{
+        (void)file;
+        (void)ret;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int loop_detach(const struct loop_dev *d)
+{
+        (void)d;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int loop_set_capacity(const struct loop_dev *d, uint64_t *ret_size)
+{
+        (void)d;
+        (void)ret_size;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int mount_fs(const char *source, const char *target, const char *fstype, unsigned long flags,
+             const char *data)
+{
+        (void)source, (void)target, (void)fstype, (void)flags, (void)data;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int mount_bind(const char *source, const char *target, unsigned long flags)
+{
+        (void)source, (void)target, (void)flags;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int mount_umount(const char *target)
+{
+        (void)target;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int spawn_run(const char *const *argv, char *out, size_t out_size)
+{
+        (void)argv;
+        if (out && out_size)
+                snprintf(out, out_size, "not run in the fuzzer");
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+bool fuzz_env_seam_reached(void)
+{
+        return env.seam_reached;
+}
+
+/* The temp root: on a tmpfs of its own in a private mount namespace when allowed (thick
+ * volumes then allocate at most FUZZ_TMPFS_OPTS's size, never the host's disk), else a
+ * plain temp directory. ------------------------------------------------------------------ */
+
+static int fuzz_write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = write(fd, text, strlen(text));
+        int r = n == (ssize_t)strlen(text) ? 0 : -EIO;
+        close(fd);
+        return r;
+}
+
+static bool fuzz_private_ns(void)
+{
+        if (unshare(CLONE_NEWNS) == 0)
+                return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        char map[64];
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+                return false;
+        (void)fuzz_write_file("/proc/self/setgroups", "deny");
+        snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+        if (fuzz_write_file("/proc/self/uid_map", map) < 0)
+                return false;
+        snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+        return fuzz_write_file("/proc/self/gid_map", map) == 0 &&
+               mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+}
+
+static int fuzz_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        if (ftw->level > 0)
+                (void)remove(path);
+        return 0;
+}
+
+/* Empties dir, keeping dir itself. */
+static void fuzz_empty_dir(const char *dir)
+{
+        (void)nftw(dir, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void fuzz_cleanup(void)
+{
+        fuzz_empty_dir(env.root);
+        if (env.tmpfs)
+                (void)umount2(env.root, MNT_DETACH);
+        (void)rmdir(env.root);
+}
+
+static void fuzz_make_root(void)
+{
+        const char *tmp = getenv("TMPDIR");
+        snprintf(env.root, sizeof(env.root), "%s/silo-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(env.root))
+                fuzz_die("mkdtemp", errno);
+        env.tmpfs = fuzz_private_ns() && mount("silo-fuzz", env.root, "tmpfs", MS_NOSUID | MS_NODEV,
+                                               FUZZ_TMPFS_OPTS) == 0;
+        if (!env.tmpfs)
+                fprintf(stderr, "fuzz-env: no private tmpfs (%s); using %s as it is\n",
+                        strerror(errno), env.root);
+        atexit(fuzz_cleanup);
+        snprintf(env.pool, sizeof(env.pool), "%s/pool", env.root);
+        snprintf(env.kubelet, sizeof(env.kubelet), "%s/kubelet", env.root);
+        if (mkdir(env.kubelet, 0750) < 0)
+                fuzz_die("mkdir kubelet", errno);
+        int fd = open(env.kubelet, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || dup2(fd, FUZZ_KUBELET_FD) < 0)
+                fuzz_die("kubelet dir descriptor", errno);
+        close(fd);
+}
+
+/* What requests find beneath the kubelet dir. */
+static void fuzz_make_kubelet(void)
+{
+        char p[400];
+        snprintf(p, sizeof(p), "%s/dir", env.kubelet);
+        if (mkdir(p, 0750) < 0)
+                fuzz_die("mkdir dir", errno);
+        snprintf(p, sizeof(p), "%s/file", env.kubelet);
+        int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+                fuzz_die("create file", errno);
+        close(fd);
+        snprintf(p, sizeof(p), "%s/fifo", env.kubelet);
+        if (mkfifo(p, 0600) < 0)
+                fuzz_die("mkfifo", errno);
+}
+
+/* The baseline pool, made through the same calls a CO would make. ------------------------ */
+
+static void fuzz_call_ok(const char *path, const ProtobufCMessage *req)
+{
+        size_t len = protobuf_c_message_get_packed_size(req);
+        uint8_t *buf = malloc(len + 1);
+        if (!buf)
+                fuzz_die("malloc", ENOMEM);
+        protobuf_c_message_pack(req, buf);
+        struct rpc_local_reply reply;
+        int r = rpc_local_call(&env.silo, env.services, 5, path, buf, len, FUZZ_TIMEOUT_MS, &reply);
+        free(buf);
+        if (r < 0)
+                fuzz_die(path, r);
+        if (reply.code != ERR_OK) {
+                fprintf(stderr, "fuzz-env: baseline %s: %s\n", path, reply.message);
+                abort();
+        }
+        rpc_local_reply_release(&reply);
+}
+
+static void fuzz_create_volume(const char *name, bool block)
+{
+        Csi__V1__CreateVolumeRequest req = CSI__V1__CREATE_VOLUME_REQUEST__INIT;
+        Csi__V1__CapacityRange range = CSI__V1__CAPACITY_RANGE__INIT;
+        Csi__V1__VolumeCapability cap = CSI__V1__VOLUME_CAPABILITY__INIT;
+        Csi__V1__VolumeCapability *caps[1] = {&cap};
+        Csi__V1__VolumeCapability__AccessMode mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__INIT;
+        Csi__V1__VolumeCapability__MountVolume mount =
+            CSI__V1__VOLUME_CAPABILITY__MOUNT_VOLUME__INIT;
+        Csi__V1__VolumeCapability__BlockVolume blk = CSI__V1__VOLUME_CAPABILITY__BLOCK_VOLUME__INIT;
+
+        mode.mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_WRITER;
+        cap.access_mode = &mode;
+        if (block) {
+                cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK;
+                cap.block = &blk;
+        } else {
+                mount.fs_type = "ext4";
+                cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+                cap.mount = &mount;
+        }
+        range.required_bytes = 1024 * 1024;
+        req.name = (char *)name;
+        req.capacity_range = &range;
+        req.n_volume_capabilities = 1;
+        req.volume_capabilities = caps;
+        fuzz_call_ok("/csi.v1.Controller/CreateVolume", &req.base);
+}
+
+static void fuzz_create_snapshot(const char *volume_name, const char *name)
+{
+        Csi__V1__CreateSnapshotRequest req = CSI__V1__CREATE_SNAPSHOT_REQUEST__INIT;
+        char id[ID_MAX + 1];
+        if (id_from_name("vol", volume_name, id, sizeof(id)) < 0)
+                fuzz_die("id_from_name", EINVAL);
+        req.source_volume_id = id;
+        req.name = (char *)name;
+        fuzz_call_ok("/csi.v1.Controller/CreateSnapshot", &req.base);
+}
+
+/* A hash of the names and inode numbers of the watched directories' entries: any create,
+ * remove or atomic rewrite (a rename) changes it. */
+static uint64_t fuzz_fingerprint(void)
+{
+        static const char *const dirs[] = {"pool",        "pool/volumes", "pool/snapshots",
+                                           "pool/groups", "pool/nodes",   "kubelet",
+                                           "kubelet/dir"};
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+                char p[400];
+                snprintf(p, sizeof(p), "%s/%s", env.root, dirs[i]);
+                DIR *d = opendir(p);
+                if (!d)
+                        continue;
+                for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+                        for (const char *c = e->d_name; *c; c++)
+                                h = (h ^ (uint8_t)*c) * 1099511628211ull;
+                        h = (h ^ e->d_ino) * 1099511628211ull;
+                }
+                closedir(d);
+        }
+        return h;
+}
+
+static void fuzz_services_start(void)
+{
+        if (mkdir(env.pool, 0750) < 0)
+                fuzz_die("mkdir pool", errno);
+        int r = controller_new(&env.cfg, &env.silo.controller);
+        if (r < 0)
+                fuzz_die("controller_new", r);
+        r = node_new(&env.cfg, &env.silo.node);
+        if (r < 0)
+                fuzz_die("node_new", r);
+        atomic_store(&env.silo.ready, true);
+        fuzz_create_volume(FUZZ_BASE_VOLUME, false);
+        fuzz_create_volume(FUZZ_BASE_BLOCK, true);
+        fuzz_create_snapshot(FUZZ_BASE_VOLUME, FUZZ_BASE_SNAPSHOT);
+        env.print = fuzz_fingerprint();
+}
+
+static void fuzz_services_stop(void)
+{
+        node_free(env.silo.node);
+        controller_free(env.silo.controller);
+        env.silo.node = NULL;
+        env.silo.controller = NULL;
+}
+
+static void fuzz_reset(void)
+{
+        fuzz_services_stop();
+        fuzz_empty_dir(env.pool);
+        (void)rmdir(env.pool);
+        fuzz_empty_dir(env.kubelet);
+        fuzz_make_kubelet();
+        fuzz_services_start();
+}
+
+static struct silo *fuzz_env_init(bool shared)
+{
+        if (!getenv("SILO_FUZZ_LOG"))
+                log_set_level((enum log_level) - 1);
+        fuzz_make_root();
+        fuzz_make_kubelet();
+        char *argv[] = {"silo",
+                        "--mode",
+                        "all",
+                        "--pool",
+                        env.pool,
+                        "--nodeid",
+                        FUZZ_NODE_ID,
+                        "--kubelet-dir",
+                        FUZZ_KUBELET_DIR,
+                        "--pool-scope",
+                        shared ? "shared" : "node",
+                        NULL};
+        int r = config_parse((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, &env.cfg);
+        if (r != CONFIG_RUN)
+                fuzz_die("config_parse", r);
+        env.silo.cfg = &env.cfg;
+        env.silo.plugin_caps = SILO_CAP_CONTROLLER | SILO_CAP_GROUP_CONTROLLER |
+                               SILO_CAP_EXPAND_ONLINE | (shared ? 0 : SILO_CAP_ACCESSIBILITY);
+        r = vlock_table_new(&env.silo.locks);
+        if (r < 0)
+                fuzz_die("vlock_table_new", r);
+        env.services[0] = &identity_service;
+        env.services[1] = &controller_service;
+        env.services[2] = &group_controller_service;
+        env.services[3] = &snapshot_metadata_service;
+        env.services[4] = &node_service;
+        fuzz_services_start();
+        return &env.silo;
+}
+
+struct silo *fuzz_env(void)
+{
+        return env.silo.cfg ? &env.silo : fuzz_env_init(false);
+}
+
+struct silo *fuzz_env_shared(void)
+{
+        return env.silo.cfg ? &env.silo : fuzz_env_init(true);
+}
+
+const char *fuzz_env_pool(void)
+{
+        return env.pool;
+}
+
+void fuzz_env_call(const char *path, const uint8_t *data, size_t len)
+{
+        struct rpc_local_reply reply;
+        env.seam_reached = false;
+        if (rpc_local_call(&env.silo, env.services, 5, path, data, len, FUZZ_TIMEOUT_MS, &reply) <
+            0)
+                fuzz_die(path, ENOMEM);
+        if (reply.code == ERR_UNKNOWN) {
+                fprintf(stderr, "fuzz-env: %s answered UNKNOWN: %s\n", path, reply.message);
+                abort();
+        }
+        if (reply.code == ERR_INTERNAL && !env.seam_reached && getenv("SILO_FUZZ_STRICT")) {
+                fprintf(stderr, "fuzz-env: %s answered INTERNAL before any side effect: %s\n", path,
+                        reply.message);
+                abort();
+        }
+        rpc_local_reply_release(&reply);
+        if (fuzz_fingerprint() != env.print)
+                fuzz_reset();
+}

@@ -1,0 +1,343 @@
+/* Writes the seed corpus of the RPC fuzz targets: for every method of every service a valid
+ * request against fuzz-env.c's baseline pool, and variants of it with one field made hostile
+ * (long, embedded NUL, invalid UTF-8, '..', a FIFO, a file, a missing parent, bad mount flags
+ * and filesystem types, hostile map entries), plus the cases issue 9 reported. Usage:
+ *   fuzz-seeds DIR    writes DIR/fuzz-<service>/<Method>-<variant> */
+#include <csi.pb-c.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/id.h"
+#include "test/fuzz/fuzz-env.h"
+
+#define K FUZZ_KUBELET_DIR
+
+/* A NUL cannot be written into a C string field: values carry this marker, and the packed
+ * bytes get "\0x" in its place. */
+#define NUL_MARK "\x1e\x1f"
+
+static const ProtobufCServiceDescriptor *const services[] = {
+    &csi__v1__identity__descriptor,
+    &csi__v1__controller__descriptor,
+    &csi__v1__group_controller__descriptor,
+    &csi__v1__snapshot_metadata__descriptor,
+    &csi__v1__node__descriptor,
+};
+
+static const char *out_dir;
+static char vol_id[ID_MAX + 1], block_id[ID_MAX + 1], snap_id[ID_MAX + 1];
+static char long_1k[1001], long_64k[65537];
+
+static Csi__V1__VolumeCapability__AccessMode cap_mode =
+    CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__INIT;
+static Csi__V1__VolumeCapability__MountVolume cap_mount =
+    CSI__V1__VOLUME_CAPABILITY__MOUNT_VOLUME__INIT;
+static Csi__V1__VolumeCapability cap = CSI__V1__VOLUME_CAPABILITY__INIT;
+static Csi__V1__VolumeCapability *caps[1] = {&cap};
+static Csi__V1__CapacityRange range = CSI__V1__CAPACITY_RANGE__INIT;
+static char *mount_flags[1];
+
+/* The valid value of a string field, or NULL to leave it empty. */
+static const char *valid_string(const char *method, const char *field)
+{
+        if (strcmp(field, "volume_id") == 0 || strcmp(field, "source_volume_id") == 0)
+                return vol_id;
+        if (strcmp(field, "snapshot_id") == 0 || strcmp(field, "base_snapshot_id") == 0 ||
+            strcmp(field, "target_snapshot_id") == 0)
+                return snap_id;
+        if (strcmp(field, "node_id") == 0)
+                return FUZZ_NODE_ID;
+        if (strcmp(field, "name") == 0)
+                return "fuzz-seed";
+        if (strcmp(field, "staging_target_path") == 0)
+                return K "/dir/staging";
+        if (strcmp(field, "target_path") == 0 || strcmp(field, "volume_path") == 0)
+                return strstr(method, "Stats") || strstr(method, "Expand") ? K "/dir/staging"
+                                                                           : K "/dir/target";
+        return NULL;
+}
+
+static bool is_path(const char *field)
+{
+        return strstr(field, "path") != NULL;
+}
+
+static void reset_cap(void)
+{
+        cap_mode.mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_WRITER;
+        cap_mount.fs_type = "ext4";
+        cap_mount.n_mount_flags = 0;
+        cap_mount.mount_flags = mount_flags;
+        cap.access_mode = &cap_mode;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+        cap.mount = &cap_mount;
+        range.required_bytes = 2 * 1024 * 1024;
+        range.limit_bytes = 0;
+}
+
+/* Fills req with valid values: strings by name, capabilities, capacity ranges. */
+static void fill_valid(ProtobufCMessage *req, const char *method)
+{
+        const ProtobufCMessageDescriptor *d = req->descriptor;
+        static char *one_volume[1];
+        one_volume[0] = vol_id;
+        for (unsigned i = 0; i < d->n_fields; i++) {
+                const ProtobufCFieldDescriptor *f = &d->fields[i];
+                char *at = (char *)req + f->offset;
+                bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+                if (f->type == PROTOBUF_C_TYPE_STRING && !repeated) {
+                        const char *v = valid_string(method, f->name);
+                        if (v)
+                                *(const char **)at = v;
+                } else if (f->type == PROTOBUF_C_TYPE_STRING && repeated &&
+                           strcmp(f->name, "source_volume_ids") == 0) {
+                        *(size_t *)((char *)req + f->quantifier_offset) = 1;
+                        *(char ***)at = one_volume;
+                } else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                           f->descriptor == &csi__v1__volume_capability__descriptor) {
+                        if (repeated) {
+                                *(size_t *)((char *)req + f->quantifier_offset) = 1;
+                                *(Csi__V1__VolumeCapability ***)at = caps;
+                        } else {
+                                *(Csi__V1__VolumeCapability **)at = &cap;
+                        }
+                } else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                           f->descriptor == &csi__v1__capacity_range__descriptor) {
+                        *(Csi__V1__CapacityRange **)at = &range;
+                }
+        }
+}
+
+static void write_seed(const char *service, const char *method, unsigned index, const char *variant,
+                       const ProtobufCMessage *req)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/fuzz-%s", out_dir, service);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                perror(path);
+                exit(1);
+        }
+        size_t len = protobuf_c_message_get_packed_size(req);
+        uint8_t *buf = malloc(len + 1);
+        if (!buf)
+                exit(1);
+        buf[0] = (uint8_t)index;
+        protobuf_c_message_pack(req, buf + 1);
+        for (size_t i = 1; i + 1 < len + 1; i++)
+                if (buf[i] == 0x1e && buf[i + 1] == 0x1f)
+                        memcpy(buf + i, "\0x", 2);
+        snprintf(path, sizeof(path), "%s/fuzz-%s/%s-%s", out_dir, service, method, variant);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(buf, 1, len + 1, f) != len + 1 || fclose(f) != 0) {
+                perror(path);
+                exit(1);
+        }
+        free(buf);
+}
+
+struct seed {
+        const char *service; /* "controller" */
+        const ProtobufCMethodDescriptor *m;
+        unsigned index;
+};
+
+static ProtobufCMessage *new_request(const struct seed *s)
+{
+        ProtobufCMessage *req = calloc(1, s->m->input->sizeof_message);
+        if (!req)
+                exit(1);
+        s->m->input->message_init(req);
+        reset_cap();
+        fill_valid(req, s->m->name);
+        return req;
+}
+
+static void emit(const struct seed *s, const char *variant, ProtobufCMessage *req)
+{
+        write_seed(s->service, s->m->name, s->index, variant, req);
+        free(req);
+}
+
+/* One string field of a valid request set to value. */
+static void emit_string(const struct seed *s, const ProtobufCFieldDescriptor *f,
+                        const char *variant, const char *value)
+{
+        ProtobufCMessage *req = new_request(s);
+        char name[128];
+        *(const char **)((char *)req + f->offset) = value;
+        snprintf(name, sizeof(name), "%s-%s", f->name, variant);
+        emit(s, name, req);
+}
+
+static void string_variants(const struct seed *s, const ProtobufCFieldDescriptor *f)
+{
+        const char *v = valid_string(s->m->name, f->name);
+        char nul[256], utf8[256];
+        snprintf(nul, sizeof(nul), "%s" NUL_MARK, v ? v : "x");
+        snprintf(utf8, sizeof(utf8), "%s\xff\xfe", v ? v : "x");
+        emit_string(s, f, "long", long_1k);
+        emit_string(s, f, "nul", nul);
+        emit_string(s, f, "utf8", utf8);
+        if (!is_path(f->name)) {
+                emit_string(s, f, "dotdot", "../../etc/passwd");
+                return;
+        }
+        emit_string(s, f, "fifo", K "/fifo");
+        emit_string(s, f, "file", K "/file");
+        emit_string(s, f, "noparent", K "/missing/x");
+        emit_string(s, f, "relative", "dir/target");
+        emit_string(s, f, "outside", "/etc");
+}
+
+/* A map field with one entry whose key or value is hostile. */
+static void map_variants(const struct seed *s, const ProtobufCFieldDescriptor *f)
+{
+        static const char *const kv[][2] = {
+            {"provisioning", "thin"},
+            {"provisioning", "thin" NUL_MARK},
+            {"provisioning\xff", "thin"},
+            {"k" NUL_MARK, "v\xc3"},
+        };
+        static const char *const names[] = {"valid", "nul-value", "utf8-key", "nul-key"};
+        for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+                ProtobufCMessage *req = new_request(s);
+                const ProtobufCMessageDescriptor *ed = f->descriptor;
+                ProtobufCMessage *entry = calloc(1, ed->sizeof_message);
+                ProtobufCMessage *list[1] = {entry};
+                char name[128];
+                ed->message_init(entry);
+                *(const char **)((char *)entry + ed->fields[0].offset) = kv[i][0];
+                *(const char **)((char *)entry + ed->fields[1].offset) = kv[i][1];
+                *(size_t *)((char *)req + f->quantifier_offset) = 1;
+                *(ProtobufCMessage ***)((char *)req + f->offset) = list;
+                snprintf(name, sizeof(name), "%s-%s", f->name, names[i]);
+                emit(s, name, req);
+                free(entry);
+        }
+}
+
+/* Capabilities with flags and filesystem types the node refuses, and block access. */
+static void cap_variants(const struct seed *s)
+{
+        static const char *const flags[] = {"bind", "remount",         "helper=/bin/sh", "--",
+                                            "-o",   "rw,exec;touch x", "noatime"};
+        static const char *const fs[] = {"xfs" NUL_MARK "ext4", "nfs", "../../bin/sh", "xfs"};
+        char name[64];
+        for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+                ProtobufCMessage *req = new_request(s);
+                mount_flags[0] = (char *)flags[i];
+                cap_mount.n_mount_flags = 1;
+                snprintf(name, sizeof(name), "flag%zu", i);
+                emit(s, name, req);
+        }
+        for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+                ProtobufCMessage *req = new_request(s);
+                cap_mount.fs_type = (char *)fs[i];
+                snprintf(name, sizeof(name), "fstype%zu", i);
+                emit(s, name, req);
+        }
+        ProtobufCMessage *req = new_request(s);
+        static Csi__V1__VolumeCapability__BlockVolume blk =
+            CSI__V1__VOLUME_CAPABILITY__BLOCK_VOLUME__INIT;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK;
+        cap.block = &blk;
+        for (unsigned i = 0; i < s->m->input->n_fields; i++)
+                if (strcmp(s->m->input->fields[i].name, "volume_id") == 0)
+                        *(const char **)((char *)req + s->m->input->fields[i].offset) = block_id;
+        emit(s, "block", req);
+        req = new_request(s);
+        cap_mode.mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_SINGLE_WRITER;
+        emit(s, "rwop", req);
+}
+
+/* The content-source overflow of issue 9 (finding 1), with the ids as long as reported. */
+static void create_volume_sources(const struct seed *s)
+{
+        Csi__V1__VolumeContentSource src = CSI__V1__VOLUME_CONTENT_SOURCE__INIT;
+        Csi__V1__VolumeContentSource__SnapshotSource snap =
+            CSI__V1__VOLUME_CONTENT_SOURCE__SNAPSHOT_SOURCE__INIT;
+        Csi__V1__VolumeContentSource__VolumeSource vol =
+            CSI__V1__VOLUME_CONTENT_SOURCE__VOLUME_SOURCE__INIT;
+        const char *ids[] = {snap_id, long_1k, long_64k};
+        const char *names[] = {"valid", "long", "huge"};
+        char name[64];
+        for (size_t i = 0; i < 3; i++) {
+                Csi__V1__CreateVolumeRequest *req = (void *)new_request(s);
+                src.type_case = CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT;
+                src.snapshot = &snap;
+                snap.snapshot_id = (char *)ids[i];
+                req->volume_content_source = &src;
+                snprintf(name, sizeof(name), "source-snapshot-%s", names[i]);
+                emit(s, name, &req->base);
+                if (i == 2)
+                        continue;
+                req = (void *)new_request(s);
+                src.type_case = CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_VOLUME;
+                src.volume = &vol;
+                vol.volume_id = i ? (char *)ids[i] : vol_id;
+                req->volume_content_source = &src;
+                snprintf(name, sizeof(name), "source-volume-%s", names[i]);
+                emit(s, name, &req->base);
+        }
+}
+
+static bool is_map_entry(const ProtobufCMessageDescriptor *d)
+{
+        return d->n_fields == 2 && strcmp(d->fields[0].name, "key") == 0;
+}
+
+static void method_seeds(const struct seed *s)
+{
+        const ProtobufCMessageDescriptor *d = s->m->input;
+        bool has_cap = false;
+        emit(s, "valid", new_request(s));
+        for (unsigned i = 0; i < d->n_fields; i++) {
+                const ProtobufCFieldDescriptor *f = &d->fields[i];
+                if (f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED)
+                        string_variants(s, f);
+                else if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor))
+                        map_variants(s, f);
+                else if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                         f->descriptor == &csi__v1__volume_capability__descriptor)
+                        has_cap = true;
+        }
+        if (has_cap)
+                cap_variants(s);
+        if (strcmp(s->m->name, "CreateVolume") == 0)
+                create_volume_sources(s);
+}
+
+int main(int argc, char **argv)
+{
+        if (argc != 2) {
+                fprintf(stderr, "usage: %s DIR\n", argv[0]);
+                return 2;
+        }
+        out_dir = argv[1];
+        memset(long_1k, 'a', sizeof(long_1k) - 1);
+        memset(long_64k, 'b', sizeof(long_64k) - 1);
+        if (id_from_name("vol", FUZZ_BASE_VOLUME, vol_id, sizeof(vol_id)) < 0 ||
+            id_from_name("vol", FUZZ_BASE_BLOCK, block_id, sizeof(block_id)) < 0 ||
+            id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0)
+                return 1;
+        for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+                char service[64];
+                /* "csi.v1.GroupController" -> "group-controller" */
+                const char *n = strrchr(services[i]->name, '.') + 1;
+                size_t k = 0;
+                for (; *n && k + 2 < sizeof(service); n++) {
+                        if (*n >= 'A' && *n <= 'Z' && k > 0)
+                                service[k++] = '-';
+                        service[k++] = (char)(*n | 0x20);
+                }
+                service[k] = '\0';
+                for (unsigned j = 0; j < services[i]->n_methods; j++) {
+                        struct seed s = {service, &services[i]->methods[j], j};
+                        method_seeds(&s);
+                }
+        }
+        return 0;
+}
