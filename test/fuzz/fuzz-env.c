@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/server/config.h"
 #include "common/server/identity.h"
+#include "common/server/vlock.h"
 #include "common/silo.h"
 #include "controller/controller-rpc.h"
 #include "controller/controller.h"

@@ -127,8 +127,10 @@ static void write_seed(const char *service, const char *method, unsigned index, 
         buf[0] = (uint8_t)index;
         protobuf_c_message_pack(req, buf + 1);
         for (size_t i = 1; i + 1 < len + 1; i++)
-                if (buf[i] == 0x1e && buf[i + 1] == 0x1f)
-                        memcpy(buf + i, "\0x", 2);
+                if (buf[i] == 0x1e && buf[i + 1] == 0x1f) {
+                        buf[i] = '\0';
+                        buf[i + 1] = 'x';
+                }
         snprintf(path, sizeof(path), "%s/fuzz-%s/%s-%s", out_dir, service, method, variant);
         FILE *f = fopen(path, "wb");
         if (!f || fwrite(buf, 1, len + 1, f) != len + 1 || fclose(f) != 0) {
