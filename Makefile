@@ -6,7 +6,8 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 ARGS ?=
 
-.PHONY: all deps build install run test test-unit test-asan lint format bench clean
+.PHONY: all deps build install run test test-unit test-asan test-fuzz fuzz fuzz-build fuzz-corpus \
+	lint format bench clean
 
 all: build
 
@@ -38,8 +39,9 @@ run: build
 		--kubelet-dir $(SILO_DIR)/kubelet --nodeid $$(hostname) $(ARGS)
 
 # The whole suite: lint, the release build `make run` uses (optimised builds warn about
-# things debug builds do not), tests, then the same tests under ASan+UBSan.
-test: lint build test-unit test-asan
+# things debug builds do not), tests, then the same tests under ASan+UBSan, then the fuzz
+# targets' corpus replay and a short fuzzing run.
+test: lint build test-unit test-asan test-fuzz
 
 test-unit: build-test
 	cd build-test && ctest --output-on-failure -j1
@@ -49,6 +51,24 @@ test-asan: build-asan
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp \
 		ctest --output-on-failure -j1
+
+# libFuzzer targets (test/fuzz), built with clang in a tree of their own.
+FUZZ_SECONDS ?= 300
+fuzz-build: deps
+	CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSILO_FUZZ=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-fuzz -j$(JOBS)
+
+# Replays each target's corpus and fuzzes it for a few seconds.
+test-fuzz: fuzz-build
+	./test/fuzz/run-fuzzers.sh build-fuzz 5
+
+# Longer runs: make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="fuzz-node ..."].
+fuzz: fuzz-build
+	./test/fuzz/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Rewrites the RPC targets' generated seeds (fuzz-seeds.c) in test/fuzz/corpus.
+fuzz-corpus: fuzz-build
+	./build-fuzz/test/fuzz/fuzz-seeds test/fuzz/corpus
 
 LINT_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
@@ -68,4 +88,4 @@ bench: build
 	./build/test/silo-bench $(BENCH_ARGS)
 
 clean:
-	rm -rf build build-test build-asan
+	rm -rf build build-test build-asan build-fuzz
