@@ -74,24 +74,33 @@ int loop_set_capacity(const struct loop_dev *d, uint64_t *ret_size)
         return -EPERM;
 }
 
-int mount_fs(const char *source, const char *target, const char *fstype, unsigned long flags,
-             const char *data)
+int mount_fs_new(const char *source, const char *fstype, unsigned long flags, const char *options,
+                 char *why, size_t why_size, int *ret_mnt)
 {
-        (void)source, (void)target, (void)fstype, (void)flags, (void)data;
+        (void)source, (void)fstype, (void)flags, (void)options, (void)ret_mnt;
+        if (why && why_size)
+                snprintf(why, why_size, "not mounted in the fuzzer");
         env.seam_reached = true;
         return -EPERM;
 }
 
-int mount_bind(const char *source, const char *target, unsigned long flags)
+int mount_clone(int fd, unsigned long flags, int *ret_mnt)
 {
-        (void)source, (void)target, (void)flags;
+        (void)fd, (void)flags, (void)ret_mnt;
         env.seam_reached = true;
         return -EPERM;
 }
 
-int mount_umount(const char *target)
+int mount_attach(int mnt, int target_fd)
 {
-        (void)target;
+        (void)mnt, (void)target_fd;
+        env.seam_reached = true;
+        return -EPERM;
+}
+
+int mount_umount_at(int dirfd, const char *name, int id)
+{
+        (void)dirfd, (void)name, (void)id;
         env.seam_reached = true;
         return -EPERM;
 }
