@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/store/store-space.h"
 #include "common/cleanup.h"
 
 #define POOL_ALIGN_FINE 4096ull
@@ -50,28 +51,7 @@ int pool_capacity_pick(int64_t required, int64_t limit, uint64_t *ret)
 
 int pool_unbacked_bytes(struct controller *c, uint64_t *ret)
 {
-        _cleanup_free_ char *dir = NULL;
-        int r = store_dir(c->pool, STORE_VOLUMES, &dir);
-        if (r < 0)
-                return r;
-        DIR *d = opendir(dir);
-        if (!d)
-                return neg_errno();
-        uint64_t sum = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                struct stat st;
-                if (strstr(de->d_name, ".meta") ||
-                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !S_ISREG(st.st_mode))
-                        continue;
-                uint64_t alloc = (uint64_t)st.st_blocks * 512;
-                if ((uint64_t)st.st_size > alloc)
-                        sum += (uint64_t)st.st_size - alloc;
-        }
-        closedir(d);
-        *ret = sum;
-        return 0;
+        return store_space_unbacked(c->pool, ret);
 }
 
 static int pool_free_bytes(struct controller *c, uint64_t *ret)
@@ -272,11 +252,20 @@ void pool_refresher_stop(struct controller *c)
 
 uint64_t pool_file_unbacked(int fd)
 {
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return 0;
-        uint64_t alloc = (uint64_t)st.st_blocks * 512;
-        return (uint64_t)st.st_size > alloc ? (uint64_t)st.st_size - alloc : 0;
+        return store_space_file_unbacked(fd);
+}
+
+int pool_space(struct controller *c, uint64_t *ret_free, uint64_t *ret_unbacked)
+{
+        uint64_t free_bytes = 0, unbacked = 0;
+        int r = pool_free_bytes(c, &free_bytes);
+        if (r >= 0)
+                r = pool_unbacked_cached(c, &unbacked);
+        if (r < 0)
+                return r;
+        *ret_free = free_bytes;
+        *ret_unbacked = unbacked;
+        return 0;
 }
 
 int pool_available(struct controller *c, enum store_provisioning prov, uint64_t *ret)
