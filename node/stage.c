@@ -74,10 +74,13 @@ static int stage_make_plan(const struct volstate *v, const struct node_cap *cap,
                 r = stage_parse_gid(cap->mount_group, &p.gid);
         if (r < 0)
                 return r;
-        /* Clones carry their source's UUID; XFS refuses a second mount of one without this. */
+        /* Clones carry their source's UUID; XFS refuses a second mount of one without this.
+         * ext4 stops writing at the first error (a full pool fails the loop device's writes)
+         * instead of carrying on over lost data; XFS shuts down by itself. */
         xfs = strcmp(p.fs_type, "xfs") == 0;
-        snprintf(p.data, sizeof(p.data), "%s%s%s", xfs ? "nouuid" : "",
-                 xfs && p.opt.discard ? "," : "", p.opt.discard ? "discard" : "");
+        snprintf(p.data, sizeof(p.data), "%s%s",
+                 xfs ? "nouuid" : "errors=remount-ro,data_err=abort",
+                 p.opt.discard ? ",discard" : "");
         *ret = p;
         return 0;
 }
