@@ -67,6 +67,14 @@ static void testhook_end_call(void)
         hook_method = NULL;
 }
 
+void testhook_pause_at(const char *point)
+{
+        long ms = testhook_delay_ms(point);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (ms > 0 && nanosleep(&ts, &ts) < 0)
+                ;
+}
+
 static int testhook_sleep(struct rpc_call *call, const ProtobufCMessage *req)
 {
         const Csi__V1__DeleteVolumeRequest *r0 = (const Csi__V1__DeleteVolumeRequest *)req;
@@ -109,6 +117,11 @@ void testhook_install(void)
 
 void testhook_startup(void)
 {
+}
+
+void testhook_pause_at(const char *point)
+{
+        (void)point;
 }
 
 #endif

@@ -12,6 +12,10 @@ void testhook_install(void);
 /* Pauses startup if "Startup" is configured to be slow (tests observe ready=false). */
 void testhook_startup(void);
 
+/* Sleeps when point (a name in SILO_TEST_DELAY like a method's: "Frozen") is configured;
+ * code calls it where tests need to stop inside an operation. */
+void testhook_pause_at(const char *point);
+
 /* With hooks on: service "silo.test.Hooks", method "Sleep" (DeleteVolumeRequest in,
  * DeleteVolumeResponse out), a worker-pool call that holds the operation lock
  * "test/<volume_id>" for the configured delay. Without hooks it has no methods and is not
