@@ -163,6 +163,7 @@ int controller_new(const struct config *cfg, struct controller **ret)
         c->overcommit_ratio = cfg->overcommit_ratio > 0 ? cfg->overcommit_ratio : 1.0;
         c->skip_attach = cfg->skip_attach;
         c->max_volumes_per_node = cfg->max_volumes_per_node;
+        c->freeze_max_ms = cfg->timeout_ms;
         pthread_mutex_init(&c->space_lock, NULL);
         pthread_mutex_init(&c->cache_lock, NULL);
         r = (!c->pool || !c->node_id) ? -ENOMEM : controller_setup(c, cfg);

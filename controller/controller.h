@@ -31,6 +31,8 @@
 #define CONTROLLER_PARAMS_MAX   64   /* map entries accepted in a request */
 
 struct index;
+struct quiesce;
+struct quiesce_hook;
 
 struct controller {
         char *pool;
@@ -53,6 +55,8 @@ struct controller {
         bool refresher_stop;
         bool refresher_running;
         pthread_t refresher;
+        const struct quiesce_hook *quiesce_hook; /* the node service's freezer; NULL when none */
+        uint64_t freeze_max_ms;                  /* --timeout: longest a copy keeps a freeze */
 };
 
 /* controller.c ---------------------------------------------------------------------------- */
@@ -159,6 +163,8 @@ void pool_unbacked_forget(struct controller *c);
  * no-op when start did not run. */
 int pool_refresher_start(struct controller *c);
 void pool_refresher_stop(struct controller *c);
+/* Free bytes of the pool and the (cached) unbacked sum, as pool_available() uses them. */
+int pool_space(struct controller *c, uint64_t *ret_free, uint64_t *ret_unbacked);
 /* Bytes of fd's file not backed by allocated blocks. */
 uint64_t pool_file_unbacked(int fd);
 
@@ -208,8 +214,6 @@ int volumes_create(struct controller *c, const struct volume_spec *spec, struct 
 int volumes_delete(struct controller *c, const char *id);
 /* Loads a volume by (unvalidated) id: -SILO_ENOTFOUND when malformed or absent. */
 int volumes_get(struct controller *c, const char *id, struct store_volume *ret);
-/* True when the volume's data file exists (VolumeCondition). */
-bool volumes_data_exists(struct controller *c, const char *id);
 /* Grows to the capacity range; required below the current size: -SILO_EOUTOFRANGE. */
 int volumes_expand(struct controller *c, const char *id, int64_t required, int64_t limit,
                    uint64_t *ret_capacity);
@@ -235,6 +239,12 @@ void volumes_page_release(struct volumes_page *p);
 int volumes_list(struct controller *c, const char *token, int32_t max, struct store_volume **ret,
                  size_t *ret_n, char next_token[STORE_ID_MAX + 1]);
 void volumes_list_free(struct store_volume *v, size_t n);
+
+/* condition.c ----------------------------------------------------------------------------- */
+
+/* VolumeCondition: 1 and why filled when abnormal (data file missing, filesystem errors where
+ * it is staged on this node, or a thin volume the pool can no longer back); 0 when healthy. */
+int condition_of(struct controller *c, const struct store_volume *v, char *why, size_t size);
 
 /* inuse.c --------------------------------------------------------------------------------- */
 
@@ -284,10 +294,11 @@ bool attach_node_is_known(struct controller *c, const char *node_id);
 int snapshots_create(struct controller *c, const char *name, const char *source_id,
                      const char *group_id, struct store_snapshot *ret);
 /* Copies the open source volume src (data src_fd) into snapshot id, or returns the committed
- * snapshot id when it already exists for the same source (-SILO_EEXISTS for another). */
+ * snapshot id when it already exists for the same source (-SILO_EEXISTS for another). q is
+ * the quiesce src was frozen with (controller/quiesce.h), or NULL. */
 int snapshots_take(struct controller *c, const char *id, const char *name,
                    const struct store_volume *src, int src_fd, const char *group_id,
-                   struct store_snapshot *ret);
+                   struct quiesce *q, struct store_snapshot *ret);
 /* Opens volume_id's data read-only; -SILO_EPRECOND when the data file is missing. */
 int snapshots_open_source(struct controller *c, const char *volume_id, int *ret_fd);
 /* Absent: 0. A group member: -SILO_EPRECOND (delete the group). */

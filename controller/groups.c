@@ -1,7 +1,6 @@
-/* Group snapshots: every member volume is opened first, then all are copied in one pass
- * (reflinks take microseconds each), and the group's metadata is committed last. This is as
- * consistent as the pool allows, not an atomic cut across volumes: writes that land between
- * two members' reflinks are in one and not the other. */
+/* Group snapshots: every member volume is opened and frozen first (controller/quiesce.h), then
+ * all are copied, and the group's metadata is committed last. Since no member is thawed
+ * before all are frozen, the members show one instant: an atomic cut across the volumes. */
 #include "controller/controller.h"
 
 #include <errno.h>
@@ -10,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/cleanup.h"
+#include "controller/quiesce.h"
 
 void groups_snaps_free(struct store_snapshot *snaps, size_t n)
 {
@@ -92,14 +92,15 @@ static int groups_open_all(struct controller *c, const char *const *ids, size_t 
 
 static int groups_take_all(struct controller *c, struct store_group *g,
                            const struct store_volume *vols, const int *fds, size_t n,
-                           struct store_snapshot *snaps)
+                           struct quiesce *q, struct store_snapshot *snaps)
 {
         for (size_t i = 0; i < n; i++) {
                 char name[STORE_ID_MAX * 2 + 2];
                 struct store_group_member *m = &g->members[i];
                 groups_member_id(g->id, vols[i].id, name, sizeof(name), m->snapshot_id);
                 memcpy(m->volume_id, vols[i].id, sizeof(m->volume_id));
-                int r = snapshots_take(c, m->snapshot_id, name, &vols[i], fds[i], g->id, &snaps[i]);
+                int r =
+                    snapshots_take(c, m->snapshot_id, name, &vols[i], fds[i], g->id, q, &snaps[i]);
                 if (r < 0)
                         return r;
                 g->n_members++;
@@ -119,10 +120,14 @@ static int groups_create_new(struct controller *c, struct store_group *g, const 
         int r = (!vols || !fds || !snaps || !g->members) ? -ENOMEM : 0;
         for (size_t i = 0; fds && i < n; i++)
                 fds[i] = -1;
+        struct quiesce *q = NULL;
         if (r >= 0)
                 r = groups_open_all(c, ids, n, vols, fds);
         if (r >= 0)
-                r = groups_take_all(c, g, vols, fds, n, snaps);
+                r = quiesce_begin(c, vols, n, &q);
+        if (r >= 0)
+                r = groups_take_all(c, g, vols, fds, n, q, snaps);
+        quiesce_end(q);
         if (r < 0) {
                 for (size_t i = 0; i < g->n_members; i++)
                         store_snapshot_remove(c->pool, g->members[i].snapshot_id);

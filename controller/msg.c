@@ -77,12 +77,8 @@ void msg_status_fill(struct controller *c, const struct store_volume *v, struct 
         for (size_t i = 0; i < v->n_published && i < STORE_PUBLISH_MAX; i++)
                 m->nodes[m->n_nodes++] = (char *)v->published[i].node_id;
         csi__v1__volume_condition__init(&m->cond);
-        if (!volumes_data_exists(c, v->id)) {
-                m->cond.abnormal = true;
-                m->cond.message = (char *)"data file of the volume is missing from the pool";
-        } else {
-                m->cond.message = (char *)"volume is healthy";
-        }
+        m->cond.abnormal = condition_of(c, v, m->why, sizeof(m->why)) > 0;
+        m->cond.message = m->cond.abnormal ? m->why : (char *)"volume is healthy";
 }
 
 void msg_snapshot_fill(const struct store_snapshot *s, struct msg_snapshot *m)

@@ -46,6 +46,7 @@ struct msg_status {
         char *nodes[STORE_PUBLISH_MAX];
         size_t n_nodes;
         Csi__V1__VolumeCondition cond;
+        char why[320];
 };
 void msg_status_fill(struct controller *c, const struct store_volume *v, struct msg_status *m);
 

@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "common/str.h"
 #include "common/cleanup.h"
+#include "controller/quiesce.h"
 
 /* 1 and ret filled when snapshot id exists for the same name and source. */
 static int snapshots_existing(struct controller *c, const char *id, const char *name,
@@ -30,16 +31,17 @@ static int snapshots_existing(struct controller *c, const char *id, const char *
         return 1;
 }
 
-static int snapshots_copy(struct controller *c, const struct store_snapshot *s, int src_fd)
+static int snapshots_copy(struct controller *c, const struct store_snapshot *s, int src_fd,
+                          struct quiesce *q)
 {
         _cleanup_close_ int fd = -1;
         int r = pool_tmp_create(c, STORE_SNAPSHOTS, s->id, &fd);
         if (r < 0)
                 return r;
-        r = pool_copy(src_fd, fd, s->size_bytes);
+        r = quiesce_copy(q, s->source_volume_id, src_fd, fd, s->size_bytes);
         if (r == -ENOSPC)
                 r = controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
-        else if (r < 0)
+        else if (r < 0 && !err_is_private(r))
                 r = controller_fail(r, "cannot copy volume '%s'", s->source_volume_id);
         if (r >= 0)
                 r = pool_tmp_commit(c, STORE_SNAPSHOTS, s->id, fd, true);
@@ -50,7 +52,7 @@ static int snapshots_copy(struct controller *c, const struct store_snapshot *s, 
 
 int snapshots_take(struct controller *c, const char *id, const char *name,
                    const struct store_volume *src, int src_fd, const char *group_id,
-                   struct store_snapshot *ret)
+                   struct quiesce *q, struct store_snapshot *ret)
 {
         int r = snapshots_existing(c, id, name, src->id, ret);
         if (r != 0)
@@ -63,7 +65,7 @@ int snapshots_take(struct controller *c, const char *id, const char *name,
         s.name = strdup(name);
         if (!s.name)
                 return -ENOMEM;
-        r = snapshots_copy(c, &s, src_fd);
+        r = snapshots_copy(c, &s, src_fd, q);
         if (r >= 0) {
                 s.created_ns = controller_now_ns();
                 r = store_snapshot_save(c->pool, &s);
@@ -111,9 +113,13 @@ int snapshots_create(struct controller *c, const char *name, const char *source_
         if (r < 0)
                 return controller_fail(r, "source volume '%.80s' not found", source_id);
         _cleanup_close_ int fd = -1;
+        struct quiesce *q = NULL;
         r = snapshots_open_source(c, v.id, &fd);
         if (r >= 0)
-                r = snapshots_take(c, id, name, &v, fd, group_id, ret);
+                r = quiesce_begin(c, &v, 1, &q);
+        if (r >= 0)
+                r = snapshots_take(c, id, name, &v, fd, group_id, q, ret);
+        quiesce_end(q);
         store_volume_release(&v);
         return r;
 }

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/str.h"
 #include "common/cleanup.h"
+#include "controller/quiesce.h"
 
 static bool volumes_is_compatible(const struct store_volume *v, const struct volume_spec *spec,
                                   const char *fs)
@@ -43,9 +44,10 @@ static int volumes_existing(struct controller *c, const char *id, const struct v
         return 1;
 }
 
-/* Opens the content source's data; fills its size and fs type. */
+/* Opens the content source's data; fills its size and fs type, and for a volume source its
+ * metadata into src (released by the caller). */
 static int volumes_source_open(struct controller *c, const struct volume_spec *spec, int *ret_fd,
-                               uint64_t *ret_size, char fs[16])
+                               uint64_t *ret_size, char fs[16], struct store_volume *src)
 {
         const char *sid = spec->source_id;
         bool snap = spec->source_kind == STORE_SOURCE_SNAPSHOT;
@@ -59,13 +61,11 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
                 memcpy(fs, s.fs_type, sizeof(s.fs_type));
                 store_snapshot_release(&s);
         } else {
-                struct store_volume v = {0};
-                int r = volumes_get(c, sid, &v);
+                int r = volumes_get(c, sid, src);
                 if (r < 0)
                         return controller_fail(r, "source volume '%s' not found", sid);
-                *ret_size = v.capacity_bytes;
-                memcpy(fs, v.fs_type, sizeof(v.fs_type));
-                store_volume_release(&v);
+                *ret_size = src->capacity_bytes;
+                memcpy(fs, src->fs_type, sizeof(src->fs_type));
         }
         if (store_path(c->pool, snap ? STORE_SNAPSHOTS : STORE_VOLUMES, sid, ".img", &path) < 0)
                 return -ENOMEM;
@@ -93,13 +93,15 @@ static int volumes_reserve(struct controller *c, enum store_provisioning prov, u
 
 /* Sizes the new data file: copy first (outside the space lock), then check and allocate. */
 static int volumes_fill(struct controller *c, int fd, const struct store_volume *v, int src_fd,
-                        uint64_t src_size)
+                        uint64_t src_size, struct quiesce *q)
 {
         uint64_t have = 0;
         if (src_fd >= 0) {
-                int r = pool_copy(src_fd, fd, src_size);
-                if (r < 0)
+                int r = quiesce_copy(q, v->source_id, src_fd, fd, src_size);
+                if (r < 0 && !err_is_private(r))
                         return controller_fail(r, "cannot copy source '%s'", v->source_id);
+                if (r < 0)
+                        return r;
                 have = src_size;
         }
         pthread_mutex_lock(&c->space_lock);
@@ -117,13 +119,14 @@ static int volumes_fill(struct controller *c, int fd, const struct store_volume 
         return r;
 }
 
-static int volumes_make(struct controller *c, struct store_volume *v, int src_fd, uint64_t src_size)
+static int volumes_make(struct controller *c, struct store_volume *v, int src_fd, uint64_t src_size,
+                        struct quiesce *q)
 {
         _cleanup_close_ int fd = -1;
         int r = pool_tmp_create(c, STORE_VOLUMES, v->id, &fd);
         if (r < 0)
                 return r;
-        r = volumes_fill(c, fd, v, src_fd, src_size);
+        r = volumes_fill(c, fd, v, src_fd, src_size, q);
         if (r < 0) {
                 pool_tmp_discard(c, STORE_VOLUMES, v->id);
                 return r;
@@ -221,14 +224,20 @@ static int volumes_create_new(struct controller *c, const struct volume_spec *sp
         _cleanup_close_ int src_fd = -1;
         uint64_t src_size = 0;
         char src_fs[16] = "";
+        struct store_volume src = {0};
+        struct quiesce *q = NULL;
         if (spec->source_kind != STORE_SOURCE_NONE) {
-                r = volumes_source_open(c, spec, &src_fd, &src_size, src_fs);
+                r = volumes_source_open(c, spec, &src_fd, &src_size, src_fs, &src);
                 if (r >= 0)
                         r = volumes_apply_source(spec, src_size, src_fs, v);
-                if (r < 0)
-                        return r;
+                if (r >= 0 && spec->source_kind == STORE_SOURCE_VOLUME)
+                        r = quiesce_begin(c, &src, 1, &q);
         }
-        return volumes_make(c, v, src_fd, src_size);
+        if (r >= 0)
+                r = volumes_make(c, v, src_fd, src_size, q);
+        quiesce_end(q);
+        store_volume_release(&src);
+        return r;
 }
 
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret)
@@ -248,14 +257,6 @@ int volumes_create(struct controller *c, const struct volume_spec *spec, struct 
         }
         *ret = v;
         return 0;
-}
-
-bool volumes_data_exists(struct controller *c, const char *id)
-{
-        _cleanup_free_ char *path = NULL;
-        if (store_volume_data_path(c->pool, id, &path) < 0)
-                return true;
-        return access(path, F_OK) == 0;
 }
 
 /* A staged volume's file is held by a loop device: deleting it would only hide the data. */

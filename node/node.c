@@ -84,6 +84,8 @@ static int node_init(struct node *n, const struct config *cfg)
         if (known_new(&n->known) < 0)
                 return -ENOMEM;
         n->scope = cfg->scope;
+        n->overcommit_ratio = cfg->overcommit_ratio > 0 ? cfg->overcommit_ratio : 1.0;
+        pthread_mutex_init(&n->space_lock, NULL);
         n->max_volumes_per_node = cfg->max_volumes_per_node;
         return 0;
 }
@@ -119,5 +121,6 @@ void node_free(struct node *n)
                 close(n->kubelet_fd);
         free(n->node_id);
         known_free(n->known);
+        pthread_mutex_destroy(&n->space_lock);
         free(n);
 }

@@ -17,11 +17,13 @@
  * message for the caller is in node_why() on the same thread. */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/server/config.h"
+#include "common/store/store-space.h"
 #include "common/store/store.h"
 #include "node/known.h"
 #include "node/loop.h"
@@ -40,6 +42,10 @@ struct node {
         enum config_scope scope;
         uint64_t max_volumes_per_node;
         struct known *known; /* paths staged/published by this process (node/known.h) */
+        double overcommit_ratio;
+        pthread_mutex_t space_lock; /* guards the two below (node/health.c) */
+        struct store_space space;
+        uint64_t space_at_ms; /* CLOCK_MONOTONIC + 1 of the last read; 0: never */
 };
 
 /* node.c -------------------------------------------------------------------------------- */
@@ -126,3 +132,20 @@ struct node_expansion {
  * whatever the file holds. -SILO_EOUTOFRANGE when the file is smaller than required. */
 int node_expand(struct node *n, const char *volume_id, const char *path, bool block,
                 uint64_t required_bytes, struct node_expansion *ret);
+
+/* health.c ------------------------------------------------------------------------------ */
+
+/* 1 and why filled when the filesystem of volume_id staged here recorded errors (see
+ * node/health.h); 0 when healthy or not staged here. */
+int node_health(struct node *n, const char *volume_id, char *why, size_t size);
+
+/* freeze.c ------------------------------------------------------------------------------ */
+
+/* Freezes the filesystem of volume_id where it is staged (FIFREEZE). 1: frozen, *ret_fd holds
+ * it for node_thaw; 0: the volume is not in use here (unknown, detached, or attached but not
+ * mounted); -SILO_EPRECOND: a raw block volume in use (nothing to freeze); -SILO_EPENDING:
+ * someone else froze it. Messages in node_why(). */
+int node_freeze(struct node *n, const char *volume_id, int *ret_fd);
+/* FITHAW and close; accepts -1. */
+void node_thaw(int fd);
+

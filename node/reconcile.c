@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "node/freeze.h"
 #include "node/mount.h"
 #include "common/path.h"
 #include "node/reconcile.h"
@@ -24,6 +25,19 @@ static bool reconcile_is_volume_file(const struct node *n, const char *backing)
                strcmp(base + len - 4, ".img") == 0;
 }
 
+/* Only a snapshot of ours freezes a volume; a crash in its frozen window leaves it frozen. */
+static void reconcile_thaw(const struct reconcile_ctx *c, const struct loop_dev *d)
+{
+        const struct mount_info *fs = mount_table_find_devno(c->t, d->devno, NULL);
+        int r = fs ? freeze_thaw_path(fs->target) : 0;
+        if (r > 0)
+                log_info("msg='thawed a filesystem left frozen' device='%s' mount='%s'", d->node,
+                         fs->target);
+        else if (r < 0)
+                log_warn("msg='cannot thaw: %s' device='%s' mount='%s'", strerror(-r), d->node,
+                         fs->target);
+}
+
 static int reconcile_visit(const struct loop_dev *d, const char *backing, bool deleted,
                            void *userdata)
 {
@@ -35,6 +49,7 @@ static int reconcile_visit(const struct loop_dev *d, const char *backing, bool d
                 return 0;
         m = volstate_holder(c->t, d, 0, 0);
         if (m) {
+                reconcile_thaw(c, d);
                 log_debug("msg='loop device in use' device='%s' file='%s' mount='%s'", d->node,
                           backing, m->target);
                 return 0;

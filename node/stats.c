@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include "common/err.h"
+#include "node/health.h"
 #include "node/mount.h"
 #include "node/node.h"
 #include "node/place.h"
@@ -19,34 +20,27 @@ static void stats_abnormal(struct node_stats *s, const char *what, const char *p
         snprintf(s->condition, sizeof(s->condition), "%s '%s'", what, path);
 }
 
-/* ext4 counts the errors it met since mkfs in sysfs. */
-static long stats_ext4_errors(const struct loop_dev *l)
-{
-        char path[96], buf[32];
-        _cleanup_close_ int fd = -1;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/sys/fs/ext4/loop%d/errors_count", l->nr);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-                return 0;
-        buf[n] = '\0';
-        return strtol(buf, NULL, 10);
-}
-
-static void stats_condition(const struct volstate *v, const struct volstate_mount *vm,
+static void stats_condition(struct node *n, const struct volstate *v,
+                            const struct volstate_mount *vm, const struct mount_table *t,
                             struct node_stats *s)
 {
+        const struct mount_info *fs = NULL;
         struct stat st;
 
         if (vm->deleted || stat(v->data_path, &st) < 0)
                 stats_abnormal(s, "backing file is missing:", v->data_path);
-        if (vm->kind != VOLSTATE_FS)
+        if (s->abnormal)
                 return;
-        if (vm->m->sb_readonly && !(vm->m->flags & MS_RDONLY))
-                stats_abnormal(s, "filesystem turned read-only after errors:", vm->m->target);
-        if (strcmp(vm->m->fstype, "ext4") == 0 && stats_ext4_errors(&vm->loop) > 0)
-                stats_abnormal(s, "filesystem recorded errors:", vm->m->target);
+        /* The first mount of the filesystem is the staging mount: the one whose options
+         * silo chose. */
+        if (vm->kind == VOLSTATE_FS)
+                fs = mount_table_find_devno(t, vm->loop.devno, NULL);
+        if (fs && health_fs(v->meta.id, &vm->loop, fs, s->condition, sizeof(s->condition)) > 0) {
+                s->abnormal = true;
+                return;
+        }
+        if (health_pool(n, v->meta.id, v->data_path, s->condition, sizeof(s->condition)) > 0)
+                s->abnormal = true;
 }
 
 static int stats_fs(const struct place *p, struct node_stats *s)
@@ -103,7 +97,7 @@ static int stats_volume(struct node *n, struct volstate *v, const struct place *
         if (r < 0)
                 return r;
         if (vm.kind != VOLSTATE_NONE)
-                stats_condition(v, &vm, &s);
+                stats_condition(n, v, &vm, t, &s);
         *ret = s;
         return 0;
 }

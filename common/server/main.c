@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/err.h"
 #include "common/server/config.h"
 #include "common/server/identity.h"
 #include "common/server/preflight.h"
@@ -15,8 +16,10 @@
 #include "common/server/vlock.h"
 #include "common/silo.h"
 #include "common/server/testhook.h"
+#include "common/server/vlock.h"
 #include "controller/controller-rpc.h"
 #include "controller/controller.h"
+#include "controller/quiesce.h"
 #include "node/node-rpc.h"
 #include "node/node.h"
 #include "node/reconcile.h"
@@ -63,6 +66,59 @@ static unsigned main_plugin_caps(const struct config *cfg)
         return caps;
 }
 
+/* The node service freezes volumes for the controller's copies (controller/quiesce.h). The
+ * volume's operation lock is held until the thaw, so that no stage or unstage of it runs
+ * while it is copied. */
+struct main_hold {
+        struct vlock *lock;
+        int fd;
+};
+
+static int main_freeze(void *userdata, const char *volume_id, void **ret_token, char *why,
+                       size_t why_size)
+{
+        struct silo *silo = userdata;
+        struct main_hold *h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->fd = -1;
+        int r = vlock_try(silo->locks, "vol", volume_id, &h->lock);
+        if (r < 0) {
+                snprintf(why, why_size, "an operation on volume '%s' is pending", volume_id);
+                free(h);
+                return r;
+        }
+        node_why_clear();
+        r = node_freeze(silo->node, volume_id, &h->fd);
+        if (r < 0)
+                snprintf(why, why_size, "%s", node_why());
+        if (r < 0 && r != -SILO_EPRECOND) {
+                vlock_release(h->lock);
+                free(h);
+                return r;
+        }
+        *ret_token = h;
+        return r;
+}
+
+static void main_thaw(void *userdata, void *token)
+{
+        struct main_hold *h = token;
+        (void)userdata;
+        node_thaw(h->fd);
+        vlock_release(h->lock);
+        free(h);
+}
+
+static int main_health(void *userdata, const char *volume_id, char *why, size_t why_size)
+{
+        struct silo *silo = userdata;
+        return node_health(silo->node, volume_id, why, why_size);
+}
+
+static struct quiesce_hook main_hook = {
+    .freeze = main_freeze, .thaw = main_thaw, .health = main_health};
+
 /* Scans the pool and reconciles the node; Probe reports ready only afterwards. */
 static int main_startup(struct silo *silo)
 {
@@ -86,6 +142,10 @@ static int main_startup(struct silo *silo)
                         return r;
                 }
                 log_info("msg='node reconciled' detached=%d pool='%s'", r, cfg->pool);
+        }
+        if (silo->controller && silo->node) {
+                main_hook.userdata = silo;
+                quiesce_set_hook(silo->controller, &main_hook);
         }
         return 0;
 }

@@ -1,0 +1,21 @@
+/* Is a volume still safe to write? What the kernel recorded about its filesystem, and whether
+ * the pool can back its holes. Internal to node/ (node.h has node_health). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "node/loop.h"
+#include "node/mount.h"
+#include "node/node.h"
+
+/* 1 and why filled when the filesystem of loop device l, mounted (first) at m, recorded errors:
+ * ext4's error counter, a read-only superblock that the mount did not ask for (errors=
+ * remount-ro, emergency_ro), or a shut-down XFS (its root answers EIO). 0 when healthy. */
+int health_fs(const char *volume_id, const struct loop_dev *l, const struct mount_info *m,
+              char *why, size_t size);
+
+/* 1 and why filled when the volume's data file has holes and the pool can no longer back
+ * them (store_space_is_short). Pool figures are cached for a second. */
+int health_pool(struct node *n, const char *volume_id, const char *data_path, char *why,
+                size_t size);
