@@ -148,4 +148,3 @@ int node_health(struct node *n, const char *volume_id, char *why, size_t size);
 int node_freeze(struct node *n, const char *volume_id, int *ret_fd);
 /* FITHAW and close; accepts -1. */
 void node_thaw(int fd);
-

@@ -18,8 +18,8 @@ static struct harness h;
 static int rounds(void)
 {
         const char *s = getenv("SILO_INTEGRITY_ROUNDS");
-        int n = s ? atoi(s) : 12; /* NOLINT: test knob */
-        return n > 0 ? n : 12;
+        long n = s ? strtol(s, NULL, 10) : 12;
+        return n > 0 && n < 100000 ? (int)n : 12;
 }
 
 static void start(const char *const *args, const char *const *env)
