@@ -38,21 +38,44 @@ int cli_usage_error(const char *group, const struct cli_verb *verb, const char *
         return 2;
 }
 
+/* Reports a call that failed (r < 0: could not be made; else its status); the exit code, or
+ * 0 when it succeeded. */
+static int cli_failed(const char *path, int r, struct client_result *res)
+{
+        if (r < 0) {
+                fprintf(stderr, "siloctl: cannot call %s: %s\n", path, strerror(-r));
+                return 2;
+        }
+        if (res->status != ERR_OK) {
+                fprintf(stderr, "siloctl: %s: %s\n", err_status_name(res->status),
+                        res->message ? res->message : "");
+                client_result_release(res);
+                return 1;
+        }
+        return 0;
+}
+
+int cli_call_stream(struct cli *cli, const char *path, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *resp_desc, client_stream_fn on_message,
+                    void *ctx)
+{
+        struct client_result res;
+        int r = client_call_stream(cli->client, path, req, resp_desc, cli->timeout_ms, on_message,
+                                   ctx, &res);
+        int code = cli_failed(path, r, &res);
+        if (code == 0)
+                client_result_release(&res);
+        return code;
+}
+
 int cli_call(struct cli *cli, const char *path, const ProtobufCMessage *req,
              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp)
 {
         struct client_result res;
         int r = client_call(cli->client, path, req, resp_desc, cli->timeout_ms, &res);
-        if (r < 0) {
-                fprintf(stderr, "siloctl: cannot call %s: %s\n", path, strerror(-r));
-                return 2;
-        }
-        if (res.status != ERR_OK) {
-                fprintf(stderr, "siloctl: %s: %s\n", err_status_name(res.status),
-                        res.message ? res.message : "");
-                client_result_release(&res);
-                return 1;
-        }
+        int code = cli_failed(path, r, &res);
+        if (code)
+                return code;
         if (ret_resp)
                 *ret_resp = TAKE_PTR(res.resp);
         else

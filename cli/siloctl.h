@@ -45,6 +45,11 @@ extern const struct cli_group cli_node_group;
 int cli_call(struct cli *cli, const char *path, const ProtobufCMessage *req,
              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp);
 
+/* A server-streaming call: on_message prints each reply. Errors and exit codes as cli_call. */
+int cli_call_stream(struct cli *cli, const char *path, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *resp_desc, client_stream_fn on_message,
+                    void *ctx);
+
 /* Prints any message as JSON (proto3 JSON mapping, lowerCamel names) or as indented
  * "field: value" text. */
 void cli_print(const struct cli *cli, const ProtobufCMessage *msg);
