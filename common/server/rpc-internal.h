@@ -82,6 +82,8 @@ struct rpc_server {
 void rpc_call_drop(struct rpc_call *call, int n);
 /* Answers with r (and the recorded message) and logs the call once. */
 void rpc_answer(struct rpc_call *call, int r);
+/* The call's one log line (note is appended, may be NULL). */
+void rpc_log(const struct rpc_call *call, int r, const char *text, const char *note);
 /* Answers with r and text, logs and observes; false when already answered. */
 bool rpc_answer_text(struct rpc_call *call, int r, const char *text);
 /* Ends the call at once with the status for r (DEADLINE_EXCEEDED, ...) and text, unless it

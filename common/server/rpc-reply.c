@@ -130,7 +130,7 @@ static enum log_level rpc_log_level(const struct rpc_call *call, enum err_status
         return quiet ? LOG_DEBUG : LOG_INFO;
 }
 
-static void rpc_log(const struct rpc_call *call, int r, const char *text, const char *note)
+void rpc_log(const struct rpc_call *call, int r, const char *text, const char *note)
 {
         enum err_status status = err_status_of(r);
         enum log_level level = rpc_log_level(call, status);
