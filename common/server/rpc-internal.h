@@ -78,6 +78,8 @@ struct rpc_server {
 };
 
 /* rpc-reply.c ------------------------------------------------------------------------- */
+/* The one log line of a finished call: method, object, duration, code, message. */
+void rpc_log(const struct rpc_call *call, int r, const char *text, const char *note);
 /* Drops n references; the last one frees the call. */
 void rpc_call_drop(struct rpc_call *call, int n);
 /* Answers with r (and the recorded message) and logs the call once. */
