@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/silo.h"
+#include "common/wirecheck.h"
 #include "common/cleanup.h"
 
 /* A stream without a client deadline: a day, so that a forgotten stream still ends. */
@@ -102,13 +103,19 @@ static int rpc_read(struct rpc_call *call, grpc_slice *ret)
         return 0;
 }
 
-/* Decodes the request's bytes, whether they came from the network or rpc_local_call(). */
+/* Decodes the request's bytes, whether they came from the network or rpc_local_call(), and
+ * checks every string in them on the wire: protobuf-c cuts strings at a NUL and accepts any
+ * bytes (common/wirecheck.h). */
 static int rpc_decode(struct rpc_call *call, const uint8_t *data, size_t len)
 {
+        char why[RPC_MSG_MAX];
         call->req = protobuf_c_message_unpack(call->method->request, NULL, len, data);
         if (!call->req)
                 return rpc_fail(call, -SILO_EINVALID, "cannot decode %s request",
                                 call->method_name);
+        int r = wirecheck_strings(call->method->request, data, len, why, sizeof(why));
+        if (r < 0)
+                return rpc_fail(call, r, "%s", why);
         return 0;
 }
 

@@ -108,11 +108,39 @@ struct fill {
         unsigned target, next; /* slots are numbered in visiting order */
         bool hit;              /* the target slot was filled */
         char benign[32];       /* fresh for each request: no name collides with an earlier one */
+        char path[256];        /* of the field being filled: "volume_capability.mount.fs_type" */
+        char expect[300];      /* how the server names the target slot when it refuses it */
 };
+
+static bool is_map_entry(const ProtobufCFieldDescriptor *f)
+{
+        const ProtobufCMessageDescriptor *d = f->descriptor;
+        size_t n = strlen(d->name);
+        return f->label == PROTOBUF_C_LABEL_REPEATED && n > 5 &&
+               strcmp(d->name + n - 5, "Entry") == 0 && d->n_fields == 2;
+}
+
+/* Appends field f to x->path (a map entry's key or value to the map's path); returns the
+ * length to cut back to. */
+static size_t path_push(struct fill *x, const ProtobufCMessageDescriptor *d,
+                        const ProtobufCFieldDescriptor *f, bool in_map)
+{
+        size_t at = strlen(x->path);
+        if (in_map && strcmp(f->name, "value") == 0)
+                snprintf(x->path + at, sizeof(x->path) - at, "[\"%s\"]", x->benign);
+        else if (!in_map)
+                snprintf(x->path + at, sizeof(x->path) - at, "%s%s%s", at ? "." : "", f->name,
+                         f->label == PROTOBUF_C_LABEL_REPEATED &&
+                                 !(f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f))
+                             ? "[0]"
+                             : "");
+        (void)d;
+        return at;
+}
 
 /* Visits every string field of m at every depth: nested messages, repeated fields, map keys
  * and values, the first member of each oneof. */
-static void fill_message(struct fill *x, ProtobufCMessage *m, int depth)
+static void fill_message(struct fill *x, ProtobufCMessage *m, int depth, bool in_map)
 {
         const ProtobufCMessageDescriptor *d = m->descriptor;
         for (unsigned i = 0; i < d->n_fields; i++) {
@@ -121,10 +149,15 @@ static void fill_message(struct fill *x, ProtobufCMessage *m, int depth)
                 if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
                     *(uint32_t *)((char *)m + f->quantifier_offset) != 0)
                         continue;
+                size_t at = path_push(x, d, f, in_map);
                 if (f->type == PROTOBUF_C_TYPE_STRING) {
                         bool mine = x->all || x->next == x->target;
                         x->next++;
                         x->hit = x->hit || mine;
+                        if (mine && !x->all)
+                                snprintf(x->expect, sizeof(x->expect), "%s%s",
+                                         in_map && strcmp(f->name, "key") == 0 ? "a key of " : "",
+                                         x->path);
                         if (mine || !repeated)
                                 set_field(&x->a, m, f, (void *)(mine ? x->hostile : x->benign));
                 } else if (x->with_cap && f->type == PROTOBUF_C_TYPE_MESSAGE &&
@@ -136,37 +169,51 @@ static void fill_message(struct fill *x, ProtobufCMessage *m, int depth)
                         sd->message_init(sub);
                         bool before = x->hit;
                         x->hit = false;
-                        fill_message(x, sub, depth + 1);
+                        fill_message(x, sub, depth + 1, is_map_entry(f));
                         if (x->all || x->hit)
                                 set_field(&x->a, m, f, sub);
                         x->hit = x->hit || before;
                 }
+                x->path[at] = '\0';
         }
 }
 
-/* Builds the request (see struct fill) and sends it; returns the number of string slots. */
+static struct fill fill; /* static: the arena is large */
+
+/* Builds and packs the request (see struct fill) into *ret (caller frees); returns its size.
+ * fill.next is then the number of string slots, fill.expect names the target slot. */
+static size_t build(const ProtobufCMethodDescriptor *m, const char *s, bool with_cap, bool all,
+                    unsigned target, uint8_t **ret)
+{
+        static unsigned serial;
+        struct fill *x = &fill;
+        x->a.used = 0;
+        x->hostile = s;
+        x->all = all;
+        x->with_cap = with_cap;
+        x->target = target;
+        x->next = 0;
+        x->hit = false;
+        x->path[0] = x->expect[0] = '\0';
+        snprintf(x->benign, sizeof(x->benign), "pvc-%u", ++serial);
+        ProtobufCMessage *req = arena_alloc(&x->a, m->input->sizeof_message);
+        m->input->message_init(req);
+        fill_message(x, req, 0, false);
+        size_t len = protobuf_c_message_get_packed_size(req);
+        *ret = malloc(len + 1);
+        ck_assert_ptr_nonnull(*ret);
+        protobuf_c_message_pack(req, *ret);
+        return len;
+}
+
+/* Sends the request build() makes; returns the number of string slots. */
 static unsigned call_with_strings(const char *path, const ProtobufCMethodDescriptor *m,
                                   const char *s, bool with_cap, bool all, unsigned target)
 {
-        static unsigned serial;
-        static struct fill x; /* static: the arena is large */
-        x.a.used = 0;
-        x.hostile = s;
-        x.all = all;
-        x.with_cap = with_cap;
-        x.target = target;
-        x.next = 0;
-        x.hit = false;
-        snprintf(x.benign, sizeof(x.benign), "pvc-%u", ++serial);
-        ProtobufCMessage *req = arena_alloc(&x.a, m->input->sizeof_message);
-        m->input->message_init(req);
-        fill_message(&x, req, 0);
-        size_t len = protobuf_c_message_get_packed_size(req);
-        uint8_t *buf = malloc(len + 1);
-        protobuf_c_message_pack(req, buf);
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = build(m, s, with_cap, all, target, &buf);
         call_raw(path, buf, len, m->output);
-        free(buf);
-        return x.next;
+        return fill.next;
 }
 
 static void for_each_method(void (*fn)(const char *path, const ProtobufCMethodDescriptor *m))
@@ -228,6 +275,56 @@ START_TEST(empty_and_random_bytes)
 }
 END_TEST
 
+/* Every string slot of every method, with an embedded NUL and with a byte that is not UTF-8
+ * put on the wire: refused as INVALID_ARGUMENT naming that field, before any handler reads
+ * the cut string. */
+static void wire_strings(const char *path, const ProtobufCMethodDescriptor *m)
+{
+        static const char marker[] = "h0st1le!";
+        static const char *const bytes[] = {"h0st\0le!",
+                                            "h0st\xff"
+                                            "le!",
+                                            "h0st\xed\xa0\x80"
+                                            "e!"};
+        uint8_t *buf = NULL;
+        build(m, marker, true, true, 0, &buf);
+        free(buf);
+        unsigned n = fill.next;
+        for (unsigned slot = 0; slot < n; slot++) {
+                for (size_t b = 0; b < ARRAY_SIZE(bytes); b++) {
+                        size_t len = build(m, marker, true, false, slot, &buf);
+                        uint8_t *at = memmem(buf, len, marker, sizeof(marker) - 1);
+                        ck_assert_ptr_nonnull(at);
+                        memcpy(at, bytes[b], sizeof(marker) - 1);
+                        struct client_result res;
+                        ck_assert_int_eq(
+                            client_call_raw(h.client, path, buf, len, m->output, 30000, &res), 0);
+                        free(buf);
+                        const char *msg = res.message ? res.message : "";
+                        if (res.status != ERR_UNIMPLEMENTED) {
+                                ck_assert_msg(res.status == ERR_INVALID_ARGUMENT,
+                                              "%s with bad bytes in %s: %s (%s)", path, fill.expect,
+                                              err_status_name(res.status), msg);
+                                ck_assert_msg(strstr(msg, fill.expect),
+                                              "%s: message does not name %s: %s", path, fill.expect,
+                                              msg);
+                        }
+                        client_result_release(&res);
+                }
+        }
+}
+
+START_TEST(nul_and_bad_utf8_in_every_string)
+{
+        cap_mode.mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_WRITER;
+        cap.access_mode = &cap_mode;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+        cap.mount = &cap_mount;
+        for_each_method(wire_strings);
+        assert_alive_and_contained();
+}
+END_TEST
+
 START_TEST(hostile_string_fields)
 {
         for_each_method(hostile_strings);
@@ -243,6 +340,7 @@ int main(void)
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, empty_and_random_bytes);
         tcase_add_test(tc, hostile_string_fields);
+        tcase_add_test(tc, nul_and_bad_utf8_in_every_string);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
