@@ -140,7 +140,7 @@ static void group_delete(const char *gid)
  * ka - 1. */
 START_TEST(test_group_is_one_instant)
 {
-        char ids[3][80], staging[3][512], logs[3][600], name[64];
+        char ids[3][80], staging[3][512], logs[3][1600], name[64];
         const char *names[3] = {"ga", "gb", "gc"};
         start(NULL, NULL);
         for (int i = 0; i < 3; i++) {
