@@ -34,6 +34,7 @@ struct rpc_stream {
 struct rpc_call {
         struct workq_item item; /* first: the work queue hands it back */
         struct rpc_server *srv;
+        grpc_completion_queue *cq; /* the queue (and I/O thread) that serves this call */
         grpc_call *gcall;
         grpc_call_details details;
         grpc_metadata_array md;
@@ -60,10 +61,15 @@ struct rpc_call {
         char object_id[72];
 };
 
+/* I/O threads, each driving its own completion queue: Identity calls run inline on them, so
+ * Probe scales with callers instead of queueing behind one thread. */
+#define RPC_IO_THREADS 4
+
 struct rpc_server {
         grpc_server *server;
-        grpc_completion_queue *cq;
-        pthread_t io_thread;
+        grpc_completion_queue *cq[RPC_IO_THREADS];
+        pthread_t io_thread[RPC_IO_THREADS];
+        size_t n_io_threads; /* started */
         struct workq *workq;
         struct silo *silo;
         const struct rpc_service *const *services;

@@ -1,10 +1,11 @@
 /* The gRPC server core (with rpc-call.c and rpc-endpoint.c, the only server-side files that
  * include gRPC).
  *
- * One I/O thread drives a completion queue. For each call it receives the request, decodes
- * it, and either runs the handler inline (Identity) or hands the call to the work queue
- * (Controller/Node). The reply is sent by whichever comes first: the handler finishing or
- * the call's budget expiring; the other outcome is dropped, but the work always completes. */
+ * RPC_IO_THREADS I/O threads each drive a completion queue of their own, with calls armed on
+ * it. For each call its thread receives the request, decodes it, and either runs the handler
+ * inline (Identity) or hands the call to the work queue (Controller/Node). The reply is sent by
+ * whichever comes first: the handler finishing or the call's budget expiring; the other outcome is
+ * dropped, but the work always completes. */
 #include "common/server/rpc-internal.h"
 
 #include <errno.h>
@@ -18,14 +19,15 @@
 #include "common/log.h"
 #include "common/silo.h"
 
-#define RPC_ARMED_CALLS 8
+#define RPC_ARMED_CALLS 8 /* per completion queue */
 
-static int rpc_arm(struct rpc_server *srv)
+static int rpc_arm(struct rpc_server *srv, grpc_completion_queue *cq)
 {
         struct rpc_call *call = calloc(1, sizeof(*call));
         if (!call)
                 return -ENOMEM;
         call->srv = srv;
+        call->cq = cq;
         call->tag_new = (struct rpc_tag){TAG_NEW, call};
         call->tag_recv = (struct rpc_tag){TAG_RECV, call};
         call->tag_sent = (struct rpc_tag){TAG_SENT, call};
@@ -34,7 +36,7 @@ static int rpc_arm(struct rpc_server *srv)
         grpc_call_details_init(&call->details);
         grpc_metadata_array_init(&call->md);
         grpc_call_error e = grpc_server_request_call(srv->server, &call->gcall, &call->details,
-                                                     &call->md, srv->cq, srv->cq, &call->tag_new);
+                                                     &call->md, cq, cq, &call->tag_new);
         if (e != GRPC_CALL_OK) {
                 grpc_call_details_destroy(&call->details);
                 grpc_metadata_array_destroy(&call->md);
@@ -70,7 +72,7 @@ static void rpc_on_new(struct rpc_server *srv, struct rpc_call *call, bool ok)
                 free(call);
                 return;
         }
-        rpc_arm(srv);
+        rpc_arm(srv, call->cq);
         atomic_fetch_add(&srv->in_flight, 1);
         call->start_ns = workq_now_ns();
         call->start_ms = call->start_ns / 1000000;
@@ -95,12 +97,19 @@ static void rpc_on_recv(struct rpc_server *srv, struct rpc_call *call, bool ok)
         rpc_call_drop(call, 1);
 }
 
+struct rpc_io {
+        struct rpc_server *srv;
+        grpc_completion_queue *cq;
+};
+
 static void *rpc_io_loop(void *arg)
 {
-        struct rpc_server *srv = arg;
+        struct rpc_io io = *(struct rpc_io *)arg;
+        struct rpc_server *srv = io.srv;
+        free(arg);
         for (;;) {
                 grpc_event ev =
-                    grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                    grpc_completion_queue_next(io.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
                 if (ev.type == GRPC_QUEUE_SHUTDOWN)
                         break;
                 if (ev.type != GRPC_OP_COMPLETE)
@@ -142,11 +151,15 @@ static int rpc_server_create(struct rpc_server *srv)
              .value.integer = (int)srv->opts.max_message_bytes},
         };
         grpc_channel_args cargs = {.num_args = 2, .args = args};
-        srv->cq = grpc_completion_queue_create_for_next(NULL);
         srv->server = grpc_server_create(&cargs, NULL);
-        if (!srv->cq || !srv->server)
+        if (!srv->server)
                 return -ENOMEM;
-        grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
+        for (size_t i = 0; i < RPC_IO_THREADS; i++) {
+                srv->cq[i] = grpc_completion_queue_create_for_next(NULL);
+                if (!srv->cq[i])
+                        return -ENOMEM;
+                grpc_server_register_completion_queue(srv->server, srv->cq[i], NULL);
+        }
         return 0;
 }
 
@@ -154,16 +167,16 @@ static void rpc_server_destroy(struct rpc_server *srv)
 {
         if (srv->server)
                 grpc_server_destroy(srv->server);
-        if (srv->cq) {
-                grpc_completion_queue_shutdown(srv->cq);
-                if (srv->io_thread)
-                        pthread_join(srv->io_thread, NULL);
+        for (size_t i = 0; i < RPC_IO_THREADS && srv->cq[i]; i++) {
+                grpc_completion_queue_shutdown(srv->cq[i]);
+                if (i < srv->n_io_threads)
+                        pthread_join(srv->io_thread[i], NULL);
                 else
-                        while (grpc_completion_queue_next(srv->cq,
+                        while (grpc_completion_queue_next(srv->cq[i],
                                                           gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
                                    .type != GRPC_QUEUE_SHUTDOWN)
                                 ;
-                grpc_completion_queue_destroy(srv->cq);
+                grpc_completion_queue_destroy(srv->cq[i]);
         }
         workq_free(srv->workq);
         if (srv->socket_path[0])
@@ -189,13 +202,23 @@ static int rpc_server_launch(struct rpc_server *srv)
         if (r < 0)
                 return r;
         grpc_server_start(srv->server);
-        for (int i = 0; i < RPC_ARMED_CALLS; i++) {
-                r = rpc_arm(srv);
-                if (r < 0)
+        for (size_t i = 0; i < RPC_IO_THREADS; i++)
+                for (int j = 0; j < RPC_ARMED_CALLS; j++)
+                        if ((r = rpc_arm(srv, srv->cq[i])) < 0)
+                                return r;
+        for (size_t i = 0; i < RPC_IO_THREADS; i++) {
+                struct rpc_io *io = malloc(sizeof(*io));
+                if (!io)
+                        return -ENOMEM;
+                *io = (struct rpc_io){srv, srv->cq[i]};
+                r = -pthread_create(&srv->io_thread[i], NULL, rpc_io_loop, io);
+                if (r < 0) {
+                        free(io);
                         return r;
+                }
+                srv->n_io_threads++;
         }
-        r = -pthread_create(&srv->io_thread, NULL, rpc_io_loop, srv);
-        return r;
+        return 0;
 }
 
 int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
@@ -217,8 +240,9 @@ int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
         pthread_cond_init(&srv->cv, NULL);
         int r = rpc_server_launch(srv);
         if (r < 0) {
-                if (srv->server && srv->io_thread == 0) {
-                        grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->tag_shutdown);
+                if (srv->server && srv->cq[0]) {
+                        grpc_server_shutdown_and_notify(srv->server, srv->cq[0],
+                                                        &srv->tag_shutdown);
                         grpc_server_cancel_all_calls(srv->server);
                 }
                 rpc_server_destroy(srv);
@@ -248,7 +272,7 @@ void rpc_server_stop(struct rpc_server *srv)
         if (!srv)
                 return;
         uint64_t until = workq_now_ms() + srv->opts.drain_ms;
-        grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->tag_shutdown);
+        grpc_server_shutdown_and_notify(srv->server, srv->cq[0], &srv->tag_shutdown);
         int r = workq_drain(srv->workq, srv->opts.drain_ms);
         if (r == 0) {
                 uint64_t now = workq_now_ms();
