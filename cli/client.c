@@ -14,8 +14,12 @@
 
 #include "common/cleanup.h"
 
+#define CLIENT_METADATA_MAX 64
+
 struct client {
         grpc_channel *channel;
+        grpc_metadata metadata[CLIENT_METADATA_MAX];
+        size_t n_metadata;
 };
 
 static int client_target(const char *endpoint, char *buf, size_t size)
@@ -70,10 +74,26 @@ int client_new(const char *endpoint, struct client **ret)
         return 0;
 }
 
+int client_add_metadata(struct client *c, const char *key, const char *value)
+{
+        if (c->n_metadata >= CLIENT_METADATA_MAX)
+                return -E2BIG;
+        grpc_metadata *m = &c->metadata[c->n_metadata];
+        *m = (grpc_metadata){0};
+        m->key = grpc_slice_from_copied_string(key);
+        m->value = grpc_slice_from_copied_string(value);
+        c->n_metadata++;
+        return 0;
+}
+
 void client_free(struct client *c)
 {
         if (!c)
                 return;
+        for (size_t i = 0; i < c->n_metadata; i++) {
+                grpc_slice_unref(c->metadata[i].key);
+                grpc_slice_unref(c->metadata[i].value);
+        }
         grpc_channel_destroy(c->channel);
         free(c);
         grpc_shutdown();
@@ -94,10 +114,13 @@ struct client_batch {
         grpc_slice details;
 };
 
-static void client_batch_ops(struct client_batch *b, grpc_op *ops)
+static void client_batch_ops(const struct client *c, struct client_batch *b, grpc_op *ops)
 {
         memset(ops, 0, 6 * sizeof(*ops));
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[0].data.send_initial_metadata.count = c->n_metadata;
+        ops[0].data.send_initial_metadata.metadata =
+            c->n_metadata ? (grpc_metadata *)c->metadata : NULL;
         ops[1].op = GRPC_OP_SEND_MESSAGE;
         ops[1].data.send_message.send_message = b->send;
         ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -162,7 +185,7 @@ int client_call_raw(struct client *c, const char *path, const void *data, size_t
         b.send = grpc_raw_byte_buffer_create(&payload, 1);
         grpc_slice_unref(payload);
         grpc_op ops[6];
-        client_batch_ops(&b, ops);
+        client_batch_ops(c, &b, ops);
         int r = 0;
         if (grpc_call_start_batch(call, ops, 6, &b, NULL) != GRPC_CALL_OK) {
                 r = -EIO;
@@ -258,7 +281,7 @@ int client_call_stream(struct client *c, const char *path, const ProtobufCMessag
         b.send = grpc_raw_byte_buffer_create(&payload, 1);
         grpc_slice_unref(payload);
         grpc_op ops[6];
-        client_batch_ops(&b, ops);
+        client_batch_ops(c, &b, ops);
         /* Send and read the initial metadata first; messages one at a time; the status last. */
         int r = 0;
         if (client_run(call, cq, ops, 4)) /* else the status says why */

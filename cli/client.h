@@ -14,6 +14,10 @@ struct client;
 int client_new(const char *endpoint, struct client **ret);
 void client_free(struct client *c);
 
+/* Adds gRPC metadata (lowercase key) sent with every later call. Not while calls are in
+ * flight. -E2BIG beyond 64 entries. */
+int client_add_metadata(struct client *c, const char *key, const char *value);
+
 struct client_result {
         enum err_status status; /* gRPC status code */
         char *message;          /* status message, owned; may be NULL */

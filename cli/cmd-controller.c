@@ -11,50 +11,50 @@
 
 #define CMDCTL_PARAMS_MAX 16
 
-static int cmdctl_usage(const char *verb, const char *why)
+#define CMDCTL_CAPS_MAX 8
+
+static int cmdctl_usage(const struct cli *cli, const char *verb, const char *why)
 {
-        const struct cli_group *g = &cli_controller_group;
-        for (size_t i = 0; i < g->n_verbs; i++)
-                if (strcmp(g->verbs[i].verb, verb) == 0)
-                        return cli_usage_error(g->name, &g->verbs[i], why);
-        return 2;
+        return cli_usage_error(cli, "controller", verb, why);
 }
 
-/* A VolumeCapability built from --access and --fs. */
-struct cmdctl_cap {
-        Csi__V1__VolumeCapability cap;
-        Csi__V1__VolumeCapability__MountVolume mount;
-        Csi__V1__VolumeCapability__BlockVolume block;
-        Csi__V1__VolumeCapability__AccessMode mode;
-        Csi__V1__VolumeCapability *list[1];
+/* Capabilities from --cap (repeatable) or the short options; at least one. */
+struct cmdctl_caps {
+        struct cli_cap caps[CMDCTL_CAPS_MAX];
+        Csi__V1__VolumeCapability *list[CMDCTL_CAPS_MAX];
+        size_t n;
+        const char *access, *fs;
+        bool block;
 };
 
-static int cmdctl_cap_init(struct cmdctl_cap *c, const char *access, const char *fs)
+static int cmdctl_caps_add(struct cmdctl_caps *c, const char *spec, const char **ret_why)
 {
-        csi__v1__volume_capability__init(&c->cap);
-        csi__v1__volume_capability__mount_volume__init(&c->mount);
-        csi__v1__volume_capability__block_volume__init(&c->block);
-        csi__v1__volume_capability__access_mode__init(&c->mode);
-        bool block = strcmp(access, "block") == 0;
-        if (strcmp(access, "rwo") == 0 || block)
-                c->mode.mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_WRITER;
-        else if (strcmp(access, "rwop") == 0)
-                c->mode.mode =
-                    CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_SINGLE_WRITER;
-        else if (strcmp(access, "rox") == 0)
-                c->mode.mode =
-                    CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_READER_ONLY;
-        else
+        if (c->n >= CMDCTL_CAPS_MAX) {
+                *ret_why = "at most 8 --cap";
+                return -E2BIG;
+        }
+        int r = cli_cap_parse(spec, &c->caps[c->n], ret_why);
+        if (r < 0)
+                return r;
+        c->list[c->n] = &c->caps[c->n].cap;
+        c->n++;
+        return 0;
+}
+
+/* After option parsing: the short options make the one capability when no --cap was given. */
+static int cmdctl_caps_finish(struct cmdctl_caps *c, const char **ret_why)
+{
+        if (c->n > 0 && (c->access || c->fs || c->block)) {
+                *ret_why = "--cap replaces --access, --fs and --block: use one or the other";
                 return -EINVAL;
-        c->cap.access_mode = &c->mode;
-        c->cap.access_type_case = block ? CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK
-                                        : CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
-        if (block)
-                c->cap.block = &c->block;
-        else
-                c->cap.mount = &c->mount;
-        c->mount.fs_type = (char *)(fs ? fs : "");
-        c->list[0] = &c->cap;
+        }
+        if (c->n > 0)
+                return 0;
+        int r = cli_cap_short(c->access ? c->access : "rwo", c->fs, c->block, &c->caps[0], ret_why);
+        if (r < 0)
+                return r;
+        c->list[0] = &c->caps[0].cap;
+        c->n = 1;
         return 0;
 }
 
@@ -79,69 +79,77 @@ static int cmdctl_param_add(struct cmdctl_params *p, char *kv)
         return 0;
 }
 
-static int cmdctl_size(const char *s, int64_t *ret)
+/* getopt's view of a bad option: what to tell the user. */
+static const char *cmdctl_bad_option(int c)
 {
-        uint64_t v;
-        if (units_parse_size(s, &v) < 0 || v > INT64_MAX)
-                return -EINVAL;
-        *ret = (int64_t)v;
-        return 0;
+        return c == ':' ? "an option needs a value" : "unknown option (see --help)";
 }
 
 struct cmdctl_create_opts {
         Csi__V1__CapacityRange range;
-        const char *access, *fs, *from_snap, *from_vol;
+        const char *from_snap, *from_vol;
         struct cmdctl_params params;
+        struct cmdctl_caps caps;
 };
 
-static int cmdctl_create_parse(int argc, char **argv, struct cmdctl_create_opts *o)
+static int cmdctl_create_parse(const struct cli *cli, int argc, char **argv,
+                               struct cmdctl_create_opts *o)
 {
         static const struct option opts[] = {
             {"size", required_argument, NULL, 's'},
             {"limit", required_argument, NULL, 'l'},
             {"fs", required_argument, NULL, 'f'},
             {"access", required_argument, NULL, 'a'},
+            {"block", no_argument, NULL, 'b'},
+            {"cap", required_argument, NULL, 'c'},
             {"param", required_argument, NULL, 'p'},
             {"from-snapshot", required_argument, NULL, 'S'},
             {"from-volume", required_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                int r = 0;
+        while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+                const char *why = NULL;
                 if (c == 's')
-                        r = cmdctl_size(optarg, &o->range.required_bytes);
+                        (void)cli_parse_size(optarg, &o->range.required_bytes, &why);
                 else if (c == 'l')
-                        r = cmdctl_size(optarg, &o->range.limit_bytes);
+                        (void)cli_parse_size(optarg, &o->range.limit_bytes, &why);
                 else if (c == 'f')
-                        o->fs = optarg;
+                        o->caps.fs = optarg;
                 else if (c == 'a')
-                        o->access = optarg;
-                else if (c == 'p')
-                        r = cmdctl_param_add(&o->params, optarg);
+                        o->caps.access = optarg;
+                else if (c == 'b')
+                        o->caps.block = true;
+                else if (c == 'c')
+                        (void)cmdctl_caps_add(&o->caps, optarg, &why);
+                else if (c == 'p' && cmdctl_param_add(&o->params, optarg) < 0)
+                        why = "--param is KEY=VALUE (at most 16)";
                 else if (c == 'S')
                         o->from_snap = optarg;
                 else if (c == 'V')
                         o->from_vol = optarg;
-                else
-                        r = -EINVAL;
-                if (r < 0)
-                        return cmdctl_usage("create", "bad option");
+                else if (c == '?' || c == ':')
+                        why = cmdctl_bad_option(c);
+                if (why)
+                        return cmdctl_usage(cli, "create", why);
         }
-        if (optind != argc - 1 || (o->from_snap && o->from_vol))
-                return cmdctl_usage("create", "expected one NAME and at most one source");
+        if (optind != argc - 1)
+                return cmdctl_usage(cli, "create", "expected one NAME");
+        if (o->from_snap && o->from_vol)
+                return cmdctl_usage(cli, "create",
+                                    "--from-snapshot and --from-volume: one source at most");
+        const char *why;
+        if (cmdctl_caps_finish(&o->caps, &why) < 0)
+                return cmdctl_usage(cli, "create", why);
         return 0;
 }
 
 static int cmdctl_create(struct cli *cli, int argc, char **argv)
 {
-        struct cmdctl_create_opts o = {.range = CSI__V1__CAPACITY_RANGE__INIT, .access = "rwo"};
-        int r = cmdctl_create_parse(argc, argv, &o);
+        struct cmdctl_create_opts o = {.range = CSI__V1__CAPACITY_RANGE__INIT};
+        int r = cmdctl_create_parse(cli, argc, argv, &o);
         if (r != 0)
                 return r;
-        struct cmdctl_cap cap;
-        if (cmdctl_cap_init(&cap, o.access, o.fs) < 0)
-                return cmdctl_usage("create", "--access must be rwo, rwop, rox or block");
         Csi__V1__VolumeContentSource src = CSI__V1__VOLUME_CONTENT_SOURCE__INIT;
         Csi__V1__VolumeContentSource__SnapshotSource ss =
             CSI__V1__VOLUME_CONTENT_SOURCE__SNAPSHOT_SOURCE__INIT;
@@ -162,95 +170,131 @@ static int cmdctl_create(struct cli *cli, int argc, char **argv)
         req.name = argv[optind];
         if (o.range.required_bytes || o.range.limit_bytes)
                 req.capacity_range = &o.range;
-        req.n_volume_capabilities = 1;
-        req.volume_capabilities = cap.list;
+        req.n_volume_capabilities = o.caps.n;
+        req.volume_capabilities = o.caps.list;
         req.n_parameters = o.params.n;
         req.parameters = o.params.list;
         return cli_call(cli, "/csi.v1.Controller/CreateVolume", &req.base,
                         &csi__v1__create_volume_response__descriptor, NULL);
 }
 
-static int cmdctl_delete(struct cli *cli, int argc, char **argv)
+/* Verbs that take only IDs: one call per ID; the exit status is the first failure's. */
+static int cmdctl_each_id(struct cli *cli, const char *verb, int argc, char **argv,
+                          int (*one)(struct cli *cli, char *id))
 {
-        if (argc != 2)
-                return cmdctl_usage("delete", "expected one volume ID");
+        if (argc < 2 || argv[1][0] == '-')
+                return cmdctl_usage(cli, verb, "expected one or more volume IDs");
+        int first = 0;
+        for (int i = 1; i < argc; i++) {
+                int r = one(cli, argv[i]);
+                if (r != 0 && first == 0)
+                        first = r;
+        }
+        return first;
+}
+
+static int cmdctl_delete_one(struct cli *cli, char *id)
+{
         Csi__V1__DeleteVolumeRequest req = CSI__V1__DELETE_VOLUME_REQUEST__INIT;
-        req.volume_id = argv[1];
+        req.volume_id = id;
         return cli_call(cli, "/csi.v1.Controller/DeleteVolume", &req.base,
                         &csi__v1__delete_volume_response__descriptor, NULL);
 }
 
-static int cmdctl_get(struct cli *cli, int argc, char **argv)
+static int cmdctl_delete(struct cli *cli, int argc, char **argv)
 {
-        if (argc != 2)
-                return cmdctl_usage("get", "expected one volume ID");
+        return cmdctl_each_id(cli, "delete", argc, argv, cmdctl_delete_one);
+}
+
+static int cmdctl_get_one(struct cli *cli, char *id)
+{
         Csi__V1__ControllerGetVolumeRequest req = CSI__V1__CONTROLLER_GET_VOLUME_REQUEST__INIT;
-        req.volume_id = argv[1];
+        req.volume_id = id;
         return cli_call(cli, "/csi.v1.Controller/ControllerGetVolume", &req.base,
                         &csi__v1__controller_get_volume_response__descriptor, NULL);
 }
 
+static int cmdctl_get(struct cli *cli, int argc, char **argv)
+{
+        return cmdctl_each_id(cli, "get", argc, argv, cmdctl_get_one);
+}
+
 /* --max N and --token T. */
-static int cmdctl_list_opts(int argc, char **argv, int32_t *ret_max, const char **ret_token)
+static int cmdctl_list(struct cli *cli, int argc, char **argv)
 {
         static const struct option opts[] = {
             {"max", required_argument, NULL, 'm'},
             {"token", required_argument, NULL, 't'},
             {NULL, 0, NULL, 0},
         };
-        int c;
+        Csi__V1__ListVolumesRequest req = CSI__V1__LIST_VOLUMES_REQUEST__INIT;
         uint64_t max = 0;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int c;
+        while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
                 if (c == 'm' && units_parse_u64(optarg, 0, INT32_MAX, &max) < 0)
-                        return -EINVAL;
+                        return cmdctl_usage(cli, "list", "--max is a whole number, 0 or more");
                 if (c == 't')
-                        *ret_token = optarg;
-                if (c == '?')
-                        return -EINVAL;
+                        req.starting_token = optarg;
+                if (c == '?' || c == ':')
+                        return cmdctl_usage(cli, "list", cmdctl_bad_option(c));
         }
-        *ret_max = (int32_t)max;
-        return optind == argc ? 0 : -EINVAL;
+        if (optind != argc)
+                return cmdctl_usage(cli, "list", "unexpected argument");
+        req.max_entries = (int32_t)max;
+        return cli_list(cli, "/csi.v1.Controller/ListVolumes", &req.base,
+                        &csi__v1__list_volumes_response__descriptor);
 }
 
-static int cmdctl_list(struct cli *cli, int argc, char **argv)
+/* --cap (once) or --access/--fs/--block, for publish. */
+static int cmdctl_one_cap(const struct cli *cli, const char *verb, int argc, char **argv,
+                          struct cmdctl_caps *caps, bool *ret_readonly)
 {
-        Csi__V1__ListVolumesRequest req = CSI__V1__LIST_VOLUMES_REQUEST__INIT;
-        const char *token = "";
-        if (cmdctl_list_opts(argc, argv, &req.max_entries, &token) < 0)
-                return cmdctl_usage("list", "bad option");
-        req.starting_token = (char *)token;
-        return cli_call(cli, "/csi.v1.Controller/ListVolumes", &req.base,
-                        &csi__v1__list_volumes_response__descriptor, NULL);
+        static const struct option opts[] = {
+            {"readonly", no_argument, NULL, 'r'},  {"access", required_argument, NULL, 'a'},
+            {"fs", required_argument, NULL, 'f'},  {"block", no_argument, NULL, 'b'},
+            {"cap", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+                const char *why = NULL;
+                if (c == 'r' && ret_readonly)
+                        *ret_readonly = true;
+                else if (c == 'a')
+                        caps->access = optarg;
+                else if (c == 'f')
+                        caps->fs = optarg;
+                else if (c == 'b')
+                        caps->block = true;
+                else if (c == 'c')
+                        (void)cmdctl_caps_add(caps, optarg, &why);
+                else
+                        why = cmdctl_bad_option(c);
+                if (why)
+                        return cmdctl_usage(cli, verb, why);
+        }
+        const char *why;
+        if (cmdctl_caps_finish(caps, &why) < 0)
+                return cmdctl_usage(cli, verb, why);
+        return 0;
 }
 
 static int cmdctl_publish(struct cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = {
-            {"readonly", no_argument, NULL, 'r'},
-            {"access", required_argument, NULL, 'a'},
-            {"fs", required_argument, NULL, 'f'},
-            {NULL, 0, NULL, 0},
-        };
         Csi__V1__ControllerPublishVolumeRequest req =
             CSI__V1__CONTROLLER_PUBLISH_VOLUME_REQUEST__INIT;
-        const char *access = "rwo", *fs = NULL;
-        int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if (c == 'r')
-                        req.readonly = true;
-                else if (c == 'a')
-                        access = optarg;
-                else if (c == 'f')
-                        fs = optarg;
-                else
-                        return cmdctl_usage("publish", "bad option");
-        }
-        struct cmdctl_cap cap;
-        if (optind != argc - 2 || cmdctl_cap_init(&cap, access, fs) < 0)
-                return cmdctl_usage("publish", "expected volume ID and NODE, valid --access");
+        struct cmdctl_caps caps = {.n = 0};
+        bool readonly = false;
+        int r = cmdctl_one_cap(cli, "publish", argc, argv, &caps, &readonly);
+        if (r != 0)
+                return r;
+        if (optind != argc - 2)
+                return cmdctl_usage(cli, "publish", "expected VOLUME_ID and NODE_ID");
+        if (caps.n != 1)
+                return cmdctl_usage(cli, "publish", "publish takes one --cap");
+        req.readonly = readonly;
         req.volume_id = argv[optind];
         req.node_id = argv[optind + 1];
-        req.volume_capability = &cap.cap;
+        req.volume_capability = caps.list[0];
         return cli_call(cli, "/csi.v1.Controller/ControllerPublishVolume", &req.base,
                         &csi__v1__controller_publish_volume_response__descriptor, NULL);
 }
@@ -258,7 +302,7 @@ static int cmdctl_publish(struct cli *cli, int argc, char **argv)
 static int cmdctl_unpublish(struct cli *cli, int argc, char **argv)
 {
         if (argc != 2 && argc != 3)
-                return cmdctl_usage("unpublish", "expected volume ID and optional NODE");
+                return cmdctl_usage(cli, "unpublish", "expected VOLUME_ID and optional NODE_ID");
         Csi__V1__ControllerUnpublishVolumeRequest req =
             CSI__V1__CONTROLLER_UNPUBLISH_VOLUME_REQUEST__INIT;
         req.volume_id = argv[1];
@@ -270,8 +314,11 @@ static int cmdctl_unpublish(struct cli *cli, int argc, char **argv)
 static int cmdctl_expand(struct cli *cli, int argc, char **argv)
 {
         Csi__V1__CapacityRange range = CSI__V1__CAPACITY_RANGE__INIT;
-        if (argc != 3 || cmdctl_size(argv[2], &range.required_bytes) < 0)
-                return cmdctl_usage("expand", "expected volume ID and SIZE");
+        const char *why;
+        if (argc != 3)
+                return cmdctl_usage(cli, "expand", "expected VOLUME_ID and SIZE");
+        if (cli_parse_size(argv[2], &range.required_bytes, &why) < 0)
+                return cmdctl_usage(cli, "expand", why);
         Csi__V1__ControllerExpandVolumeRequest req =
             CSI__V1__CONTROLLER_EXPAND_VOLUME_REQUEST__INIT;
         req.volume_id = argv[1];
@@ -285,27 +332,37 @@ static int cmdctl_capacity(struct cli *cli, int argc, char **argv)
         static const struct option opts[] = {
             {"param", required_argument, NULL, 'p'},
             {"node", required_argument, NULL, 'n'},
+            {"cap", required_argument, NULL, 'c'},
             {NULL, 0, NULL, 0},
         };
         struct cmdctl_params p = {.n = 0};
+        struct cmdctl_caps caps = {.n = 0};
         Csi__V1__Topology__SegmentsEntry seg = CSI__V1__TOPOLOGY__SEGMENTS_ENTRY__INIT;
         Csi__V1__Topology__SegmentsEntry *segs[1] = {&seg};
         Csi__V1__Topology topo = CSI__V1__TOPOLOGY__INIT;
         Csi__V1__GetCapacityRequest req = CSI__V1__GET_CAPACITY_REQUEST__INIT;
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if (c == 'p' && cmdctl_param_add(&p, optarg) == 0)
-                        continue;
-                if (c != 'n')
-                        return cmdctl_usage("capacity", "bad option");
-                seg.key = (char *)"topology.silo.csi.io/node";
-                seg.value = optarg;
-                topo.n_segments = 1;
-                topo.segments = segs;
-                req.accessible_topology = &topo;
+        while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+                const char *why = NULL;
+                if (c == 'p' && cmdctl_param_add(&p, optarg) < 0)
+                        why = "--param is KEY=VALUE (at most 16)";
+                else if (c == 'c')
+                        (void)cmdctl_caps_add(&caps, optarg, &why);
+                else if (c == 'n') {
+                        seg.key = (char *)"topology.silo.csi.io/node";
+                        seg.value = optarg;
+                        topo.n_segments = 1;
+                        topo.segments = segs;
+                        req.accessible_topology = &topo;
+                } else if (c != 'p')
+                        why = cmdctl_bad_option(c);
+                if (why)
+                        return cmdctl_usage(cli, "capacity", why);
         }
         if (optind != argc)
-                return cmdctl_usage("capacity", "unexpected argument");
+                return cmdctl_usage(cli, "capacity", "unexpected argument");
+        req.n_volume_capabilities = caps.n;
+        req.volume_capabilities = caps.list;
         req.n_parameters = p.n;
         req.parameters = (Csi__V1__GetCapacityRequest__ParametersEntry **)p.list;
         return cli_call(cli, "/csi.v1.Controller/GetCapacity", &req.base,
@@ -316,10 +373,10 @@ static int cmdctl_modify(struct cli *cli, int argc, char **argv)
 {
         struct cmdctl_params p = {.n = 0};
         if (argc < 3)
-                return cmdctl_usage("modify", "expected volume ID and KEY=VALUE...");
+                return cmdctl_usage(cli, "modify", "expected VOLUME_ID and KEY=VALUE...");
         for (int i = 2; i < argc; i++)
                 if (cmdctl_param_add(&p, argv[i]) < 0)
-                        return cmdctl_usage("modify", "parameters are KEY=VALUE");
+                        return cmdctl_usage(cli, "modify", "parameters are KEY=VALUE");
         Csi__V1__ControllerModifyVolumeRequest req =
             CSI__V1__CONTROLLER_MODIFY_VOLUME_REQUEST__INIT;
         req.volume_id = argv[1];
@@ -330,62 +387,103 @@ static int cmdctl_modify(struct cli *cli, int argc, char **argv)
                         &csi__v1__controller_modify_volume_response__descriptor, NULL);
 }
 
+/* Exit CLI_EXIT_NO with the driver's message when nothing is confirmed. */
 static int cmdctl_validate(struct cli *cli, int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"access", required_argument, NULL, 'a'},
-            {"fs", required_argument, NULL, 'f'},
-            {NULL, 0, NULL, 0},
+            {"access", required_argument, NULL, 'a'}, {"fs", required_argument, NULL, 'f'},
+            {"block", no_argument, NULL, 'b'},        {"cap", required_argument, NULL, 'c'},
+            {"param", required_argument, NULL, 'p'},  {NULL, 0, NULL, 0},
         };
-        const char *access = "rwo", *fs = NULL;
+        struct cmdctl_caps caps = {.n = 0};
+        struct cmdctl_params p = {.n = 0};
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+                const char *why = NULL;
                 if (c == 'a')
-                        access = optarg;
+                        caps.access = optarg;
                 else if (c == 'f')
-                        fs = optarg;
-                else
-                        return cmdctl_usage("validate", "bad option");
+                        caps.fs = optarg;
+                else if (c == 'b')
+                        caps.block = true;
+                else if (c == 'c')
+                        (void)cmdctl_caps_add(&caps, optarg, &why);
+                else if (c == 'p' && cmdctl_param_add(&p, optarg) < 0)
+                        why = "--param is KEY=VALUE (at most 16)";
+                else if (c != 'p')
+                        why = cmdctl_bad_option(c);
+                if (why)
+                        return cmdctl_usage(cli, "validate", why);
         }
-        struct cmdctl_cap cap;
-        if (optind != argc - 1 || cmdctl_cap_init(&cap, access, fs) < 0)
-                return cmdctl_usage("validate", "expected one volume ID, valid --access");
+        const char *why;
+        if (optind != argc - 1)
+                return cmdctl_usage(cli, "validate", "expected one VOLUME_ID");
+        if (cmdctl_caps_finish(&caps, &why) < 0)
+                return cmdctl_usage(cli, "validate", why);
         Csi__V1__ValidateVolumeCapabilitiesRequest req =
             CSI__V1__VALIDATE_VOLUME_CAPABILITIES_REQUEST__INIT;
         req.volume_id = argv[optind];
-        req.n_volume_capabilities = 1;
-        req.volume_capabilities = cap.list;
-        return cli_call(cli, "/csi.v1.Controller/ValidateVolumeCapabilities", &req.base,
-                        &csi__v1__validate_volume_capabilities_response__descriptor, NULL);
+        req.n_volume_capabilities = caps.n;
+        req.volume_capabilities = caps.list;
+        req.n_parameters = p.n;
+        req.parameters = (Csi__V1__ValidateVolumeCapabilitiesRequest__ParametersEntry **)p.list;
+        ProtobufCMessage *m = NULL;
+        int r = cli_call(cli, "/csi.v1.Controller/ValidateVolumeCapabilities", &req.base,
+                         &csi__v1__validate_volume_capabilities_response__descriptor, &m);
+        if (r != 0)
+                return r;
+        const Csi__V1__ValidateVolumeCapabilitiesResponse *resp = (const void *)m;
+        bool confirmed = resp->confirmed != NULL;
+        if (cli->json) {
+                cli_print_json(stdout, m, NULL);
+                fputc('\n', stdout);
+        } else if (confirmed) {
+                fputs("confirmed ", stdout);
+                cli_print_text(stdout, m);
+        }
+        if (!confirmed && !cli->json)
+                fprintf(stderr, "siloctl: not confirmed: %s\n",
+                        resp->message && *resp->message ? resp->message
+                                                        : "(the driver gave no reason)");
+        protobuf_c_message_free_unpacked(m, NULL);
+        return confirmed ? 0 : CLI_EXIT_NO;
 }
 
-static int cmdctl_caps(struct cli *cli, int argc, char **argv)
+static int cmdctl_caps_verb(struct cli *cli, int argc, char **argv)
 {
         (void)argv;
         if (argc != 1)
-                return cmdctl_usage("caps", "no arguments expected");
+                return cmdctl_usage(cli, "caps", "no arguments expected");
         Csi__V1__ControllerGetCapabilitiesRequest req =
             CSI__V1__CONTROLLER_GET_CAPABILITIES_REQUEST__INIT;
         return cli_call(cli, "/csi.v1.Controller/ControllerGetCapabilities", &req.base,
                         &csi__v1__controller_get_capabilities_response__descriptor, NULL);
 }
 
+#define CMDCTL_CAP_USAGE "[--cap MODE,TYPE[,FS[,FLAG...]]]"
+
 static const struct cli_verb controller_verbs[] = {
     {"create",
-     "NAME [--size 1Gi] [--limit SIZE] [--fs ext4|xfs] [--access rwo|rwop|rox|block] "
-     "[--param k=v]... [--from-snapshot ID|--from-volume ID]",
+     "NAME [--size 1Gi] [--limit SIZE] [--fs ext4|xfs] [--access rwo|rwop|rwx|rox] [--block] "
+     "[--cap MODE,TYPE[,FS[,FLAG...]]]... [--param k=v]... "
+     "[--from-snapshot ID|--from-volume ID]",
      cmdctl_create},
-    {"delete", "VOLUME_ID", cmdctl_delete},
-    {"get", "VOLUME_ID", cmdctl_get},
-    {"list", "[--max N] [--token TOKEN]", cmdctl_list},
-    {"publish", "VOLUME_ID NODE_ID [--readonly] [--access rwo|rwop|rox|block] [--fs FS]",
+    {"delete", "VOLUME_ID...", cmdctl_delete},
+    {"get", "VOLUME_ID...", cmdctl_get},
+    {"list", "[--max N] [--token TOKEN] [--paging]", cmdctl_list},
+    {"publish",
+     "VOLUME_ID NODE_ID [--readonly] [--access rwo|rwop|rwx|rox] [--fs FS] [--block] "
+     "" CMDCTL_CAP_USAGE,
      cmdctl_publish},
     {"unpublish", "VOLUME_ID [NODE_ID]", cmdctl_unpublish},
     {"expand", "VOLUME_ID SIZE", cmdctl_expand},
-    {"capacity", "[--param k=v]... [--node NODE_ID]", cmdctl_capacity},
+    {"capacity", "[--param k=v]... [--node NODE_ID] " CMDCTL_CAP_USAGE "...", cmdctl_capacity},
     {"modify", "VOLUME_ID KEY=VALUE...", cmdctl_modify},
-    {"validate", "VOLUME_ID [--access rwo|rwop|rox|block] [--fs FS]", cmdctl_validate},
-    {"caps", "", cmdctl_caps},
+    {"validate",
+     "VOLUME_ID [--access rwo|rwop|rwx|rox] [--fs FS] [--block] " CMDCTL_CAP_USAGE
+     "... [--param k=v]...",
+     cmdctl_validate},
+    {"caps", "", cmdctl_caps_verb},
 };
 
 const struct cli_group cli_controller_group = {"controller", controller_verbs,

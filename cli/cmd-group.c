@@ -6,19 +6,15 @@
 
 #include "common/cleanup.h"
 
-static int cmdgrp_usage(const char *verb, const char *why)
+static int cmdgrp_usage(const struct cli *cli, const char *verb, const char *why)
 {
-        const struct cli_group *g = &cli_group_group;
-        for (size_t i = 0; i < g->n_verbs; i++)
-                if (strcmp(g->verbs[i].verb, verb) == 0)
-                        return cli_usage_error(g->name, &g->verbs[i], why);
-        return 2;
+        return cli_usage_error(cli, "group", verb, why);
 }
 
 static int cmdgrp_create(struct cli *cli, int argc, char **argv)
 {
         if (argc < 3)
-                return cmdgrp_usage("create", "expected NAME and at least one VOLUME_ID");
+                return cmdgrp_usage(cli, "create", "expected NAME and at least one VOLUME_ID");
         Csi__V1__CreateVolumeGroupSnapshotRequest req =
             CSI__V1__CREATE_VOLUME_GROUP_SNAPSHOT_REQUEST__INIT;
         req.name = argv[1];
@@ -31,7 +27,7 @@ static int cmdgrp_create(struct cli *cli, int argc, char **argv)
 static int cmdgrp_delete(struct cli *cli, int argc, char **argv)
 {
         if (argc < 2)
-                return cmdgrp_usage("delete", "expected GROUP_ID");
+                return cmdgrp_usage(cli, "delete", "expected GROUP_ID");
         Csi__V1__DeleteVolumeGroupSnapshotRequest req =
             CSI__V1__DELETE_VOLUME_GROUP_SNAPSHOT_REQUEST__INIT;
         req.group_snapshot_id = argv[1];
@@ -44,7 +40,7 @@ static int cmdgrp_delete(struct cli *cli, int argc, char **argv)
 static int cmdgrp_get(struct cli *cli, int argc, char **argv)
 {
         if (argc < 2)
-                return cmdgrp_usage("get", "expected GROUP_ID");
+                return cmdgrp_usage(cli, "get", "expected GROUP_ID");
         Csi__V1__GetVolumeGroupSnapshotRequest req =
             CSI__V1__GET_VOLUME_GROUP_SNAPSHOT_REQUEST__INIT;
         req.group_snapshot_id = argv[1];
@@ -58,7 +54,7 @@ static int cmdgrp_caps(struct cli *cli, int argc, char **argv)
 {
         (void)argv;
         if (argc != 1)
-                return cmdgrp_usage("caps", "no arguments expected");
+                return cmdgrp_usage(cli, "caps", "no arguments expected");
         Csi__V1__GroupControllerGetCapabilitiesRequest req =
             CSI__V1__GROUP_CONTROLLER_GET_CAPABILITIES_REQUEST__INIT;
         return cli_call(cli, "/csi.v1.GroupController/GroupControllerGetCapabilities", &req.base,

@@ -25,7 +25,7 @@ static int identity_caps(struct cli *cli, int argc, char **argv)
                         &csi__v1__get_plugin_capabilities_response__descriptor, NULL);
 }
 
-/* Prints "ready" or "not ready"; exit 3 when not ready so scripts can wait on it. */
+/* Prints "ready" or "not ready"; exit CLI_EXIT_NO when not ready so scripts can wait on it. */
 static int identity_probe(struct cli *cli, int argc, char **argv)
 {
         (void)argc;
@@ -44,7 +44,7 @@ static int identity_probe(struct cli *cli, int argc, char **argv)
         else
                 puts(ready ? "ready" : "not ready");
         protobuf_c_message_free_unpacked(m, NULL);
-        return ready ? 0 : 3;
+        return ready ? 0 : CLI_EXIT_NO;
 }
 
 static const struct cli_verb identity_verbs[] = {

@@ -10,19 +10,15 @@
 
 #include "common/cleanup.h"
 
-static int cmdsnap_usage(const char *verb, const char *why)
+static int cmdsnap_usage(const struct cli *cli, const char *verb, const char *why)
 {
-        const struct cli_group *g = &cli_snapshot_group;
-        for (size_t i = 0; i < g->n_verbs; i++)
-                if (strcmp(g->verbs[i].verb, verb) == 0)
-                        return cli_usage_error(g->name, &g->verbs[i], why);
-        return 2;
+        return cli_usage_error(cli, "snapshot", verb, why);
 }
 
 static int cmdsnap_create(struct cli *cli, int argc, char **argv)
 {
         if (argc != 3)
-                return cmdsnap_usage("create", "expected NAME and source VOLUME_ID");
+                return cmdsnap_usage(cli, "create", "expected NAME and source VOLUME_ID");
         Csi__V1__CreateSnapshotRequest req = CSI__V1__CREATE_SNAPSHOT_REQUEST__INIT;
         req.name = argv[1];
         req.source_volume_id = argv[2];
@@ -30,24 +26,45 @@ static int cmdsnap_create(struct cli *cli, int argc, char **argv)
                         &csi__v1__create_snapshot_response__descriptor, NULL);
 }
 
-static int cmdsnap_delete(struct cli *cli, int argc, char **argv)
+static int cmdsnap_delete_one(struct cli *cli, char *id)
 {
-        if (argc != 2)
-                return cmdsnap_usage("delete", "expected one SNAPSHOT_ID");
         Csi__V1__DeleteSnapshotRequest req = CSI__V1__DELETE_SNAPSHOT_REQUEST__INIT;
-        req.snapshot_id = argv[1];
+        req.snapshot_id = id;
         return cli_call(cli, "/csi.v1.Controller/DeleteSnapshot", &req.base,
                         &csi__v1__delete_snapshot_response__descriptor, NULL);
 }
 
-static int cmdsnap_get(struct cli *cli, int argc, char **argv)
+static int cmdsnap_get_one(struct cli *cli, char *id)
 {
-        if (argc != 2)
-                return cmdsnap_usage("get", "expected one SNAPSHOT_ID");
         Csi__V1__GetSnapshotRequest req = CSI__V1__GET_SNAPSHOT_REQUEST__INIT;
-        req.snapshot_id = argv[1];
+        req.snapshot_id = id;
         return cli_call(cli, "/csi.v1.Controller/GetSnapshot", &req.base,
                         &csi__v1__get_snapshot_response__descriptor, NULL);
+}
+
+/* One call per ID; the exit status is the first failure's. */
+static int cmdsnap_each_id(struct cli *cli, const char *verb, int argc, char **argv,
+                           int (*one)(struct cli *cli, char *id))
+{
+        if (argc < 2 || argv[1][0] == '-')
+                return cmdsnap_usage(cli, verb, "expected one or more SNAPSHOT_IDs");
+        int first = 0;
+        for (int i = 1; i < argc; i++) {
+                int r = one(cli, argv[i]);
+                if (r != 0 && first == 0)
+                        first = r;
+        }
+        return first;
+}
+
+static int cmdsnap_delete(struct cli *cli, int argc, char **argv)
+{
+        return cmdsnap_each_id(cli, "delete", argc, argv, cmdsnap_delete_one);
+}
+
+static int cmdsnap_get(struct cli *cli, int argc, char **argv)
+{
+        return cmdsnap_each_id(cli, "get", argc, argv, cmdsnap_get_one);
 }
 
 static int cmdsnap_list(struct cli *cli, int argc, char **argv)
@@ -62,8 +79,10 @@ static int cmdsnap_list(struct cli *cli, int argc, char **argv)
         Csi__V1__ListSnapshotsRequest req = CSI__V1__LIST_SNAPSHOTS_REQUEST__INIT;
         uint64_t max = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if (c == 'm' && units_parse_u64(optarg, 0, INT32_MAX, &max) == 0)
+        while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+                if (c == 'm' && units_parse_u64(optarg, 0, INT32_MAX, &max) < 0)
+                        return cmdsnap_usage(cli, "list", "--max is a whole number, 0 or more");
+                if (c == 'm')
                         continue;
                 if (c == 't')
                         req.starting_token = optarg;
@@ -72,13 +91,15 @@ static int cmdsnap_list(struct cli *cli, int argc, char **argv)
                 else if (c == 'i')
                         req.snapshot_id = optarg;
                 else
-                        return cmdsnap_usage("list", "bad option");
+                        return cmdsnap_usage(cli, "list",
+                                             c == ':' ? "an option needs a value"
+                                                      : "unknown option (see --help)");
         }
         if (optind != argc)
-                return cmdsnap_usage("list", "unexpected argument");
+                return cmdsnap_usage(cli, "list", "unexpected argument");
         req.max_entries = (int32_t)max;
-        return cli_call(cli, "/csi.v1.Controller/ListSnapshots", &req.base,
-                        &csi__v1__list_snapshots_response__descriptor, NULL);
+        return cli_list(cli, "/csi.v1.Controller/ListSnapshots", &req.base,
+                        &csi__v1__list_snapshots_response__descriptor);
 }
 
 /* Block metadata ranges: "OFFSET LENGTH" lines, or one JSON object whose blockMetadata
@@ -123,7 +144,7 @@ static int cmdsnap_on_ranges(void *ctx, const ProtobufCMessage *msg)
         return 0;
 }
 
-static int cmdsnap_ranges(struct cli *cli, const char *path, const ProtobufCMessage *req,
+static int cmdsnap_ranges(struct cli *cli, const char *path, ProtobufCMessage *req,
                           const ProtobufCMessageDescriptor *desc)
 {
         struct cmdsnap_ranges o = {.cli = cli};
@@ -159,8 +180,9 @@ static int cmdsnap_allocated(struct cli *cli, int argc, char **argv)
         Csi__V1__GetMetadataAllocatedRequest req = CSI__V1__GET_METADATA_ALLOCATED_REQUEST__INIT;
         int i = cmdsnap_range_opts(argc, argv, &req.starting_offset, &req.max_results);
         if (i < 0 || argc - i != 1)
-                return cmdsnap_usage("allocated", "expected one SNAPSHOT_ID, --from OFFSET and "
-                                                  "--max N take whole numbers");
+                return cmdsnap_usage(cli, "allocated",
+                                     "expected one SNAPSHOT_ID, --from OFFSET and "
+                                     "--max N take whole numbers");
         req.snapshot_id = argv[i];
         return cmdsnap_ranges(cli, "/csi.v1.SnapshotMetadata/GetMetadataAllocated", &req.base,
                               &csi__v1__get_metadata_allocated_response__descriptor);
@@ -171,8 +193,9 @@ static int cmdsnap_delta(struct cli *cli, int argc, char **argv)
         Csi__V1__GetMetadataDeltaRequest req = CSI__V1__GET_METADATA_DELTA_REQUEST__INIT;
         int i = cmdsnap_range_opts(argc, argv, &req.starting_offset, &req.max_results);
         if (i < 0 || argc - i != 2)
-                return cmdsnap_usage("delta", "expected BASE_SNAPSHOT_ID and TARGET_SNAPSHOT_ID, "
-                                              "--from OFFSET and --max N take whole numbers");
+                return cmdsnap_usage(cli, "delta",
+                                     "expected BASE_SNAPSHOT_ID and TARGET_SNAPSHOT_ID, "
+                                     "--from OFFSET and --max N take whole numbers");
         req.base_snapshot_id = argv[i];
         req.target_snapshot_id = argv[i + 1];
         return cmdsnap_ranges(cli, "/csi.v1.SnapshotMetadata/GetMetadataDelta", &req.base,
@@ -181,9 +204,10 @@ static int cmdsnap_delta(struct cli *cli, int argc, char **argv)
 
 static const struct cli_verb snapshot_verbs[] = {
     {"create", "NAME VOLUME_ID", cmdsnap_create},
-    {"delete", "SNAPSHOT_ID", cmdsnap_delete},
-    {"get", "SNAPSHOT_ID", cmdsnap_get},
-    {"list", "[--max N] [--token TOKEN] [--source VOLUME_ID] [--id SNAPSHOT_ID]", cmdsnap_list},
+    {"delete", "SNAPSHOT_ID...", cmdsnap_delete},
+    {"get", "SNAPSHOT_ID...", cmdsnap_get},
+    {"list", "[--max N] [--token TOKEN] [--paging] [--source VOLUME_ID] [--id SNAPSHOT_ID]",
+     cmdsnap_list},
     {"allocated", "SNAPSHOT_ID [--from OFFSET] [--max N]", cmdsnap_allocated},
     {"delta", "BASE_SNAPSHOT_ID TARGET_SNAPSHOT_ID [--from OFFSET] [--max N]", cmdsnap_delta},
 };

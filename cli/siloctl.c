@@ -1,12 +1,20 @@
-/* siloctl: global options, group/verb dispatch, and the call-and-print helper. */
+/* siloctl: global options, group/verb dispatch, usage. */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/siloctl.h"
+#include "common/fileio.h"
 #include "common/units.h"
 
 #include "common/cleanup.h"
+
+#define CLI_MAP_MAX       64
+#define CLI_MAP_FILE_MAX  (64 * 1024)
+#define CLI_KEY_VALUE_MAX 4096
 
 static const struct cli_group *const cli_groups[] = {
     &cli_identity_group, &cli_controller_group, &cli_snapshot_group,
@@ -15,80 +23,56 @@ static const struct cli_group *const cli_groups[] = {
 
 static void cli_help(FILE *f)
 {
-        fputs("Usage: siloctl [-e ENDPOINT] [-o text|json] [--timeout DURATION] GROUP VERB "
-              "[ARGS]\n"
+        fputs("Usage: siloctl [OPTIONS] GROUP VERB [ARGS] [OPTIONS]\n"
               "A command-line client for any CSI driver.\n\n"
-              "  -e, --endpoint ADDR   unix:///path, /path or tcp://host:port\n"
-              "                        (default $CSI_ENDPOINT or unix:///csi/csi.sock)\n"
-              "  -o, --output FORMAT   text (default) or json\n"
-              "  -t, --timeout DUR     per-call deadline (default 30s)\n\n"
-              "Exit status: 0 OK, 1 the driver answered an error, 2 usage or connection "
-              "error.\n\nVerbs:\n",
+              "  -e, --endpoint ADDR       unix:///path, /path or tcp://host:port\n"
+              "                            (default $CSI_ENDPOINT or unix:///csi/csi.sock)\n"
+              "  -o, --output FORMAT       text (default: one line per result) or json (the\n"
+              "                            proto3 JSON mapping; errors as JSON on stderr)\n"
+              "  -t, --timeout DUR         per-call deadline (default 30s)\n"
+              "  -q, --quiet               no confirmation line for calls with empty replies\n"
+              "  -m, --metadata KEY=VALUE  gRPC metadata sent with every call (repeatable)\n"
+              "      --debug               log each request and reply as JSON on stderr\n"
+              "                            (secrets hidden)\n"
+              "      --paging              list verbs follow next_token to the end\n"
+              "      --already-exists-ok   ALREADY_EXISTS counts as success\n"
+              "      --not-found-ok        NOT_FOUND counts as success\n"
+              "      --secret KEY=VALUE    request secrets (repeatable); --secrets-file FILE\n"
+              "      --vol-context KEY=VALUE  volume_context (repeatable); --vol-context-file\n"
+              "      --pub-context KEY=VALUE  publish_context (repeatable); --pub-context-file\n"
+              "                            files hold KEY=VALUE lines; '#' starts a comment\n\n"
+              "Exit status: 0 OK; 1-16 the gRPC status code of the failing call (5 NOT_FOUND,\n"
+              "14 UNAVAILABLE: nothing answers, ...); 64 usage error; 65 the call succeeded\n"
+              "but the answer is no (probe: not ready; validate: not confirmed).\n\nVerbs:\n",
               f);
         for (size_t g = 0; g < ARRAY_SIZE(cli_groups); g++)
                 for (size_t v = 0; v < cli_groups[g]->n_verbs; v++)
-                        fprintf(f, "  %s %s %s\n", cli_groups[g]->name,
-                                cli_groups[g]->verbs[v].verb, cli_groups[g]->verbs[v].usage);
+                        fprintf(f, "  %s %s%s%s\n", cli_groups[g]->name,
+                                cli_groups[g]->verbs[v].verb,
+                                *cli_groups[g]->verbs[v].usage ? " " : "",
+                                cli_groups[g]->verbs[v].usage);
 }
 
-int cli_usage_error(const char *group, const struct cli_verb *verb, const char *why)
+int cli_usage_error(const struct cli *cli, const char *group, const char *verb, const char *why)
 {
-        fprintf(stderr, "siloctl: %s\nusage: siloctl %s %s %s\n", why, group, verb->verb,
-                verb->usage);
-        return 2;
-}
-
-/* Reports a call that failed (r < 0: could not be made; else its status); the exit code, or
- * 0 when it succeeded. */
-static int cli_failed(const char *path, int r, struct client_result *res)
-{
-        if (r < 0) {
-                fprintf(stderr, "siloctl: cannot call %s: %s\n", path, strerror(-r));
-                return 2;
-        }
-        if (res->status != ERR_OK) {
-                fprintf(stderr, "siloctl: %s: %s\n", err_status_name(res->status),
-                        res->message ? res->message : "");
-                client_result_release(res);
-                return 1;
-        }
-        return 0;
-}
-
-int cli_call_stream(struct cli *cli, const char *path, const ProtobufCMessage *req,
-                    const ProtobufCMessageDescriptor *resp_desc, client_stream_fn on_message,
-                    void *ctx)
-{
-        struct client_result res;
-        int r = client_call_stream(cli->client, path, req, resp_desc, cli->timeout_ms, on_message,
-                                   ctx, &res);
-        int code = cli_failed(path, r, &res);
-        if (code == 0)
-                client_result_release(&res);
-        return code;
-}
-
-int cli_call(struct cli *cli, const char *path, const ProtobufCMessage *req,
-             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp)
-{
-        struct client_result res;
-        int r = client_call(cli->client, path, req, resp_desc, cli->timeout_ms, &res);
-        int code = cli_failed(path, r, &res);
-        if (code)
-                return code;
-        if (ret_resp)
-                *ret_resp = TAKE_PTR(res.resp);
-        else
-                cli_print(cli, res.resp);
-        client_result_release(&res);
-        return 0;
+        cli_error(cli, "USAGE", why);
+        if (cli->json || !group || !verb)
+                return CLI_EXIT_USAGE;
+        for (size_t g = 0; g < ARRAY_SIZE(cli_groups); g++)
+                for (size_t v = 0; v < cli_groups[g]->n_verbs; v++)
+                        if (strcmp(cli_groups[g]->name, group) == 0 &&
+                            strcmp(cli_groups[g]->verbs[v].verb, verb) == 0)
+                                fprintf(stderr, "usage: siloctl %s %s %s\n", group, verb,
+                                        cli_groups[g]->verbs[v].usage);
+        return CLI_EXIT_USAGE;
 }
 
 static int cli_dispatch(struct cli *cli, int argc, char **argv)
 {
         if (argc < 2) {
-                cli_help(stderr);
-                return 2;
+                if (!cli->json)
+                        cli_help(stderr);
+                return cli_usage_error(cli, NULL, NULL, "expected GROUP VERB (see --help)");
         }
         for (size_t g = 0; g < ARRAY_SIZE(cli_groups); g++) {
                 const struct cli_group *grp = cli_groups[g];
@@ -98,13 +82,174 @@ static int cli_dispatch(struct cli *cli, int argc, char **argv)
                         if (strcmp(grp->verbs[v].verb, argv[1]) != 0)
                                 continue;
                         optind = 0; /* full getopt reset for the verb's own options */
+                        opterr = 0; /* the verb says what is wrong itself */
                         return grp->verbs[v].run(cli, argc - 1, argv + 1);
                 }
         }
-        fprintf(stderr, "siloctl: unknown command '%s %s' (see --help)\n", argv[0], argv[1]);
-        return 2;
+        char why[256];
+        snprintf(why, sizeof(why), "unknown command '%s %s' (see --help)", argv[0], argv[1]);
+        return cli_usage_error(cli, NULL, NULL, why);
 }
 
+static int cli_map_add(struct cli_map *m, const char *kv, const char *what, const char **ret_why)
+{
+        const char *eq = strchr(kv, '=');
+        if (!eq || eq == kv || strlen(kv) > CLI_KEY_VALUE_MAX) {
+                *ret_why = what;
+                return -EINVAL;
+        }
+        if (m->n >= CLI_MAP_MAX) {
+                *ret_why = "at most 64 entries per map";
+                return -E2BIG;
+        }
+        char **k = realloc(m->keys, (m->n + 1) * sizeof(*k));
+        if (k)
+                m->keys = k;
+        char **v = realloc(m->values, (m->n + 1) * sizeof(*v));
+        if (v)
+                m->values = v;
+        if (!k || !v)
+                return -ENOMEM;
+        m->keys[m->n] = strndup(kv, (size_t)(eq - kv));
+        m->values[m->n] = strdup(eq + 1);
+        if (!m->keys[m->n] || !m->values[m->n]) {
+                free(m->keys[m->n]);
+                free(m->values[m->n]);
+                return -ENOMEM;
+        }
+        m->n++;
+        return 0;
+}
+
+static void cli_map_release(struct cli_map *m)
+{
+        for (size_t i = 0; i < m->n; i++) {
+                free(m->keys[i]);
+                free(m->values[i]);
+        }
+        free(m->keys);
+        free(m->values);
+        *m = (struct cli_map){0};
+}
+
+/* KEY=VALUE lines; blank lines and lines starting with '#' are skipped. */
+static int cli_map_file(struct cli_map *m, const char *path, const char **ret_why)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = fileio_read_all(path, CLI_MAP_FILE_MAX, &buf, &len);
+        if (r < 0) {
+                *ret_why = "cannot read the file (missing, unreadable or over 64 KiB)";
+                return r;
+        }
+        char *rest = buf;
+        for (char *line; (line = strsep(&rest, "\n"));) {
+                size_t n = strlen(line);
+                if (n && line[n - 1] == '\r')
+                        line[n - 1] = '\0';
+                if (!*line || *line == '#')
+                        continue;
+                r = cli_map_add(m, line, "file lines are KEY=VALUE", ret_why);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* gRPC metadata keys: lowercase letters, digits, '-', '_', '.'; not reserved. */
+static bool cli_metadata_key_ok(const char *kv)
+{
+        size_t n = strcspn(kv, "=");
+        if (n == 0 || strncmp(kv, "grpc-", 5) == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!islower((unsigned char)kv[i]) && !isdigit((unsigned char)kv[i]) &&
+                    !strchr("-_.", kv[i]))
+                        return false;
+        return true;
+}
+
+/* Options that may stand anywhere on the command line: taken out of argv before the verb
+ * parses the rest. Returns the new argc, or -1 after printing a usage error. */
+static int cli_take_common(struct cli *cli, int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int kind; /* 0 flag, 1 map entry, 2 map file */
+                size_t offset;
+                const char *what;
+        } opts[] = {
+            {"--secret", 1, offsetof(struct cli, secrets), "--secret KEY=VALUE"},
+            {"--secrets-file", 2, offsetof(struct cli, secrets), NULL},
+            {"--vol-context", 1, offsetof(struct cli, vol_ctx), "--vol-context KEY=VALUE"},
+            {"--vol-context-file", 2, offsetof(struct cli, vol_ctx), NULL},
+            {"--pub-context", 1, offsetof(struct cli, pub_ctx), "--pub-context KEY=VALUE"},
+            {"--pub-context-file", 2, offsetof(struct cli, pub_ctx), NULL},
+            {"--metadata", 1, offsetof(struct cli, metadata), "--metadata KEY=VALUE"},
+            {"-m", 1, offsetof(struct cli, metadata), "-m KEY=VALUE"},
+            {"--debug", 0, offsetof(struct cli, debug), NULL},
+            {"--paging", 0, offsetof(struct cli, paging), NULL},
+            {"--already-exists-ok", 0, offsetof(struct cli, exists_ok), NULL},
+            {"--not-found-ok", 0, offsetof(struct cli, not_found_ok), NULL},
+            {"--quiet", 0, offsetof(struct cli, quiet), NULL},
+            {"-q", 0, offsetof(struct cli, quiet), NULL},
+        };
+        int out = 1;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        while (i < argc)
+                                argv[out++] = argv[i++];
+                        break;
+                }
+                size_t k = 0;
+                const char *val = NULL;
+                for (; k < ARRAY_SIZE(opts); k++) {
+                        size_t n = strlen(opts[k].name);
+                        if (strncmp(argv[i], opts[k].name, n) != 0)
+                                continue;
+                        if (argv[i][n] == '\0')
+                                break;
+                        if (argv[i][n] == '=' && opts[k].kind != 0) {
+                                val = argv[i] + n + 1;
+                                break;
+                        }
+                }
+                if (k == ARRAY_SIZE(opts)) {
+                        argv[out++] = argv[i];
+                        continue;
+                }
+                void *field = (char *)cli + opts[k].offset;
+                if (opts[k].kind == 0) {
+                        *(bool *)field = true;
+                        continue;
+                }
+                if (!val && ++i >= argc) {
+                        char why[80];
+                        snprintf(why, sizeof(why), "%s needs a value", opts[k].name);
+                        cli_usage_error(cli, NULL, NULL, why);
+                        return -1;
+                }
+                val = val ? val : argv[i];
+                const char *why = "out of memory";
+                int r = opts[k].kind == 1 ? cli_map_add(field, val, opts[k].what, &why)
+                                          : cli_map_file(field, val, &why);
+                if (r == 0 && field == &cli->metadata && !cli_metadata_key_ok(val)) {
+                        why = "metadata keys are lowercase letters, digits, '-', '_' and '.', "
+                              "and not grpc-*";
+                        r = -EINVAL;
+                }
+                if (r < 0) {
+                        char msg[300];
+                        snprintf(msg, sizeof(msg), "%s '%s': %s", opts[k].name, val, why);
+                        cli_usage_error(cli, NULL, NULL, msg);
+                        return -1;
+                }
+        }
+        argv[out] = NULL;
+        return out;
+}
+
+/* Returns 0 to go on, 1 after --help, -1 after a usage error. */
 static int cli_parse_globals(int argc, char **argv, struct cli *cli, const char **ret_endpoint)
 {
         static const struct option opts[] = {
@@ -115,19 +260,27 @@ static int cli_parse_globals(int argc, char **argv, struct cli *cli, const char 
             {NULL, 0, NULL, 0},
         };
         int c;
+        opterr = 0;
         /* '+' stops at the group name so verbs keep their own options. */
-        while ((c = getopt_long(argc, argv, "+e:o:t:h", opts, NULL)) != -1) {
-                if (c == 'e') {
+        while ((c = getopt_long(argc, argv, "+:e:o:t:h", opts, NULL)) != -1) {
+                const char *why = NULL;
+                if (c == 'e')
                         *ret_endpoint = optarg;
-                } else if (c == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text"))) {
+                else if (c == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
                         cli->json = strcmp(optarg, "json") == 0;
-                } else if (c == 't' && units_parse_duration_ms(optarg, &cli->timeout_ms) == 0) {
-                        continue;
-                } else if (c == 'h') {
+                else if (c == 'o')
+                        why = "output is text or json";
+                else if (c == 't' && units_parse_duration_ms(optarg, &cli->timeout_ms) < 0)
+                        why = "--timeout is a duration: 500ms, 30s, 2m";
+                else if (c == 'h') {
                         cli_help(stdout);
                         return 1;
-                } else {
-                        cli_help(stderr);
+                } else if (c == ':')
+                        why = "an option needs a value (see --help)";
+                else if (c == '?')
+                        why = "unknown option (see --help)";
+                if (why) {
+                        cli_usage_error(cli, NULL, NULL, why);
                         return -1;
                 }
         }
@@ -138,17 +291,39 @@ int main(int argc, char **argv)
 {
         struct cli cli = {.timeout_ms = 30000};
         const char *endpoint = getenv("CSI_ENDPOINT");
-        if (!endpoint)
+        if (!endpoint || !*endpoint)
                 endpoint = "unix:///csi/csi.sock";
-        int r = cli_parse_globals(argc, argv, &cli, &endpoint);
-        if (r != 0)
-                return r > 0 ? 0 : 2;
-        r = client_new(endpoint, &cli.client);
-        if (r < 0) {
-                fprintf(stderr, "siloctl: invalid endpoint '%s'\n", endpoint);
-                return 2;
+        /* -o json early, so that usage errors in the common options print as JSON too. */
+        for (int i = 1; i + 1 < argc; i++)
+                if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+                    !strcmp(argv[i + 1], "json"))
+                        cli.json = true;
+        int r = cli_take_common(&cli, argc, argv);
+        if (r >= 0) {
+                argc = r;
+                r = cli_parse_globals(argc, argv, &cli, &endpoint);
         }
-        r = cli_dispatch(&cli, argc - optind, argv + optind);
+        if (r == 0 && client_new(endpoint, &cli.client) < 0) {
+                char why[300];
+                snprintf(why, sizeof(why),
+                         "invalid endpoint '%s': unix:///abs/path, /abs/path or tcp://host:port",
+                         endpoint);
+                cli_usage_error(&cli, NULL, NULL, why);
+                r = -1;
+        }
+        if (r == 0) {
+                for (size_t i = 0; i < cli.metadata.n; i++)
+                        if (client_add_metadata(cli.client, cli.metadata.keys[i],
+                                                cli.metadata.values[i]) < 0)
+                                r = -1;
+                r = r == 0 ? cli_dispatch(&cli, argc - optind, argv + optind) : CLI_EXIT_USAGE;
+        } else {
+                r = r > 0 ? 0 : CLI_EXIT_USAGE;
+        }
         client_free(cli.client);
+        cli_map_release(&cli.secrets);
+        cli_map_release(&cli.vol_ctx);
+        cli_map_release(&cli.pub_ctx);
+        cli_map_release(&cli.metadata);
         return r;
 }

@@ -62,8 +62,8 @@ static int attach_conflicts(const struct store_volume *v, const char *node_id,
                 if (params_mode_is_single_node(cap->mode) || params_mode_is_single_node(p->mode))
                         return controller_fail(-SILO_EPRECOND,
                                                "volume '%s' is published to node '%s' with "
-                                               "single-node access mode %d",
-                                               v->id, p->node_id, p->mode);
+                                               "single-node access mode %s",
+                                               v->id, p->node_id, params_mode_name(p->mode));
         }
         return 0;
 }

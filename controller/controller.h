@@ -127,6 +127,9 @@ bool params_cap_is_supported(const struct controller *c, const struct store_volu
 /* True for the single-node access modes. */
 bool params_mode_is_single_node(int mode);
 
+/* The CSI name of an access mode ("SINGLE_NODE_WRITER"), for messages. */
+const char *params_mode_name(int mode);
+
 /* pool.c ---------------------------------------------------------------------------------- */
 
 /* Applies the CSI capacity_range rules: default 1 GiB, rounded up to 1 MiB (4 KiB when 1 MiB

@@ -19,6 +19,21 @@ enum {
         MODE_MAX = 7,
 };
 
+const char *params_mode_name(int mode)
+{
+        static const char *const names[] = {
+            "UNKNOWN",
+            "SINGLE_NODE_WRITER",
+            "SINGLE_NODE_READER_ONLY",
+            "MULTI_NODE_READER_ONLY",
+            "MULTI_NODE_SINGLE_WRITER",
+            "MULTI_NODE_MULTI_WRITER",
+            "SINGLE_NODE_SINGLE_WRITER",
+            "SINGLE_NODE_MULTI_WRITER",
+        };
+        return mode >= 0 && mode <= MODE_MAX ? names[mode] : "an unknown access mode";
+}
+
 static bool params_fs_is_known(const char *fs)
 {
         return strcmp(fs, "ext4") == 0 || strcmp(fs, "xfs") == 0;
@@ -97,9 +112,10 @@ static int params_cap_check(const struct controller *c, const struct params_cap 
                 return controller_fail(-SILO_EINVALID,
                                        "volume capability has no or an unknown access mode");
         if (!params_mode_is_allowed(c, cap->mode))
-                return controller_fail(
-                    -SILO_EINVALID, "access mode %d is not supported by a %s-scoped pool",
-                    cap->mode, c->scope == CONFIG_SCOPE_SHARED ? "shared" : "node");
+                return controller_fail(-SILO_EINVALID,
+                                       "access mode %s is not supported by a %s-scoped pool",
+                                       params_mode_name(cap->mode),
+                                       c->scope == CONFIG_SCOPE_SHARED ? "shared" : "node");
         if (cap->access == PARAMS_ACCESS_MOUNT && cap->fs_type && cap->fs_type[0] &&
             !params_fs_is_known(cap->fs_type))
                 return controller_fail(-SILO_EINVALID, "fs_type '%.32s' is not supported",

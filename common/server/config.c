@@ -317,3 +317,16 @@ void config_release(struct config *cfg)
         free(cfg->metrics_address);
         *cfg = (struct config){0};
 }
+
+const char *config_mode_name(enum config_mode mode)
+{
+        switch (mode) {
+        case CONFIG_MODE_ALL:
+                return "all";
+        case CONFIG_MODE_CONTROLLER:
+                return "controller";
+        case CONFIG_MODE_NODE:
+                return "node";
+        }
+        return "unknown";
+}

@@ -38,3 +38,6 @@ void config_release(struct config *cfg);
 
 /* Text of --help (also what the README documents). */
 void config_usage(FILE *out);
+
+/* "all", "controller", "node": the spelling --mode takes. */
+const char *config_mode_name(enum config_mode mode);

@@ -210,8 +210,9 @@ static int main_serve(const struct config *cfg)
         r = metrics_start(cfg->metrics_address, &silo, srv, &metrics);
         if (r < 0)
                 goto out_stop;
-        log_info("msg='serving' endpoint='%s' version='%s' driver='%s' node='%s' mode=%d",
-                 cfg->endpoint, identity_version(), cfg->driver_name, cfg->node_id, cfg->mode);
+        log_info("msg='serving' endpoint='%s' version='%s' driver='%s' node='%s' mode=%s",
+                 cfg->endpoint, identity_version(), cfg->driver_name, cfg->node_id,
+                 config_mode_name(cfg->mode));
         r = main_startup(&silo);
         if (r == 0) {
                 atomic_store(&silo.ready, true);

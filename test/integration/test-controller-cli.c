@@ -38,11 +38,11 @@ static int run(const char *args, char *out, size_t size)
 static void field(const char *out, const char *key, char *buf, size_t size)
 {
         char needle[64];
-        snprintf(needle, sizeof(needle), "%s: ", key);
+        snprintf(needle, sizeof(needle), "%s=", key);
         const char *p = strstr(out, needle);
         ck_assert_msg(p != NULL, "no '%s' in: %s", key, out);
         p += strlen(needle);
-        size_t n = strcspn(p, "\n");
+        size_t n = strcspn(p, " \n");
         ck_assert_uint_lt(n, size);
         memcpy(buf, p, n);
         buf[n] = '\0';
@@ -56,32 +56,32 @@ START_TEST(volume_verbs)
                              out, sizeof(out)),
                          0);
         field(out, "volume_id", id, sizeof(id));
-        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes: 314572800"));
-        ck_assert_ptr_nonnull(strstr(out, "fsType: xfs"));
-        ck_assert_ptr_nonnull(strstr(out, "provisioning: thick"));
+        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes=314572800"));
+        ck_assert_ptr_nonnull(strstr(out, "volume_context.fsType=xfs"));
+        ck_assert_ptr_nonnull(strstr(out, "volume_context.provisioning=thick"));
         snprintf(cmd, sizeof(cmd), "controller publish %s test-node --readonly", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
-        ck_assert_ptr_nonnull(strstr(out, "readonly: true"));
+        ck_assert_ptr_nonnull(strstr(out, "publish_context.readonly=true"));
         snprintf(cmd, sizeof(cmd), "controller get %s", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
-        ck_assert_ptr_nonnull(strstr(out, "- test-node"));
+        ck_assert_ptr_nonnull(strstr(out, "status.published_node_ids=test-node"));
         snprintf(cmd, sizeof(cmd), "controller delete %s", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+        ck_assert_int_eq(run(cmd, out, sizeof(out)), 9); /* FAILED_PRECONDITION */
         ck_assert_ptr_nonnull(strstr(out, "FAILED_PRECONDITION"));
         snprintf(cmd, sizeof(cmd), "controller unpublish %s test-node", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "controller expand %s 320Mi", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
-        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes: 335544320"));
+        ck_assert_ptr_nonnull(strstr(out, "capacity_bytes=335544320"));
         snprintf(cmd, sizeof(cmd), "controller validate %s --fs xfs", id);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "confirmed"));
         snprintf(cmd, sizeof(cmd), "controller modify %s provisioning=thin", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+        ck_assert_int_eq(run(cmd, out, sizeof(out)), 3); /* INVALID_ARGUMENT */
         ck_assert_ptr_nonnull(strstr(out, "INVALID_ARGUMENT"));
         ck_assert_int_eq(run("controller capacity --param provisioning=thick", out, sizeof(out)),
                          0);
-        ck_assert_ptr_nonnull(strstr(out, "available_capacity: "));
+        ck_assert_ptr_nonnull(strstr(out, "available_capacity="));
         ck_assert_int_eq(run("controller list --max 1", out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, id));
         ck_assert_int_eq(run("controller caps", out, sizeof(out)), 0);
@@ -99,7 +99,7 @@ START_TEST(snapshot_and_group_verbs)
         snprintf(cmd, sizeof(cmd), "snapshot create snap-cli %s", vol);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         field(out, "snapshot_id", snap, sizeof(snap));
-        ck_assert_ptr_nonnull(strstr(out, "ready_to_use: true"));
+        ck_assert_ptr_nonnull(strstr(out, "ready_to_use=true"));
         snprintf(cmd, sizeof(cmd), "snapshot list --source %s", vol);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, snap));
@@ -114,12 +114,12 @@ START_TEST(snapshot_and_group_verbs)
         snprintf(cmd, sizeof(cmd), "group delete %s", grp);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "group get %s", grp);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+        ck_assert_int_eq(run(cmd, out, sizeof(out)), 5); /* NOT_FOUND */
         ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
         snprintf(cmd, sizeof(cmd), "snapshot delete %s", snap);
         ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "snapshot get %s", snap);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 1);
+        ck_assert_int_eq(run(cmd, out, sizeof(out)), 5);
         ck_assert_int_eq(run("group caps", out, sizeof(out)), 0);
 }
 END_TEST
@@ -127,19 +127,31 @@ END_TEST
 START_TEST(usage_errors)
 {
         char out[8192];
-        ck_assert_int_eq(run("controller create", out, sizeof(out)), 2);
+        ck_assert_int_eq(run("controller create", out, sizeof(out)), 64);
         ck_assert_ptr_nonnull(strstr(out, "usage: siloctl controller create NAME"));
-        ck_assert_int_eq(run("controller create x --access rwx", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("controller create x --size lots", out, sizeof(out)), 2);
+        ck_assert_int_eq(run("controller create x --access bogus", out, sizeof(out)), 64);
+        ck_assert_ptr_nonnull(strstr(out, "--access is rwo, rwop, rwx, rox"));
+        ck_assert_int_eq(run("controller create x --size lots", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("controller create x --size 1.5Gi", out, sizeof(out)), 64);
+        ck_assert_ptr_nonnull(strstr(out, "sizes are whole numbers"));
+        ck_assert_int_eq(run("-o yaml controller list", out, sizeof(out)), 64);
+        ck_assert_ptr_nonnull(strstr(out, "output is text or json"));
         ck_assert_int_eq(
-            run("controller create x --from-volume a --from-snapshot b", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("controller expand vol-1", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("controller modify vol-1 novalue", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("snapshot create onlyname", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("snapshot list --max -1", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("group create onlyname", out, sizeof(out)), 2);
-        ck_assert_int_eq(run("controller get vol-0000000000000000", out, sizeof(out)), 1);
+            run("controller create x --from-volume a --from-snapshot b", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("controller create x --cap rwo,floppy", out, sizeof(out)), 64);
+        ck_assert_ptr_nonnull(strstr(out, "TYPE is mount or block"));
+        ck_assert_int_eq(run("controller create x --cap rwo,mount --fs xfs", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("controller expand vol-1", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("controller modify vol-1 novalue", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("snapshot create onlyname", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("snapshot list --max -1", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("group create onlyname", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("controller get vol-0000000000000000", out, sizeof(out)), 5);
         ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
+        ck_assert_int_eq(run("-m Bad=1 controller caps", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("--secret nokey controller caps", out, sizeof(out)), 64);
+        ck_assert_int_eq(run("--pub-context a=b controller caps", out, sizeof(out)), 64);
+        ck_assert_ptr_nonnull(strstr(out, "--pub-context does not apply"));
 }
 END_TEST
 
