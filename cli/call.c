@@ -19,29 +19,6 @@ static const struct {
     {"publish_context", "--pub-context", offsetof(struct cli, pub_ctx)},
 };
 
-void cli_error(const struct cli *cli, const char *code, const char *message)
-{
-        if (!cli->json) {
-                fprintf(stderr, "siloctl: %s: %s\n", code, message ? message : "");
-                return;
-        }
-        fputs("{\"code\":\"", stderr);
-        fputs(code, stderr);
-        fputs("\",\"message\":", stderr);
-        const char *m = message ? message : "";
-        fputc('"', stderr);
-        for (const char *p = m; *p; p++) {
-                unsigned char c = (unsigned char)*p;
-                if (c == '"' || c == '\\')
-                        fprintf(stderr, "\\%c", c);
-                else if (c < 0x20)
-                        fprintf(stderr, "\\u%04x", c);
-                else
-                        fputc(c, stderr);
-        }
-        fputs("\"}\n", stderr);
-}
-
 /* Entries of the map field fd, pointing at the strings of m (the call borrows them). */
 static int call_map_entries(const ProtobufCFieldDescriptor *fd, const struct cli_map *m,
                             ProtobufCMessage ***ret)

@@ -1,4 +1,4 @@
-/* siloctl: global options, group/verb dispatch, usage. */
+/* siloctl: global and common options, dispatch to the verb. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -16,57 +16,6 @@
 #define CLI_MAP_FILE_MAX  (64 * 1024)
 #define CLI_KEY_VALUE_MAX 4096
 
-static const struct cli_group *const cli_groups[] = {
-    &cli_identity_group, &cli_controller_group, &cli_snapshot_group,
-    &cli_group_group,    &cli_node_group,
-};
-
-static void cli_help(FILE *f)
-{
-        fputs("Usage: siloctl [OPTIONS] GROUP VERB [ARGS] [OPTIONS]\n"
-              "A command-line client for any CSI driver.\n\n"
-              "  -e, --endpoint ADDR       unix:///path, /path or tcp://host:port\n"
-              "                            (default $CSI_ENDPOINT or unix:///csi/csi.sock)\n"
-              "  -o, --output FORMAT       text (default: one line per result) or json (the\n"
-              "                            proto3 JSON mapping; errors as JSON on stderr)\n"
-              "  -t, --timeout DUR         per-call deadline (default 30s)\n"
-              "  -q, --quiet               no confirmation line for calls with empty replies\n"
-              "  -m, --metadata KEY=VALUE  gRPC metadata sent with every call (repeatable)\n"
-              "      --debug               log each request and reply as JSON on stderr\n"
-              "                            (secrets hidden)\n"
-              "      --paging              list verbs follow next_token to the end\n"
-              "      --already-exists-ok   ALREADY_EXISTS counts as success\n"
-              "      --not-found-ok        NOT_FOUND counts as success\n"
-              "      --secret KEY=VALUE    request secrets (repeatable); --secrets-file FILE\n"
-              "      --vol-context KEY=VALUE  volume_context (repeatable); --vol-context-file\n"
-              "      --pub-context KEY=VALUE  publish_context (repeatable); --pub-context-file\n"
-              "                            files hold KEY=VALUE lines; '#' starts a comment\n\n"
-              "Exit status: 0 OK; 1-16 the gRPC status code of the failing call (5 NOT_FOUND,\n"
-              "14 UNAVAILABLE: nothing answers, ...); 64 usage error; 65 the call succeeded\n"
-              "but the answer is no (probe: not ready; validate: not confirmed).\n\nVerbs:\n",
-              f);
-        for (size_t g = 0; g < ARRAY_SIZE(cli_groups); g++)
-                for (size_t v = 0; v < cli_groups[g]->n_verbs; v++)
-                        fprintf(f, "  %s %s%s%s\n", cli_groups[g]->name,
-                                cli_groups[g]->verbs[v].verb,
-                                *cli_groups[g]->verbs[v].usage ? " " : "",
-                                cli_groups[g]->verbs[v].usage);
-}
-
-int cli_usage_error(const struct cli *cli, const char *group, const char *verb, const char *why)
-{
-        cli_error(cli, "USAGE", why);
-        if (cli->json || !group || !verb)
-                return CLI_EXIT_USAGE;
-        for (size_t g = 0; g < ARRAY_SIZE(cli_groups); g++)
-                for (size_t v = 0; v < cli_groups[g]->n_verbs; v++)
-                        if (strcmp(cli_groups[g]->name, group) == 0 &&
-                            strcmp(cli_groups[g]->verbs[v].verb, verb) == 0)
-                                fprintf(stderr, "usage: siloctl %s %s %s\n", group, verb,
-                                        cli_groups[g]->verbs[v].usage);
-        return CLI_EXIT_USAGE;
-}
-
 static int cli_dispatch(struct cli *cli, int argc, char **argv)
 {
         if (argc < 2) {
@@ -74,17 +23,11 @@ static int cli_dispatch(struct cli *cli, int argc, char **argv)
                         cli_help(stderr);
                 return cli_usage_error(cli, NULL, NULL, "expected GROUP VERB (see --help)");
         }
-        for (size_t g = 0; g < ARRAY_SIZE(cli_groups); g++) {
-                const struct cli_group *grp = cli_groups[g];
-                if (strcmp(grp->name, argv[0]) != 0)
-                        continue;
-                for (size_t v = 0; v < grp->n_verbs; v++) {
-                        if (strcmp(grp->verbs[v].verb, argv[1]) != 0)
-                                continue;
-                        optind = 0; /* full getopt reset for the verb's own options */
-                        opterr = 0; /* the verb says what is wrong itself */
-                        return grp->verbs[v].run(cli, argc - 1, argv + 1);
-                }
+        const struct cli_verb *v = cli_find_verb(argv[0], argv[1]);
+        if (v) {
+                optind = 0; /* full getopt reset for the verb's own options */
+                opterr = 0; /* the verb says what is wrong itself */
+                return v->run(cli, argc - 1, argv + 1);
         }
         char why[256];
         snprintf(why, sizeof(why), "unknown command '%s %s' (see --help)", argv[0], argv[1]);

@@ -1,6 +1,7 @@
 /* siloctl: a command-line client for any CSI endpoint. Each cmd-<group>.c holds one group's
  * verbs as a table; siloctl.c parses the global options and dispatches; call.c makes calls
- * and prints them; output.c formats messages; cap.c and request.c build request parts. */
+ * and prints them; usage.c holds the verb table and prints errors; output.c formats
+ * messages; cap.c builds capabilities and sizes. */
 #pragma once
 
 #include <csi.pb-c.h>
@@ -72,6 +73,10 @@ int cli_call_stream(struct cli *cli, const char *path, ProtobufCMessage *req,
 /* A List* call; with --paging it follows next_token and prints all entries as one reply. */
 int cli_list(struct cli *cli, const char *path, ProtobufCMessage *req,
              const ProtobufCMessageDescriptor *resp_desc);
+
+/* The verb, or NULL; and the --help text. */
+const struct cli_verb *cli_find_verb(const char *group, const char *verb);
+void cli_help(FILE *f);
 
 /* Prints "siloctl: CODE: message" on stderr, or {"code":..,"message":..} with -o json. */
 void cli_error(const struct cli *cli, const char *code, const char *message);
