@@ -184,3 +184,25 @@ int fileio_is_temp_name(const char *name)
 {
         return name[0] == '.' && strstr(name, ".tmp-") != NULL;
 }
+
+const char *fileio_type_name(unsigned mode)
+{
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return "a directory";
+        case S_IFREG:
+                return "a regular file";
+        case S_IFLNK:
+                return "a symlink";
+        case S_IFIFO:
+                return "a FIFO";
+        case S_IFBLK:
+                return "a block device node";
+        case S_IFCHR:
+                return "a character device node";
+        case S_IFSOCK:
+                return "a socket";
+        default:
+                return "a special file";
+        }
+}

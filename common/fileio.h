@@ -19,3 +19,7 @@ int fileio_fsync_dir(const char *dir);
 
 /* True for names fileio_write_atomic() uses for its temp files. */
 int fileio_is_temp_name(const char *name);
+
+/* "a directory", "a regular file", "a symlink", "a FIFO", "a block device node", ... for the
+ * S_IFMT bits of mode (messages). */
+const char *fileio_type_name(unsigned mode);

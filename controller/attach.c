@@ -120,7 +120,12 @@ int attach_publish(struct controller *c, const char *id, const char *node_id,
                 r = volumes_get(c, id, &v);
         if (r < 0)
                 return r;
-        if (!params_cap_is_supported(c, &v, cap))
+        if (store_data_check(c->pool, STORE_VOLUMES, id) == -SILO_EPRECOND)
+                r = controller_fail(-SILO_EPRECOND,
+                                    "the data file of volume '%s' is %s, not a regular file of "
+                                    "the pool; silo never uses it",
+                                    id, store_data_what(c->pool, STORE_VOLUMES, id));
+        else if (!params_cap_is_supported(c, &v, cap))
                 r = controller_fail(-SILO_EINVALID,
                                     "volume '%s' (%s) does not support the capability", id,
                                     v.fs_type);

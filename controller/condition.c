@@ -35,7 +35,15 @@ int condition_of(struct controller *c, const struct store_volume *v, char *why, 
         _cleanup_free_ char *path = NULL;
         if (store_volume_data_path(c->pool, v->id, &path) < 0)
                 return -ENOMEM;
-        if (access(path, F_OK) < 0) {
+        int r = store_data_check(c->pool, STORE_VOLUMES, v->id);
+        if (r == -SILO_EPRECOND) {
+                snprintf(why, size,
+                         "the data file of the volume is %s, not a regular file of the pool; "
+                         "silo does not use it",
+                         store_data_what(c->pool, STORE_VOLUMES, v->id));
+                return 1;
+        }
+        if (r < 0) {
                 snprintf(why, size, "data file of the volume is missing from the pool");
                 return 1;
         }

@@ -17,7 +17,16 @@
  * sharing the pool keeps its files locked until they are committed. */
 static int controller_remove_unlocked(int dfd, const char *name)
 {
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : neg_errno();
+        if (!S_ISREG(st.st_mode)) {
+                log_warn("msg='foreign object in the pool left untouched' file='%s' type='%s'",
+                         name, fileio_type_name(st.st_mode));
+                return 0;
+        }
+        _cleanup_close_ int fd =
+            openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return errno == ENOENT ? 0 : neg_errno();
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)

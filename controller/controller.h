@@ -193,8 +193,13 @@ int pool_tmp_commit(struct controller *c, enum store_kind kind, const char *id, 
 void pool_tmp_discard(struct controller *c, enum store_kind kind, const char *id);
 
 /* Opens "<id>.img" of kind (O_RDONLY) and takes an exclusive flock: serialises metadata changes
- * across processes. *ret_fd is -1 when the data file is missing. */
+ * across processes. *ret_fd is -1 when the data file is missing or foreign (store_data_open). */
 int pool_lock_data(struct controller *c, enum store_kind kind, const char *id, int *ret_fd);
+
+/* Opens the data file of kind/id with flags (store_data_open). Missing or foreign (a symlink,
+ * a device node, a FIFO, a directory there) is -SILO_EPRECOND with a message naming it. */
+int pool_data_open(struct controller *c, enum store_kind kind, const char *id, int flags,
+                   int *ret_fd);
 
 /* volumes.c ------------------------------------------------------------------------------- */
 

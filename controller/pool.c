@@ -477,17 +477,33 @@ void pool_tmp_discard(struct controller *c, enum store_kind kind, const char *id
                 unlink(tmp);
 }
 
+int pool_data_open(struct controller *c, enum store_kind kind, const char *id, int flags,
+                   int *ret_fd)
+{
+        int r = store_data_open(c->pool, kind, id, flags, ret_fd);
+        if (r == -SILO_EPRECOND)
+                return controller_fail(r,
+                                       "the data file of '%s' in the pool is %s, not a regular "
+                                       "file of the pool; silo never uses it",
+                                       id, store_data_what(c->pool, kind, id));
+        if (r == -ENOENT)
+                return controller_fail(-SILO_EPRECOND, "the data file of '%s' is missing", id);
+        if (r < 0)
+                return controller_fail(r, "cannot open the data file of '%s'", id);
+        return 0;
+}
+
 int pool_lock_data(struct controller *c, enum store_kind kind, const char *id, int *ret_fd)
 {
-        _cleanup_free_ char *path = NULL;
-        if (store_path(c->pool, kind, id, ".img", &path) < 0)
-                return -ENOMEM;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 && errno != ENOENT)
-                return controller_fail(neg_errno(), "cannot open '%s'", path);
+        _cleanup_close_ int fd = -1;
+        /* Nothing to lock when it is missing or foreign: never lock (or block on) a FIFO. */
+        int r = store_data_open(c->pool, kind, id, O_RDONLY, &fd);
+        if (r < 0 && r != -ENOENT && r != -SILO_EPRECOND)
+                return controller_fail(r, "cannot open the data file of '%s'", id);
         while (fd >= 0 && flock(fd, LOCK_EX) < 0)
                 if (errno != EINTR)
-                        return controller_fail(neg_errno(), "cannot lock '%s'", path);
+                        return controller_fail(neg_errno(), "cannot lock the data file of '%s'",
+                                               id);
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

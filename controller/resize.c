@@ -11,15 +11,7 @@
 
 static int resize_open(struct controller *c, const char *id, int *ret_fd)
 {
-        _cleanup_free_ char *path = NULL;
-        if (store_volume_data_path(c->pool, id, &path) < 0)
-                return -ENOMEM;
-        int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return controller_fail(errno == ENOENT ? -SILO_EPRECOND : neg_errno(),
-                                       "cannot open data of volume '%s'", id);
-        *ret_fd = fd;
-        return 0;
+        return pool_data_open(c, STORE_VOLUMES, id, O_RDWR, ret_fd);
 }
 
 static int resize_grow(struct controller *c, struct store_volume *v, uint64_t size)

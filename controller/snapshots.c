@@ -85,15 +85,7 @@ int snapshots_take(struct controller *c, const char *id, const char *name,
 /* Opens the volume's data for copying. */
 int snapshots_open_source(struct controller *c, const char *volume_id, int *ret_fd)
 {
-        _cleanup_free_ char *path = NULL;
-        if (store_volume_data_path(c->pool, volume_id, &path) < 0)
-                return -ENOMEM;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return controller_fail(errno == ENOENT ? -SILO_EPRECOND : neg_errno(),
-                                       "data of volume '%s' is missing", volume_id);
-        *ret_fd = fd;
-        return 0;
+        return pool_data_open(c, STORE_VOLUMES, volume_id, O_RDONLY, ret_fd);
 }
 
 int snapshots_create(struct controller *c, const char *name, const char *source_id,

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/str.h"
 #include "common/cleanup.h"
 #include "controller/quiesce.h"
@@ -67,13 +68,7 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
                 *ret_size = src->capacity_bytes;
                 memcpy(fs, src->fs_type, sizeof(src->fs_type));
         }
-        if (store_path(c->pool, snap ? STORE_SNAPSHOTS : STORE_VOLUMES, sid, ".img", &path) < 0)
-                return -ENOMEM;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return controller_fail(-SILO_EPRECOND, "data of source '%s' is missing", sid);
-        *ret_fd = fd;
-        return 0;
+        return pool_data_open(c, snap ? STORE_SNAPSHOTS : STORE_VOLUMES, sid, O_RDONLY, ret_fd);
 }
 
 static int volumes_reserve(struct controller *c, enum store_provisioning prov, uint64_t need)
@@ -264,6 +259,8 @@ static int volumes_not_staged(struct controller *c, const char *id)
 {
         _cleanup_free_ char *path = NULL;
         char dev[64];
+        if (store_data_check(c->pool, STORE_VOLUMES, id) == -SILO_EPRECOND)
+                return 0; /* foreign: not ours to look up, only silo's own files go */
         if (store_volume_data_path(c->pool, id, &path) < 0)
                 return -ENOMEM;
         int r = inuse_loop_device(path, dev, sizeof(dev));
@@ -295,6 +292,10 @@ int volumes_delete(struct controller *c, const char *id)
         if (r < 0)
                 return r;
         uint64_t unbacked = pool_file_unbacked(lock);
+        if (store_data_check(c->pool, STORE_VOLUMES, id) == -SILO_EPRECOND)
+                log_warn("msg='deleting volume; its data file is foreign and stays untouched' "
+                         "volume_id='%s' data='%s'",
+                         id, store_data_what(c->pool, STORE_VOLUMES, id));
         r = index_remove(c, id, &unbacked);
         if (r < 0)
                 return controller_fail(r, "cannot remove volume '%s'", id);

@@ -191,14 +191,23 @@ static int loop_find_visit(const struct loop_dev *d, const char *backing, bool d
 
 int loop_find(const char *file, struct loop_dev *ret)
 {
-        _cleanup_free_ char *real = realpath(file, NULL);
-        struct loop_find_ctx c = {.real = real};
+        _cleanup_free_ char *real = NULL;
+        struct loop_find_ctx c = {0};
+        struct stat st;
         int r;
 
+        if (lstat(file, &st) < 0)
+                return neg_errno();
+        if (!S_ISREG(st.st_mode))
+                return -ENOENT;
+        real = realpath(file, NULL);
         if (!real)
                 return neg_errno();
+        c.real = real;
         if (stat(real, &c.st) < 0)
                 return neg_errno();
+        if (c.st.st_ino != st.st_ino || c.st.st_dev != st.st_dev)
+                return -ENOENT; /* replaced meanwhile */
         r = loop_foreach(loop_find_visit, &c);
         if (r < 0 && r != -ECANCELED)
                 return r;
@@ -251,12 +260,27 @@ static int loop_configure(int nr, int file_fd, struct loop_dev *ret)
 
 SILO_SEAM int loop_attach(const char *file, struct loop_dev *ret)
 {
-        _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-        _cleanup_close_ int ffd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd =
+            open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+
+        if (fd < 0)
+                return neg_errno();
+        return loop_attach_fd(fd, ret);
+}
+
+int loop_attach_fd(int ffd, struct loop_dev *ret)
+{
+        _cleanup_close_ int ctl = -1;
         const struct timespec pause = {.tv_nsec = 1000000};
+        struct stat st;
         int r = -EBUSY;
 
-        if (ctl < 0 || ffd < 0)
+        if (fstat(ffd, &st) < 0)
+                return neg_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+        if (ctl < 0)
                 return neg_errno();
         for (int i = 0; i < LOOP_ATTACH_TRIES && (r == -EBUSY || r == -ENOENT); i++) {
                 int nr = ioctl(ctl, LOOP_CTL_GET_FREE);

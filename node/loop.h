@@ -12,13 +12,17 @@ struct loop_dev {
         char node[32]; /* "/dev/loopN" */
 };
 
-/* Attaches file (opened read-write) to a free loop device with one LOOP_CONFIGURE: no
- * autoclear, no direct I/O, no partition scan. Retries when another attacher takes the
- * free device first. */
+/* Attaches the open regular file fd (read-write) to a free loop device with one
+ * LOOP_CONFIGURE: no autoclear, no direct I/O, no partition scan. Retries when another
+ * attacher takes the free device first. -EINVAL when fd is not a regular file. */
+int loop_attach_fd(int fd, struct loop_dev *ret);
+
+/* loop_attach_fd of file, opened without following a symlink or blocking on a FIFO. */
 int loop_attach(const char *file, struct loop_dev *ret);
 
 /* Finds the loop device backed by file: the path in sysfs names it and the device's
- * backing inode is the file's. -ENOENT when none. */
+ * backing inode is the file's. -ENOENT when none, and when file is no regular file (a
+ * symlink there is never followed to another file's device). */
 int loop_find(const char *file, struct loop_dev *ret);
 
 /* The loop device with block device number devno; -ENODEV when devno is not a bound loop

@@ -6,6 +6,7 @@
 
 #include "common/beneath.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "node/mount.h"
 #include "node/node.h"
 #include "common/cleanup.h"
@@ -132,25 +133,6 @@ void place_release(struct place *p)
         *p = (struct place){.dir = -1, .fd = -1};
 }
 
-static const char *place_type_name(mode_t type)
-{
-        switch (type) {
-        case S_IFDIR:
-                return "a directory";
-        case S_IFREG:
-                return "a regular file";
-        case S_IFIFO:
-                return "a FIFO";
-        case S_IFBLK:
-        case S_IFCHR:
-                return "a device node";
-        case S_IFSOCK:
-                return "a socket";
-        default:
-                return "a special file";
-        }
-}
-
 int place_make(struct place *p, mode_t type)
 {
         int fd;
@@ -170,7 +152,7 @@ int place_make(struct place *p, mode_t type)
         }
         if (p->type != type && !p->mnt_id)
                 return node_fail(-SILO_EPRECOND, "%s '%s' is %s, not %s", p->what, p->path,
-                                 place_type_name(p->type), place_type_name(type));
+                                 fileio_type_name(p->type), fileio_type_name(type));
         return 0;
 }
 

@@ -122,10 +122,16 @@ static int stage_attach(struct volstate *v, bool *ret_new)
         int r;
 
         *ret_new = !v->attached;
-        if (v->attached)
+        if (v->attached) {
                 r = loop_set_capacity(&v->loop, &size);
-        else
-                r = loop_attach(v->data_path, &v->loop);
+        } else {
+                _cleanup_close_ int fd = -1;
+
+                r = volstate_data_open(v, &fd);
+                if (r < 0)
+                        return r;
+                r = loop_attach_fd(fd, &v->loop);
+        }
         if (r < 0)
                 return node_fail(r, "cannot attach a loop device to '%s'", v->data_path);
         v->attached = true;

@@ -25,10 +25,12 @@ static void stats_condition(struct node *n, const struct volstate *v,
                             struct node_stats *s)
 {
         const struct mount_info *fs = NULL;
-        struct stat st;
+        int r = store_data_check(v->pool, STORE_VOLUMES, v->meta.id);
 
-        if (vm->deleted || stat(v->data_path, &st) < 0)
+        if (vm->deleted || r == -ENOENT)
                 stats_abnormal(s, "backing file is missing:", v->data_path);
+        else if (r < 0)
+                stats_abnormal(s, "backing file is not a regular file of the pool:", v->data_path);
         if (s->abnormal)
                 return;
         /* The first mount of the filesystem is the staging mount: the one whose options

@@ -1,5 +1,6 @@
 #include "node/volstate.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,8 +24,36 @@ int volstate_load(const struct node *n, const char *id, struct volstate *ret)
                 store_volume_release(&v.meta);
                 return node_fail(r, "cannot locate volume '%s'", id);
         }
+        v.pool = n->pool;
         *ret = v;
         return 0;
+}
+
+static int volstate_data_fail(const struct volstate *v, int r)
+{
+        if (r == -SILO_EPRECOND)
+                return node_fail(r,
+                                 "the data file of volume '%s' is %s, not a regular file of the "
+                                 "pool; silo never attaches or formats it",
+                                 v->meta.id, store_data_what(v->pool, STORE_VOLUMES, v->meta.id));
+        if (r == -ENOENT)
+                return node_fail(-SILO_EPRECOND, "the data file of volume '%s' is missing",
+                                 v->meta.id);
+        return node_fail(r, "cannot open the data file of volume '%s'", v->meta.id);
+}
+
+int volstate_data_check(const struct volstate *v)
+{
+        int r = store_data_check(v->pool, STORE_VOLUMES, v->meta.id);
+
+        return r < 0 ? volstate_data_fail(v, r) : 0;
+}
+
+int volstate_data_open(const struct volstate *v, int *ret_fd)
+{
+        int r = store_data_open(v->pool, STORE_VOLUMES, v->meta.id, O_RDWR, ret_fd);
+
+        return r < 0 ? volstate_data_fail(v, r) : 0;
 }
 
 void volstate_release(struct volstate *v)
@@ -36,8 +65,12 @@ void volstate_release(struct volstate *v)
 
 int volstate_find_loop(struct volstate *v)
 {
-        int r = loop_find(v->data_path, &v->loop);
+        int r;
 
+        v->attached = false;
+        if (store_data_check(v->pool, STORE_VOLUMES, v->meta.id) == -SILO_EPRECOND)
+                return 0;
+        r = loop_find(v->data_path, &v->loop);
         v->attached = r == 0;
         if (r == -ENOENT)
                 return 0;

@@ -10,8 +10,9 @@
 
 struct volstate {
         struct store_volume meta;
-        char *data_path; /* canonical "<pool>/volumes/<id>.img" */
-        bool attached;   /* a loop device is bound to the data file (see volstate_find_loop) */
+        char *data_path;  /* canonical "<pool>/volumes/<id>.img" */
+        const char *pool; /* borrowed from the node */
+        bool attached;    /* a loop device is bound to the data file (see volstate_find_loop) */
         struct loop_dev loop;
 };
 
@@ -19,8 +20,15 @@ struct volstate {
 int volstate_load(const struct node *n, const char *id, struct volstate *ret);
 void volstate_release(struct volstate *v);
 
-/* Fills attached/loop from the loop devices' backing files. */
+/* Fills attached/loop from the loop devices' backing files. A foreign data file (see
+ * store_data_open) is never attached: attached stays false. */
 int volstate_find_loop(struct volstate *v);
+
+/* Refuses (-SILO_EPRECOND, with the message) a data file that is missing or foreign. */
+int volstate_data_check(const struct volstate *v);
+
+/* Opens the data file read-write for attaching, refusing as volstate_data_check does. */
+int volstate_data_open(const struct volstate *v, int *ret_fd);
 
 enum volstate_kind {
         VOLSTATE_NONE,  /* nothing mounted at the path */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/err.h"
 #include "common/str.h"
@@ -135,6 +136,17 @@ int store_format_unlink(const char *pool, enum store_kind kind, const char *id, 
         return 0;
 }
 
+/* True unless something other than a regular file is there (absent: true). */
+static bool store_format_is_regular(const char *pool, enum store_kind kind, const char *id,
+                                    const char *ext)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        if (store_path(pool, kind, id, ext, &path) < 0 || !path)
+                return true;
+        return lstat(path, &st) < 0 || S_ISREG(st.st_mode);
+}
+
 int store_format_remove(const char *pool, enum store_kind kind, const char *id,
                         const char *data_ext)
 {
@@ -144,7 +156,8 @@ int store_format_remove(const char *pool, enum store_kind kind, const char *id,
                 r = store_dir(pool, kind, &dir);
         if (r >= 0)
                 r = fileio_fsync_dir(dir);
-        if (r >= 0 && data_ext)
+        /* A foreign object under the data file's name is not ours to remove. */
+        if (r >= 0 && data_ext && store_format_is_regular(pool, kind, id, data_ext))
                 r = store_format_unlink(pool, kind, id, data_ext);
         return r;
 }

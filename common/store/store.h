@@ -109,9 +109,24 @@ int store_volume_load(const char *pool, const char *id, struct store_volume *ret
 void store_volume_release(struct store_volume *v);                                 /* (node) */
 /* Allocates "<pool>/volumes/<id>.img" into *ret. */
 int store_volume_data_path(const char *pool, const char *id, char **ret); /* (node) */
+/* A data file "<id>.img" is used only when it is a regular file on the pool's own filesystem.
+ * Anything else under that name (a symlink, a device node, a FIFO, a directory, a file of
+ * another mount) is foreign: silo never follows it, attaches, formats, locks or removes it,
+ * and an open of it can never block. (node) */
+/* Opens it with flags (O_RDONLY or O_RDWR) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+ * checked before (without opening) and after (the same inode). -ENOENT when absent,
+ * -SILO_EPRECOND when foreign. */
+int store_data_open(const char *pool, enum store_kind kind, const char *id, int flags, int *ret_fd);
+/* The same check without opening: 0 ours, -ENOENT, -SILO_EPRECOND foreign. (node) */
+int store_data_check(const char *pool, enum store_kind kind, const char *id);
+/* What is under the name, for messages: "a FIFO", "a regular file on another filesystem",
+ * "missing". (node) */
+const char *store_data_what(const char *pool, enum store_kind kind, const char *id);
+
 /* Writes the metadata atomically (the commit point of a create). */
 int store_volume_save(const char *pool, const struct store_volume *v);
-/* Removes metadata first, then data; absent is not an error. */
+/* Removes metadata first, then data; absent is not an error. Foreign data (see
+ * store_data_open) is left where it is, untouched. */
 int store_volume_remove(const char *pool, const char *id);
 
 int store_snapshot_load(const char *pool, const char *id, struct store_snapshot *ret);
