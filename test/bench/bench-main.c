@@ -23,8 +23,8 @@ struct bench_phase {
 static const struct bench_phase bench_phases[] = {
     {"probe", bench_probe_run},       {"create-delete", bench_volumes_run},
     {"floor", bench_floor_run},       {"lifecycle", bench_lifecycle_run},
-    {"snapshot", bench_snapshot_run}, {"memory", bench_memory_run},
-    {"scale", bench_scale_run},
+    {"snapshot", bench_snapshot_run}, {"snapmeta", bench_snapmeta_run},
+    {"memory", bench_memory_run},     {"scale", bench_scale_run},
 };
 
 static bool bench_phase_known(const char *name)
@@ -37,19 +37,19 @@ static bool bench_phase_known(const char *name)
 
 static void bench_usage(FILE *out)
 {
-        fprintf(out,
-                "usage: silo-bench [options]\n"
-                "  --phase NAME       probe, create-delete, floor, lifecycle, snapshot, memory,\n"
-                "                     scale (repeatable; default: all; lifecycle adds floor)\n"
-                "  --quick            short smoke run (1 run per figure, small counts)\n"
-                "  --runs N           repetitions per figure (default 5, quick 1)\n"
-                "  --probe-seconds S  duration of each Probe run (default 2)\n"
-                "  --endpoint URL     benchmark a running driver instead of starting silo\n"
-                "  --driver-pid PID   its pid, for CPU and memory figures\n"
-                "  --kubelet-dir DIR  its kubelet dir (staging/target paths go beneath it)\n"
-                "  --nodeid ID        its node id (ControllerPublish)\n"
-                "  --pool-fs xfs|host pool on a reflink XFS image (default) or a plain dir\n"
-                "  --keep             keep the temp root\n");
+        fprintf(out, "usage: silo-bench [options]\n"
+                     "  --phase NAME       probe, create-delete, floor, lifecycle, snapshot, "
+                     "snapmeta, memory,\n"
+                     "                     scale (repeatable; default: all; lifecycle adds floor)\n"
+                     "  --quick            short smoke run (1 run per figure, small counts)\n"
+                     "  --runs N           repetitions per figure (default 5, quick 1)\n"
+                     "  --probe-seconds S  duration of each Probe run (default 2)\n"
+                     "  --endpoint URL     benchmark a running driver instead of starting silo\n"
+                     "  --driver-pid PID   its pid, for CPU and memory figures\n"
+                     "  --kubelet-dir DIR  its kubelet dir (staging/target paths go beneath it)\n"
+                     "  --nodeid ID        its node id (ControllerPublish)\n"
+                     "  --pool-fs xfs|host pool on a reflink XFS image (default) or a plain dir\n"
+                     "  --keep             keep the temp root\n");
 }
 
 static bool bench_wants(const char *selected, const char *name)

@@ -184,6 +184,7 @@ int bench_lifecycle_run(struct bench *b);
 int bench_snapshot_run(struct bench *b);
 int bench_scale_run(struct bench *b);
 int bench_memory_run(struct bench *b);
+int bench_snapmeta_run(struct bench *b);
 /* Creates 1 MiB thin volumes "<prefix>-<from>" .. "<prefix>-<to - 1>" / deletes them. */
 int bench_memory_fill(struct bench *b, const char *prefix, unsigned from, unsigned to);
 int bench_memory_drain(struct bench *b, const char *prefix, unsigned from, unsigned to);
