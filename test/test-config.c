@@ -21,6 +21,7 @@ START_TEST(defaults)
         ck_assert_str_eq(cfg.kubelet_dir, "/var/lib/kubelet");
         ck_assert_uint_eq(cfg.max_concurrent, 8);
         ck_assert_uint_eq(cfg.timeout_ms, 15000);
+        ck_assert_uint_eq(cfg.drain_ms, 10000);
         ck_assert_int_eq(cfg.mode, CONFIG_MODE_ALL);
         ck_assert_int_eq(cfg.scope, CONFIG_SCOPE_NODE);
         ck_assert_ptr_null(cfg.metrics_address);
@@ -51,6 +52,8 @@ START_TEST(every_flag)
                               "0",
                               "--timeout",
                               "500ms",
+                              "--drain-timeout",
+                              "3s",
                               "--skip-attach",
                               "--max-volumes-per-node",
                               "16",
@@ -73,6 +76,7 @@ START_TEST(every_flag)
         ck_assert_uint_eq(cfg.max_concurrent, 3);
         ck_assert_uint_eq(cfg.max_queued, 0);
         ck_assert_uint_eq(cfg.timeout_ms, 500);
+        ck_assert_uint_eq(cfg.drain_ms, 3000);
         ck_assert(cfg.skip_attach);
         ck_assert_uint_eq(cfg.max_volumes_per_node, 16);
         ck_assert_str_eq(cfg.kubelet_dir, "/k");
@@ -108,6 +112,8 @@ START_TEST(bad_values)
         assert_rejected("--max-concurrent-requests", "100000");
         assert_rejected("--timeout", "0s");
         assert_rejected("--timeout", "soon");
+        assert_rejected("--drain-timeout", "0s");
+        assert_rejected("--drain-timeout", "2h");
         assert_rejected("--metrics-address", "9808");
         assert_rejected("--metrics-address", "host:99999");
         assert_rejected("--metrics-address", "example.com:9808"); /* no lookups at start */

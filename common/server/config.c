@@ -21,6 +21,7 @@ enum {
         OPT_MAX_CONCURRENT,
         OPT_MAX_QUEUED,
         OPT_TIMEOUT,
+        OPT_DRAIN_TIMEOUT,
         OPT_SKIP_ATTACH,
         OPT_MAX_VOLUMES,
         OPT_KUBELET_DIR,
@@ -39,6 +40,7 @@ static const struct option config_options[] = {
     {"max-concurrent-requests", required_argument, NULL, OPT_MAX_CONCURRENT},
     {"max-queued-requests", required_argument, NULL, OPT_MAX_QUEUED},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
     {"skip-attach", no_argument, NULL, OPT_SKIP_ATTACH},
     {"max-volumes-per-node", required_argument, NULL, OPT_MAX_VOLUMES},
     {"kubelet-dir", required_argument, NULL, OPT_KUBELET_DIR},
@@ -68,6 +70,9 @@ void config_usage(FILE *out)
             "  --max-queued-requests N      calls waiting for a worker before UNAVAILABLE\n"
             "                               (default 64)\n"
             "  --timeout DURATION           budget per operation, e.g. 15s, 500ms (default 15s)\n"
+            "  --drain-timeout DURATION     on SIGTERM, how long running calls may take to\n"
+            "                               answer; then they are cancelled and their work gets\n"
+            "                               as long again before silo exits (default 10s)\n"
             "  --skip-attach                no ControllerPublish/Unpublish capability\n"
             "  --max-volumes-per-node N     reported by NodeGetInfo, enforced on attach\n"
             "                               (default 0: no limit)\n"
@@ -192,12 +197,12 @@ static int config_set_ratio(double *dst, const char *value)
         return 0;
 }
 
-static int config_set_timeout(struct config *cfg, const char *value)
+static int config_set_duration(uint64_t *dst, const char *flag, const char *value)
 {
         uint64_t ms;
         if (units_parse_duration_ms(value, &ms) < 0 || ms == 0 || ms > 3600 * 1000)
-                return config_fail("timeout", value, "expected a duration from 1ms to 1h");
-        cfg->timeout_ms = ms;
+                return config_fail(flag, value, "expected a duration from 1ms to 1h");
+        *dst = ms;
         return 0;
 }
 
@@ -234,7 +239,9 @@ static int config_apply(struct config *cfg, int opt, const char *arg)
                         cfg->max_volumes_per_node = n;
                 return r;
         case OPT_TIMEOUT:
-                return config_set_timeout(cfg, arg);
+                return config_set_duration(&cfg->timeout_ms, "timeout", arg);
+        case OPT_DRAIN_TIMEOUT:
+                return config_set_duration(&cfg->drain_ms, "drain-timeout", arg);
         case OPT_METRICS:
                 return config_set_metrics(cfg, arg);
         case OPT_OVERCOMMIT:
@@ -265,6 +272,7 @@ static int config_defaults(struct config *cfg)
             .max_concurrent = 8,
             .max_queued = 64,
             .timeout_ms = 15000,
+            .drain_ms = 10000,
             .overcommit_ratio = 1.0,
             .log_level = LOG_INFO,
         };

@@ -22,6 +22,7 @@ struct config {
         unsigned max_concurrent;       /* --max-concurrent-requests (worker threads) */
         unsigned max_queued;           /* --max-queued-requests beyond the workers */
         uint64_t timeout_ms;           /* --timeout per operation */
+        uint64_t drain_ms;             /* --drain-timeout: shutdown waits this, twice at most */
         uint64_t max_volumes_per_node; /* 0 = no limit reported */
         double overcommit_ratio;       /* thin provisioning: free space x ratio */
         bool skip_attach;

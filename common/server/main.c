@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "common/err.h"
@@ -26,7 +27,8 @@
 #include "common/cleanup.h"
 
 #define MAIN_MAX_MESSAGE_BYTES (4 * 1024 * 1024)
-#define MAIN_DRAIN_MS          10000
+/* main_serve's outcome when work outlived the shutdown bound: exit without freeing. */
+#define MAIN_ABANDONED 1
 
 static bool main_serves_controller(const struct config *cfg)
 {
@@ -193,7 +195,7 @@ static int main_serve(const struct config *cfg)
             .workers = cfg->max_concurrent,
             .max_queued = cfg->max_queued,
             .timeout_ms = cfg->timeout_ms,
-            .drain_ms = MAIN_DRAIN_MS,
+            .drain_ms = cfg->drain_ms,
             .max_message_bytes = MAIN_MAX_MESSAGE_BYTES,
         };
         struct rpc_server *srv = NULL;
@@ -221,7 +223,8 @@ static int main_serve(const struct config *cfg)
         }
         metrics_stop(metrics);
 out_stop:
-        rpc_server_stop(srv);
+        if (rpc_server_stop(srv) < 0)
+                return MAIN_ABANDONED; /* workers still use silo: no freeing under them */
         main_shutdown(&silo);
 out:
         preflight_release(&pre);
@@ -242,6 +245,10 @@ int main(int argc, char **argv)
         mallopt(M_ARENA_MAX, 2);
         main_block_signals();
         r = main_serve(&cfg);
+        /* Skips atexit handlers and library destructors, which running workers may still
+         * need; the kernel releases the rest. */
+        if (r == MAIN_ABANDONED)
+                _exit(1);
         config_release(&cfg);
         return r < 0 ? 1 : 0;
 }

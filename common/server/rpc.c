@@ -267,24 +267,48 @@ static int rpc_wait_shutdown(struct rpc_server *srv, uint64_t timeout_ms)
         return done ? 0 : -ETIMEDOUT;
 }
 
-void rpc_server_stop(struct rpc_server *srv)
+/* Milliseconds from now until the monotonic instant until_ms (0 when past). */
+static uint64_t rpc_ms_until(uint64_t until_ms)
+{
+        uint64_t now = workq_now_ms();
+        return until_ms > now ? until_ms - now : 0;
+}
+
+int rpc_server_stop(struct rpc_server *srv)
 {
         if (!srv)
-                return;
-        uint64_t until = workq_now_ms() + srv->opts.drain_ms;
+                return 0;
+        uint64_t drain = srv->opts.drain_ms;
+        uint64_t until = workq_now_ms() + drain;
         grpc_server_shutdown_and_notify(srv->server, srv->cq[0], &srv->tag_shutdown);
-        int r = workq_drain(srv->workq, srv->opts.drain_ms);
-        if (r == 0) {
-                uint64_t now = workq_now_ms();
-                r = rpc_wait_shutdown(srv, until > now ? until - now : 0);
+        int r = workq_drain(srv->workq, drain);
+        if (r == 0)
+                r = rpc_wait_shutdown(srv, rpc_ms_until(until));
+        if (r < 0) {
+                log_warn("msg='in-flight calls or connections did not finish within %llu ms: "
+                         "cancelling them; "
+                         "their work gets %llu ms more'",
+                         (unsigned long long)drain, (unsigned long long)drain);
+                grpc_server_cancel_all_calls(srv->server);
+                /* The completion queue lives on, so a worker's late reply lands on a cancelled
+                 * call and is dropped there instead of on a destroyed queue. */
+                until = workq_now_ms() + drain;
+                r = workq_drain(srv->workq, drain);
+                if (r == 0)
+                        r = rpc_wait_shutdown(srv, rpc_ms_until(until));
         }
         if (r < 0) {
-                log_warn("msg='in-flight calls did not finish within %llu ms; cancelling them'",
-                         (unsigned long long)srv->opts.drain_ms);
-                grpc_server_cancel_all_calls(srv->server);
-                rpc_wait_shutdown(srv, UINT64_MAX / 4);
+                unsigned running, queued;
+                workq_stats(srv->workq, &running, &queued);
+                log_error("msg='%u operations still running %llu ms after the shutdown request: "
+                          "exiting without them; the next start reconciles what they left'",
+                          running + queued, (unsigned long long)(2 * drain));
+                if (srv->socket_path[0])
+                        unlink(srv->socket_path);
+                return -EBUSY; /* the server stays allocated: workers may still touch it */
         }
         rpc_server_destroy(srv);
+        return 0;
 }
 
 void rpc_server_stats(struct rpc_server *srv, struct rpc_stats *ret)

@@ -71,7 +71,7 @@ struct rpc_server_opts {
         unsigned workers;    /* --max-concurrent-requests */
         unsigned max_queued; /* waiting calls beyond the workers, then UNAVAILABLE */
         uint64_t timeout_ms; /* per-call budget */
-        uint64_t drain_ms;   /* how long shutdown waits for in-flight calls */
+        uint64_t drain_ms;   /* how long shutdown waits for in-flight calls (twice at most) */
         size_t max_message_bytes;
 };
 
@@ -80,8 +80,12 @@ struct rpc_server_opts {
 int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
                      const struct rpc_service *const *services, size_t n_services,
                      struct rpc_server **ret);
-/* Stops accepting, waits up to drain_ms for in-flight calls, removes the socket, frees. */
-void rpc_server_stop(struct rpc_server *srv);
+/* Stops accepting and waits up to drain_ms for in-flight calls to answer; then cancels the
+ * calls that have not (their replies are dropped) and waits up to drain_ms more for their work.
+ * Removes the socket. Returns 0 after freeing everything, or -EBUSY when work was still running:
+ * then srv stays allocated (workers may still use it and what they borrow from the caller)
+ * and the process should exit without freeing either. */
+int rpc_server_stop(struct rpc_server *srv);
 
 /* The outcome of rpc_local_call(). */
 #define RPC_LOCAL_MSG_MAX 1152 /* a handler's message and the cause appended to it */
