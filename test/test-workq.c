@@ -137,6 +137,38 @@ START_TEST(drain_refuses_new_work_and_times_out)
 }
 END_TEST
 
+static atomic_bool slow_done_returned;
+
+static void slow_done(struct workq_item *it)
+{
+        (void)it;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        atomic_store(&slow_done_returned, true);
+}
+
+static void noop(struct workq_item *it)
+{
+        (void)it;
+}
+
+/* A done callback still running counts as work: its owner may free what done uses as soon as
+ * drain returns (the server core destroys its completion queue). */
+START_TEST(drain_waits_for_done_to_return)
+{
+        static const struct workq_ops ops = {noop, noop, slow_done};
+        struct workq *q;
+        ck_assert_int_eq(workq_new(1, 4, &q), 0);
+        struct workq_item it = {.ops = &ops};
+        ck_assert_int_eq(workq_push(q, &it), 0);
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL); /* done is running now */
+        ck_assert_int_eq(workq_drain(q, 10000), 0);
+        ck_assert(atomic_load(&slow_done_returned));
+        workq_free(q);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("workq");
@@ -144,6 +176,7 @@ int main(void)
         tcase_add_test(tc, bounded_queue_overloads);
         tcase_add_test(tc, expiry_does_not_interrupt);
         tcase_add_test(tc, drain_refuses_new_work_and_times_out);
+        tcase_add_test(tc, drain_waits_for_done_to_return);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

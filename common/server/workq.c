@@ -22,6 +22,7 @@ struct workq {
         pthread_cond_t timer_cv; /* timer: deadlines changed, or stop */
         pthread_cond_t idle_cv;  /* drain: something finished */
         struct workq_list waiting, running;
+        unsigned finishing; /* items in their done callback: drain waits for them too */
         unsigned max_queued, n_workers;
         bool draining, stopping;
         pthread_t timer;
@@ -89,9 +90,13 @@ static void workq_finish(struct workq *q, struct workq_item *it, struct workq_li
         pthread_mutex_lock(&q->mu);
         workq_settle_locked(q, it);
         list_remove(from, it);
+        q->finishing++;
+        pthread_mutex_unlock(&q->mu);
+        it->ops->done(it); /* may free it */
+        pthread_mutex_lock(&q->mu);
+        q->finishing--;
         pthread_cond_broadcast(&q->idle_cv);
         pthread_mutex_unlock(&q->mu);
-        it->ops->done(it);
 }
 
 /* Under ASan the heap is ASan's: glibc's allocator is never set up, and concurrent
@@ -260,7 +265,7 @@ int workq_drain(struct workq *q, uint64_t timeout_ms)
         pthread_mutex_lock(&q->mu);
         q->draining = true;
         int r = 0;
-        while (q->waiting.count + q->running.count > 0) {
+        while (q->waiting.count + q->running.count + q->finishing > 0) {
                 uint64_t now = workq_now_ms();
                 if (now >= until) {
                         r = -ETIMEDOUT;

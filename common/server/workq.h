@@ -37,7 +37,8 @@ void workq_abstime(uint64_t ms, struct timespec *ret);
 int workq_new(unsigned workers, unsigned max_queued, struct workq **ret);
 /* Queues it. -SILO_EOVERLOAD when the queue is full or draining; the item is untouched. */
 int workq_push(struct workq *q, struct workq_item *it);
-/* Stops accepting and waits up to timeout_ms for every item to be done: 0 or -ETIMEDOUT. */
+/* Stops accepting and waits up to timeout_ms for every item to be done (its done callback
+ * returned): 0 or -ETIMEDOUT. */
 int workq_drain(struct workq *q, uint64_t timeout_ms);
 /* Joins the threads (after a successful drain) and frees; accepts NULL. */
 void workq_free(struct workq *q);
