@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ID_MAX      64
+/* CSI's bound on identifiers; kubelet names an inline ephemeral volume "csi-<64 hex>". */
+#define ID_MAX      128
 #define ID_NODE_MAX 128
 
 /* 1..ID_MAX chars of [a-z0-9-], not starting with '-'. No '/', no '.', no '..'. */

@@ -212,12 +212,20 @@ struct volume_spec {
         char cap_fs_type[16]; /* fs_type from the capabilities, "" when none */
         enum store_source source_kind;
         const char *source_id;
+        const char *id; /* NULL: derived from name; else used as is (validated) */
+        bool ephemeral; /* an inline ephemeral volume (store_volume.ephemeral) */
 };
 
 /* The smallest volume that can serve fs_type ("" = ext4) with caps (STORE_CAP_*; 0 = mount). */
 uint64_t volumes_min_size(const char *fs_type, unsigned caps);
 /* Idempotent by name: returns the existing volume when compatible, -SILO_EEXISTS when not. */
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret);
+/* An inline ephemeral volume for the node service of this process: id is the CO's handle
+ * (validated here), size rounded up like required_bytes, fs_type "" = ext4. A mount volume
+ * for SINGLE_NODE_WRITER, never listed by ListVolumes, counted in capacity like any other.
+ * Idempotent by id (*ret_created false); other properties: -SILO_EEXISTS. */
+int volumes_create_ephemeral(struct controller *c, const char *id, uint64_t size,
+                             enum store_provisioning prov, const char *fs_type, bool *ret_created);
 /* Absent volume: 0. Published, or its data attached to a loop device here: -SILO_EPRECOND. */
 int volumes_delete(struct controller *c, const char *id);
 /* Loads a volume by (unvalidated) id: -SILO_ENOTFOUND when malformed or absent. */

@@ -1,7 +1,8 @@
 /* The in-memory view of the volumes of a node-scoped pool: every volume's metadata, sorted
  * by ID, so that listings and per-node counts never read the pool. Built by one scan at
  * startup and kept current by index_save()/index_remove(), through which every metadata
- * change of this process goes. A shared pool has no index (other instances change it):
+ * change of this process goes. Inline ephemeral volumes are in it (their unbacked bytes
+ * count) but never listed. A shared pool has no index (other instances change it):
  * there the pool itself is read.
  *
  * The array holds pointers to heap entries: an insert or delete in the middle moves 8-byte
@@ -288,22 +289,28 @@ int index_page(struct index *x, const char *token, size_t limit, struct store_vo
         size_t at = token && *token ? index_find(x, token, &found) : 0;
         if (token && *token && found)
                 at++;
-        size_t n = x->n - at < limit ? x->n - at : limit;
-        struct store_volume *out = calloc(n + 1, sizeof(*out));
+        size_t most = x->n - at < limit ? x->n - at : limit;
+        struct store_volume *out = calloc(most + 1, sizeof(*out));
         int r = out ? 0 : -ENOMEM;
-        size_t done = 0;
-        for (; r >= 0 && done < n; done++)
-                r = index_copy(&x->vols[at + done]->v, &out[done]);
+        size_t done = 0, i = at;
+        for (; r >= 0 && i < x->n && done < limit; i++) {
+                if (x->vols[i]->v.ephemeral) /* the node's inline volumes are not listed */
+                        continue;
+                r = index_copy(&x->vols[i]->v, &out[done]);
+                done += r >= 0;
+        }
+        while (i < x->n && x->vols[i]->v.ephemeral)
+                i++;
         next_token[0] = '\0';
-        if (r >= 0 && at + n < x->n && n > 0)
-                memcpy(next_token, x->vols[at + n - 1]->v.id, STORE_ID_MAX + 1);
+        if (r >= 0 && i < x->n && done > 0)
+                memcpy(next_token, out[done - 1].id, STORE_ID_MAX + 1);
         pthread_mutex_unlock(&x->lock);
         if (r < 0) {
-                volumes_list_free(out, done > 0 ? done - 1 : 0);
+                volumes_list_free(out, done);
                 return r;
         }
         *ret = out;
-        *ret_n = n;
+        *ret_n = done;
         return 0;
 }
 

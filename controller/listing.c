@@ -61,13 +61,21 @@ void volumes_page_release(struct volumes_page *p)
         p->n = 0;
 }
 
+/* Volumes CreateVolume made; inline ephemeral ones carry the CO's handle as their id. */
+static bool listing_is_persistent(struct controller *c, const char *id, void *ctx)
+{
+        (void)c;
+        (void)ctx;
+        return id_has_form(id, "vol");
+}
+
 /* Shared pool: list the directory and read each volume of the page. */
 static int listing_from_pool(struct controller *c, const char *token, int32_t max,
                              struct store_volume **ret, size_t *ret_n,
                              char next_token[STORE_ID_MAX + 1])
 {
         struct volumes_page p = {0};
-        int r = volumes_page(c, STORE_VOLUMES, "vol", token, max, NULL, NULL, &p);
+        int r = volumes_page(c, STORE_VOLUMES, "vol", token, max, listing_is_persistent, NULL, &p);
         if (r < 0)
                 return r;
         struct store_volume *out = calloc(p.n + 1, sizeof(*out));

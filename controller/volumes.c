@@ -21,6 +21,8 @@ static bool volumes_is_compatible(const struct store_volume *v, const struct vol
         if (*fs ? strcmp(fs, v->fs_type) != 0
                 : (spec->source_kind == STORE_SOURCE_NONE && strcmp(v->fs_type, "ext4") != 0))
                 return false;
+        if (v->ephemeral != spec->ephemeral)
+                return false;
         if (v->provisioning != spec->params.provisioning || v->caps != spec->caps ||
             v->source_kind != spec->source_kind)
                 return false;
@@ -187,6 +189,7 @@ static int volumes_prepare(struct controller *c, const struct volume_spec *spec,
                 r = STR_COPY(v->source_id, spec->source_id);
         if (r >= 0 && c->scope == CONFIG_SCOPE_NODE)
                 r = STR_COPY(v->node_id, c->node_id);
+        v->ephemeral = spec->ephemeral;
         return r;
 }
 
@@ -240,7 +243,13 @@ int volumes_create(struct controller *c, const struct volume_spec *spec, struct 
         /* The filesystem is the capabilities' fs_type only ("" = ext4, or the source's). */
         const char *fs = spec->cap_fs_type;
         struct store_volume v = {0};
-        int r = id_from_name("vol", spec->name, v.id, sizeof(v.id));
+        int r = 0;
+        if (!spec->id)
+                r = id_from_name("vol", spec->name, v.id, sizeof(v.id));
+        else if (id_is_valid(spec->id))
+                r = STR_COPY(v.id, spec->id);
+        else
+                r = controller_fail(-SILO_EINVALID, "volume id '%.80s' is not valid", spec->id);
         if (r >= 0)
                 r = volumes_existing(c, v.id, spec, fs, ret);
         if (r != 0)
@@ -251,6 +260,39 @@ int volumes_create(struct controller *c, const struct volume_spec *spec, struct 
                 return r;
         }
         *ret = v;
+        return 0;
+}
+
+int volumes_create_ephemeral(struct controller *c, const char *id, uint64_t size,
+                             enum store_provisioning prov, const char *fs_type, bool *ret_created)
+{
+        if (!id || !id_is_valid(id))
+                return controller_fail(-SILO_EINVALID, "volume id '%.80s' is not valid",
+                                       id ? id : "");
+        struct volume_spec spec = {
+            .name = id,
+            .id = id,
+            .ephemeral = true,
+            .params = {.provisioning = prov},
+            .caps = STORE_CAP_MOUNT | STORE_CAP_MODE0 << 1, /* SINGLE_NODE_WRITER */
+        };
+        if (size > (uint64_t)INT64_MAX)
+                return controller_fail(-SILO_EOUTOFRANGE, "size %llu is too large",
+                                       (unsigned long long)size);
+        spec.required_bytes = (int64_t)size;
+        if (STR_COPY(spec.cap_fs_type, fs_type) < 0)
+                return controller_fail(-SILO_EINVALID, "fs type '%.32s' is not supported", fs_type);
+        bool existed = false;
+        struct store_volume v = {0};
+        if (id_is_valid(id) && store_volume_load(c->pool, id, &v) == 0) {
+                existed = true;
+                store_volume_release(&v);
+        }
+        int r = volumes_create(c, &spec, &v);
+        if (r < 0)
+                return r;
+        store_volume_release(&v);
+        *ret_created = !existed;
         return 0;
 }
 

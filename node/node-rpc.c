@@ -124,6 +124,31 @@ static int node_rpc_unstage(struct rpc_call *call, const ProtobufCMessage *msg)
         return rpc_reply(call, &resp.base);
 }
 
+/* kubelet marks an inline ephemeral volume so (with podInfoOnMount: true). */
+static bool node_rpc_is_ephemeral(const Csi__V1__NodePublishVolumeRequest *req)
+{
+        for (size_t i = 0; i < req->n_volume_context; i++) {
+                const Csi__V1__NodePublishVolumeRequest__VolumeContextEntry *e =
+                    req->volume_context[i];
+                if (e->key && strcmp(e->key, "csi.storage.k8s.io/ephemeral") == 0)
+                        return e->value && strcmp(e->value, "true") == 0;
+        }
+        return false;
+}
+
+static int node_rpc_publish_ephemeral(struct node *n, const Csi__V1__NodePublishVolumeRequest *req,
+                                      const struct node_cap *cap, bool ro)
+{
+        struct node_kv attrs[65];
+        size_t count = req->n_volume_context < 65 ? req->n_volume_context : 65;
+
+        for (size_t i = 0; i < count; i++) {
+                attrs[i].key = req->volume_context[i]->key ? req->volume_context[i]->key : "";
+                attrs[i].value = req->volume_context[i]->value ? req->volume_context[i]->value : "";
+        }
+        return node_ephemeral_publish(n, req->volume_id, req->target_path, cap, ro, attrs, count);
+}
+
 static int node_rpc_publish(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__NodePublishVolumeRequest *req = (const void *)msg;
@@ -134,17 +159,23 @@ static int node_rpc_publish(struct rpc_call *call, const ProtobufCMessage *msg)
         bool ro;
         int r;
 
+        bool ephemeral = node_rpc_is_ephemeral(req);
+
         r = node_rpc_begin(call, req->volume_id, &n, &l);
         if (r == 0)
                 r = node_rpc_require(call, req->target_path, "target_path");
-        if (r == 0)
+        if (r == 0 && !ephemeral) /* no stage call comes for an inline volume */
                 r = node_rpc_require(call, req->staging_target_path, "staging_target_path");
         if (r == 0)
                 r = node_rpc_cap(call, req->volume_capability, &cap);
         if (r < 0)
                 return r;
         ro = req->readonly || node_rpc_mode_is_read_only(req->volume_capability->access_mode->mode);
-        r = node_publish(n, req->volume_id, req->staging_target_path, req->target_path, &cap, ro);
+        if (ephemeral)
+                r = node_rpc_publish_ephemeral(n, req, &cap, ro);
+        else
+                r = node_publish(n, req->volume_id, req->staging_target_path, req->target_path,
+                                 &cap, ro);
         if (r < 0)
                 return node_rpc_fail(call, r, "publish", req->volume_id);
         return rpc_reply(call, &resp.base);
@@ -163,7 +194,9 @@ static int node_rpc_unpublish(struct rpc_call *call, const ProtobufCMessage *msg
                 r = node_rpc_require(call, req->target_path, "target_path");
         if (r < 0)
                 return r;
-        r = node_unpublish(n, req->volume_id, req->target_path);
+        r = node_ephemeral_unpublish(n, req->volume_id, req->target_path);
+        if (r == 0)
+                r = node_unpublish(n, req->volume_id, req->target_path);
         if (r < 0)
                 return node_rpc_fail(call, r, "unpublish", req->volume_id);
         return rpc_reply(call, &resp.base);

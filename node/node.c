@@ -122,5 +122,6 @@ void node_free(struct node *n)
         free(n->node_id);
         known_free(n->known);
         pthread_mutex_destroy(&n->space_lock);
+        free(n->ephemeral_dir);
         free(n);
 }

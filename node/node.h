@@ -46,6 +46,8 @@ struct node {
         pthread_mutex_t space_lock; /* guards the two below (node/health.c) */
         struct store_space space;
         uint64_t space_at_ms; /* CLOCK_MONOTONIC + 1 of the last read; 0: never */
+        const struct node_volume_ops *volume_ops; /* NULL: no inline ephemeral volumes */
+        char *ephemeral_dir; /* "<kubelet dir>/plugins/<driver>/ephemeral" (with volume_ops) */
 };
 
 /* node.c -------------------------------------------------------------------------------- */
@@ -148,3 +150,42 @@ int node_health(struct node *n, const char *volume_id, char *why, size_t size);
 int node_freeze(struct node *n, const char *volume_id, int *ret_fd);
 /* FITHAW and close; accepts -1. */
 void node_thaw(int fd);
+/* ephemeral.c --------------------------------------------------------------------------- */
+
+/* How the node makes and removes the pool volume behind an inline ephemeral volume. main()
+ * wires these to the controller of the same process; there is none in --mode node. */
+struct node_volume_ops {
+        void *ctx;
+        /* Makes the volume (or finds it: *ret_created false); fs_type "ext4" or "xfs". */
+        int (*create)(void *ctx, const char *id, uint64_t size, enum store_provisioning prov,
+                      const char *fs_type, bool *ret_created);
+        int (*remove)(void *ctx, const char *id);
+        const char *(*why)(void); /* message of the last failure on this thread */
+        void (*why_clear)(void);
+};
+
+/* Turns inline ephemeral volumes on (ops borrowed for the node's lifetime): they are staged
+ * at "<kubelet dir>/plugins/<driver_name>/ephemeral/<id>". Removes those an earlier
+ * instance left that no target uses (half-made, or half-removed). */
+int node_ephemeral_enable(struct node *n, const struct node_volume_ops *ops,
+                          const char *driver_name);
+
+/* A key and value of a request's map. */
+struct node_kv {
+        const char *key;
+        const char *value;
+};
+
+/* Makes, stages and publishes an inline ephemeral volume at target. attrs: the volume
+ * context ("size" required, "provisioning" thin|thick; kubelet's csi.storage.k8s.io/ keys
+ * ignored; anything else -SILO_EINVALID naming the attribute); the filesystem is the
+ * capability's fs_type (ext4 when empty). Idempotent; a failure leaves nothing when this call
+ * made the volume. -SILO_EPRECOND without volume ops. */
+int node_ephemeral_publish(struct node *n, const char *id, const char *target,
+                           const struct node_cap *cap, bool readonly, const struct node_kv *attrs,
+                           size_t n_attrs);
+
+/* When id is an inline ephemeral volume: unpublishes it from target, unstages and removes
+ * it, returns 1. A volume that is gone and carries kubelet's inline handle ("csi-<sha256>"):
+ * 1 (a repeated unpublish). Any other volume: 0, untouched. */
+int node_ephemeral_unpublish(struct node *n, const char *id, const char *target);

@@ -121,6 +121,26 @@ static int main_health(void *userdata, const char *volume_id, char *why, size_t 
 static struct quiesce_hook main_hook = {
     .freeze = main_freeze, .thaw = main_thaw, .health = main_health};
 
+/* Inline ephemeral volumes: the node makes them through the controller of this process. */
+static int main_ephemeral_create(void *ctx, const char *id, uint64_t size,
+                                 enum store_provisioning prov, const char *fs_type,
+                                 bool *ret_created)
+{
+        return volumes_create_ephemeral(ctx, id, size, prov, fs_type, ret_created);
+}
+
+static int main_ephemeral_remove(void *ctx, const char *id)
+{
+        return volumes_delete(ctx, id);
+}
+
+static struct node_volume_ops main_ephemeral_ops = {
+    .create = main_ephemeral_create,
+    .remove = main_ephemeral_remove,
+    .why = controller_why,
+    .why_clear = controller_why_clear,
+};
+
 /* Scans the pool and reconciles the node; Probe reports ready only afterwards. */
 static int main_startup(struct silo *silo)
 {
@@ -148,6 +168,16 @@ static int main_startup(struct silo *silo)
         if (silo->controller && silo->node) {
                 main_hook.userdata = silo;
                 quiesce_set_hook(silo->controller, &main_hook);
+        }
+        /* Only where the pool is this node's alone: the volumes are made here, and a restart
+         * removes those no pod uses. */
+        if (silo->node && silo->controller && cfg->scope == CONFIG_SCOPE_NODE) {
+                main_ephemeral_ops.ctx = silo->controller;
+                r = node_ephemeral_enable(silo->node, &main_ephemeral_ops, cfg->driver_name);
+                if (r < 0) {
+                        log_error("msg='node startup failed: %s'", node_why());
+                        return r;
+                }
         }
         return 0;
 }

@@ -9,13 +9,16 @@
 #include "common/store/store-format.h"
 #include "common/cleanup.h"
 
+_Static_assert(STORE_ID_MAX == 128, "the sscanf widths below are STORE_ID_MAX + 1");
+
 /* "member=<snapshot id> <volume id>" */
 static int store_group_member_parse(struct store_group *g, const char *value)
 {
         if (g->n_members >= STORE_GROUP_MAX)
                 return -EBADMSG;
         char snap[STORE_ID_MAX + 2], vol[STORE_ID_MAX + 2];
-        if (sscanf(value, "%65s %65s", snap, vol) != 2 || !id_is_valid(snap) || !id_is_valid(vol))
+        /* One more than ID_MAX so that a longer id is read whole and refused. */
+        if (sscanf(value, "%129s %129s", snap, vol) != 2 || !id_is_valid(snap) || !id_is_valid(vol))
                 return -EBADMSG;
         struct store_group_member *a =
             realloc(g->members, (g->n_members + 1) * sizeof(struct store_group_member));

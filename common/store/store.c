@@ -109,6 +109,8 @@ static int store_volume_field(const char *key, const char *value, void *ctx)
                 v->caps = (unsigned)caps;
         else if (strcmp(key, "created_ns") == 0)
                 r = store_format_u64(value, &v->created_ns);
+        else if (strcmp(key, "ephemeral") == 0)
+                v->ephemeral = strcmp(value, "1") == 0;
         else if (strcmp(key, "publish") == 0)
                 r = store_publish_parse(v, value);
         /* Unknown keys come from a newer version: keep reading. */
@@ -157,6 +159,8 @@ int store_volume_save(const char *pool, const struct store_volume *v)
                 store_prov_names[v->provisioning], store_source_names[v->source_kind], v->source_id,
                 v->node_id);
         fprintf(f, "caps=%u\ncreated_ns=%" PRIu64 "\n", v->caps, v->created_ns);
+        if (v->ephemeral)
+                fprintf(f, "ephemeral=1\n");
         for (size_t i = 0; i < v->n_published; i++)
                 fprintf(f, "publish=%s %d %d %d\n", v->published[i].node_id,
                         v->published[i].readonly, v->published[i].block, v->published[i].mode);

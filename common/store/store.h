@@ -57,7 +57,9 @@ struct store_volume {
         char source_id[STORE_ID_MAX + 1];
         char node_id[ID_NODE_MAX + 1]; /* node scope: the node it lives on; "" when shared */
         unsigned caps;                 /* STORE_CAP_* asked for at creation */
-        uint64_t created_ns;           /* CLOCK_REALTIME */
+        bool ephemeral;      /* (node) an inline ephemeral volume NodePublishVolume made; its id is
+                                the CO's volume handle. Never listed as a persistent volume. */
+        uint64_t created_ns; /* CLOCK_REALTIME */
         struct store_publish *published;
         size_t n_published;
 };

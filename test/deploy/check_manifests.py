@@ -246,7 +246,7 @@ def check_objects(v, rep):
     return ns
 
 
-def check_driver(v, rep, driver_name):
+def check_driver(v, rep, driver_name, inline):
     where = v.path
     drivers = v.of("CSIDriver")
     if not rep.check(len(drivers) == 1, f"{where}: exactly one CSIDriver"):
@@ -255,12 +255,18 @@ def check_driver(v, rep, driver_name):
     spec = d.get("spec", {})
     rep.check(d["metadata"]["name"] == driver_name,
               f"{where}: CSIDriver name equals silo --driver-name '{driver_name}'")
-    rep.check(spec.get("volumeLifecycleModes") == ["Persistent"],
-              f"{where}: CSIDriver volumeLifecycleModes [Persistent] (silo has no inline volumes)")
+    modes = ["Persistent", "Ephemeral"] if inline else ["Persistent"]
+    rep.check(spec.get("volumeLifecycleModes") == modes,
+              f"{where}: CSIDriver volumeLifecycleModes {modes} (inline volumes need silo "
+              f"--mode all with --pool-scope node)")
     rep.check(spec.get("fsGroupPolicy") == "File",
               f"{where}: fsGroupPolicy File (silo has VOLUME_MOUNT_GROUP: kubelet delegates fsGroup)")
-    rep.check(spec.get("podInfoOnMount") is False,
-              f"{where}: podInfoOnMount false (silo does not read pod info)")
+    rep.check(spec.get("podInfoOnMount") is inline,
+              f"{where}: podInfoOnMount {str(inline).lower()} (kubelet marks an inline volume "
+              f"with csi.storage.k8s.io/ephemeral only when it is true)")
+    # seLinuxMount is optional: silo accepts kubelet's context= mount option either way.
+    rep.check(spec.get("seLinuxMount", False) in (True, False),
+              f"{where}: seLinuxMount, when set, is true or false")
     for sc in v.of("StorageClass"):
         rep.check(sc.get("provisioner") == driver_name,
                   f"{where}: StorageClass {sc['metadata']['name']} provisioner is '{driver_name}'")
@@ -601,7 +607,8 @@ def check_variant(path, scope, rep, silo, help_flags, version, source):
     names = {f.get("driver-name", "silo.csi.io") for f in silo_flags}
     rep.check(len(names) == 1, f"{path}: one driver name across silo containers", str(names))
     driver_name = sorted(names)[0] if names else "silo.csi.io"
-    spec = check_driver(v, rep, driver_name) or {}
+    inline = scope == "node" and any(f.get("mode", "all") == "all" for f in silo_flags)
+    spec = check_driver(v, rep, driver_name, inline) or {}
     check_classes(v, rep)
     pods = []
     for w in v.workloads():
@@ -622,6 +629,26 @@ def check_variant(path, scope, rep, silo, help_flags, version, source):
     if ns:
         check_rbac(v, rep, ns, pods, attach)
     return v
+
+
+def check_inline(rep, what, csi, driver, pod):
+    """A CSI inline volume: the attributes silo takes (node/ephemeral.c)."""
+    rep.check(csi.get("driver") == driver, f"{what} is for {driver}")
+    attrs = {k: str(v) for k, v in (csi.get("volumeAttributes") or {}).items()}
+    rep.check(re.fullmatch(r"[0-9]+(Ki|Mi|Gi|Ti|k|K|M|G|T)?", attrs.get("size", "")) is not None,
+              f"{what} has volume attribute size (such as 1Gi)")
+    for key, val in attrs.items():
+        rep.check(key == "size" or (key in known.SC_PARAMS and val in known.SC_PARAMS[key]),
+                  f"{what} volume attribute {key}={val} is one silo accepts")
+    rep.check(csi.get("fsType", "ext4") in known.FSTYPE_VALUES,
+              f"{what} fsType is a filesystem silo makes")
+    used = [c for c in pod["spec"]["containers"]
+            if any(m["name"] == csi_name(pod, csi) for m in c.get("volumeMounts", []))]
+    rep.check(used, f"{what} is mounted by a container")
+
+
+def csi_name(pod, csi):
+    return next(v["name"] for v in pod["spec"]["volumes"] if v.get("csi") is csi)
 
 
 def check_examples(rep, source, base):
@@ -667,6 +694,9 @@ def check_examples(rep, source, base):
                 rep.check(all(r in res.get(x, {}) for x in ("requests", "limits")
                               for r in ("cpu", "memory")), f"{w}: {c['name']} has resources")
             for vol in d["spec"].get("volumes", []):
+                if "csi" in vol:
+                    check_inline(rep, f"{w} inline volume {vol['name']}", vol["csi"], driver, d)
+                    continue
                 claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
                 if not claim:
                     continue
@@ -689,6 +719,9 @@ def check_examples(rep, source, base):
               any(p["spec"].get("dataSource", {}).get("kind") == "PersistentVolumeClaim"
                   for p in pvcs.values()) and vacs,
               f"{where}: has raw block, snapshot, clone and modify examples")
+    rep.check(any("csi" in vol for _, d in docs if d["kind"] == "Pod"
+                  for vol in d["spec"].get("volumes", [])),
+              f"{where}: has an inline ephemeral volume example")
 
 
 def check_readme(rep, source, help_flags):

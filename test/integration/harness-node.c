@@ -163,6 +163,32 @@ enum err_status harness_node_publish(struct harness *h, const char *id, const ch
                                  &csi__v1__node_publish_volume_response__descriptor, NULL);
 }
 
+enum err_status harness_node_publish_ctx(struct harness *h, const char *id, const char *target,
+                                         const struct harness_node_cap *cap, bool readonly,
+                                         const char *const *ctx)
+{
+        Csi__V1__NodePublishVolumeRequest req = CSI__V1__NODE_PUBLISH_VOLUME_REQUEST__INIT;
+        Csi__V1__NodePublishVolumeRequest__VolumeContextEntry e[16], *list[16];
+        struct harness_node_capmsg m;
+        size_t n = 0;
+
+        harness_node_capmsg(&m, cap);
+        for (; ctx && ctx[2 * n] && n < 16; n++) {
+                csi__v1__node_publish_volume_request__volume_context_entry__init(&e[n]);
+                e[n].key = (char *)ctx[2 * n];
+                e[n].value = (char *)ctx[2 * n + 1];
+                list[n] = &e[n];
+        }
+        req.volume_id = (char *)id;
+        req.target_path = (char *)target;
+        req.volume_capability = &m.cap;
+        req.readonly = readonly;
+        req.n_volume_context = n;
+        req.volume_context = list;
+        return harness_node_call(h, "NodePublishVolume", &req.base,
+                                 &csi__v1__node_publish_volume_response__descriptor, NULL);
+}
+
 enum err_status harness_node_unpublish(struct harness *h, const char *id, const char *target)
 {
         Csi__V1__NodeUnpublishVolumeRequest req = CSI__V1__NODE_UNPUBLISH_VOLUME_REQUEST__INIT;

@@ -37,6 +37,11 @@ enum err_status harness_node_unstage(struct harness *h, const char *id, const ch
 enum err_status harness_node_publish(struct harness *h, const char *id, const char *staging,
                                      const char *target, const struct harness_node_cap *cap,
                                      bool readonly);
+/* NodePublishVolume without a staging path, with volume context ctx: key, value, ...,
+ * NULL (at most 16 pairs; may be NULL), as kubelet publishes an inline ephemeral volume. */
+enum err_status harness_node_publish_ctx(struct harness *h, const char *id, const char *target,
+                                         const struct harness_node_cap *cap, bool readonly,
+                                         const char *const *ctx);
 enum err_status harness_node_unpublish(struct harness *h, const char *id, const char *target);
 /* *ret owned by the caller (protobuf_c_message_free_unpacked) when ERR_OK. */
 enum err_status harness_node_stats(struct harness *h, const char *id, const char *path,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/id.h"
 #include "test/integration/harness-ctl.h"
 #include "common/cleanup.h"
 
@@ -75,7 +76,7 @@ static enum err_status create_from(const char *snap, const char *vol, char *msg,
 
 START_TEST(long_content_source_ids)
 {
-        static const size_t lens[] = {65, 1000, 64 * 1024};
+        static const size_t lens[] = {ID_MAX + 1, 1000, 64 * 1024}; /* one past the bound */
         for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
                 _cleanup_free_ char *id = long_id(lens[i]);
                 char msg[512];
