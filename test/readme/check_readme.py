@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs the README's local quickstart, so that the document cannot drift from the code.
+"""Runs the README's local quickstart, so that the document cannot drift from the code; and
+checks that every relative link of README.md and docs/*.md leads to a file and heading.
 
 Takes the ```sh blocks under "## Local quickstart", starts silo exactly as `make run` would
 (the commands `make -n run` prints, with the Makefile's own paths in a temp directory that
@@ -41,6 +42,35 @@ def quickstart_blocks(readme):
         elif cur is not None:
             cur.append(line)
     return blocks
+
+
+def slug(heading):
+    """GitHub's anchor for a heading."""
+    h = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return h.replace(" ", "-")
+
+
+def broken_links(source):
+    """Relative links of README.md and docs/*.md whose file or #anchor does not exist."""
+    files = ["README.md"] + sorted(os.path.join("docs", f) for f in os.listdir(
+        os.path.join(source, "docs")) if f.endswith(".md"))
+    anchors, texts = {}, {}
+    for f in files:
+        texts[f] = open(os.path.join(source, f), encoding="utf-8").read()
+        body = re.sub(r"```.*?```", "", texts[f], flags=re.S)
+        anchors[f] = {slug(h) for h in re.findall(r"^#+ (.*)$", body, re.M)}
+    bad = []
+    for f in files:
+        for target in re.findall(r"\]\(([^)\s]+)\)", texts[f]):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(f), path)) if path else f
+            if not os.path.exists(os.path.join(source, dest)):
+                bad.append(f"{f}: {target}: no file {dest}")
+            elif anchor and dest in anchors and anchor not in anchors[dest]:
+                bad.append(f"{f}: {target}: no heading #{anchor} in {dest}")
+    return bad
 
 
 def make_run_commands(source, root):
@@ -149,15 +179,19 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--bindir", required=True)
     a = ap.parse_args()
+    bad = broken_links(os.path.abspath(a.source))
+    for b in bad:
+        print(f"FAIL: broken link {b}")
     if os.geteuid() != 0:
         print("SKIP: needs root (loop devices, mounts)")
-        return 77
+        return 1 if bad else 77
     root = tempfile.mkdtemp(prefix="silo-readme-", dir="/var/tmp")
     try:
         ok = run(os.path.abspath(a.source), a.bindir, root)
     finally:
         release(root)
         shutil.rmtree(root, ignore_errors=True)
+    ok = ok and not bad
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
