@@ -56,11 +56,21 @@ START_TEST(test_cli_lifecycle)
         ck_assert_ptr_nonnull(strstr(out, "test-node"));
         ck_assert_int_eq(ctl(out, sizeof(out), (const char *[]){"node", "caps", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "STAGE_UNSTAGE_VOLUME"));
-        ck_assert_int_eq(ctl(out, sizeof(out),
-                             (const char *[]){"node", "stage", "vol-cli", staging, "--fs", "ext4",
-                                              "--flag", "noatime", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl(out, sizeof(out),
+                (const char *[]){"node", "stage", "vol-cli", staging, "--cap",
+                                 "SINGLE_NODE_WRITER,mount,ext4,nodev", "--flag", "noatime", NULL}),
+            0);
+        ck_assert_str_eq(out, "NodeStageVolume vol-cli: OK\n");
         ck_assert(harness_node_is_mountpoint(staging));
+        ck_assert(harness_node_mount_has_flag(staging, MS_NODEV));
+        ck_assert(harness_node_mount_has_flag(staging, MS_NOATIME));
+        /* the same stage again, spelled with the short options: the same capability */
+        ck_assert_int_eq(ctl(out, sizeof(out),
+                             (const char *[]){"-q", "node", "stage", "vol-cli", staging, "--fs",
+                                              "ext4", "--flag", "nodev,noatime", NULL}),
+                         0);
+        ck_assert_str_eq(out, "");
         ck_assert_int_eq(ctl(out, sizeof(out),
                              (const char *[]){"node", "publish", "vol-cli", staging, target,
                                               "--readonly", NULL}),
@@ -95,6 +105,10 @@ START_TEST(test_cli_errors)
                 (const char *[]){"node", "stage", "x", staging, "--access", "bogus", NULL}),
             64);
         ck_assert_int_eq(ctl(out, sizeof(out), (const char *[]){"node", "info", "extra", NULL}),
+                         64);
+        ck_assert_int_eq(ctl(out, sizeof(out),
+                             (const char *[]){"node", "stage", "x", staging, "--cap", "rwo,block",
+                                              "--flag", "ro", NULL}),
                          64);
 }
 END_TEST

@@ -3,8 +3,9 @@
 checks that every relative link of README.md and docs/*.md leads to a file and heading.
 
 Takes the ```sh blocks under "## Local quickstart", starts silo exactly as `make run` would
-(the commands `make -n run` prints, with the Makefile's own paths in a temp directory that
-stands in for the repository: its ./build is a link to the tested build), runs the other
+(the commands `make -n run ARGS=-v` prints, with the Makefile's own paths in a temp directory
+that stands in for the repository: its ./build is a link to the tested build; -v shows that
+ARGS reaches silo), runs the other
 blocks there as one `bash -e` script, and checks that the quickstart's cleanup left no
 mount, loop device or volume behind. Needs root and a private mount namespace (CTest runs it
 under `unshare --mount --propagation private`); whatever the run leaves is released after.
@@ -76,7 +77,7 @@ def broken_links(source):
 def make_run_commands(source, root):
     """What `make run` executes once built, with the repository's directory being root."""
     out = subprocess.run(["make", "-n", "--no-print-directory", "-C", root, "-f",
-                          os.path.join(source, "Makefile"), "run"],
+                          os.path.join(source, "Makefile"), "run", "ARGS=-v"],
                          capture_output=True, text=True, check=True).stdout.splitlines()
     # The build steps come first and do not name the directory; the run recipe does.
     first = next((i for i, x in enumerate(out) if root + "/" in x), None)
@@ -155,8 +156,11 @@ def run(source, bindir, root):
                 pool = os.path.join(root, ".silo", "pool")
                 files = [os.path.join(d, f) for d, _, fs in os.walk(pool) for f in fs
                          if os.path.basename(d) in ("volumes", "snapshots", "groups")]
+                log.seek(0)
                 if left or files:
                     print(f"FAIL: the quickstart's cleanup left {left + files}")
+                elif "level=debug" not in log.read():
+                    print("FAIL: `make run ARGS=-v` did not pass -v to silo (no debug lines)")
                 else:
                     ok = True
     finally:
