@@ -136,15 +136,19 @@ int store_format_unlink(const char *pool, enum store_kind kind, const char *id, 
         return 0;
 }
 
-/* True unless something other than a regular file is there (absent: true). */
+/* True unless something other than a regular file of the pool's filesystem is there (absent:
+ * true). */
 static bool store_format_is_regular(const char *pool, enum store_kind kind, const char *id,
                                     const char *ext)
 {
-        _cleanup_free_ char *path = NULL;
-        struct stat st;
-        if (store_path(pool, kind, id, ext, &path) < 0 || !path)
+        _cleanup_free_ char *path = NULL, *dir = NULL;
+        struct stat st, d;
+        if (store_path(pool, kind, id, ext, &path) < 0 || store_dir(pool, kind, &dir) < 0 ||
+            !path || !dir)
                 return true;
-        return lstat(path, &st) < 0 || S_ISREG(st.st_mode);
+        if (lstat(path, &st) < 0 || stat(dir, &d) < 0)
+                return true;
+        return S_ISREG(st.st_mode) && st.st_dev == d.st_dev;
 }
 
 int store_format_remove(const char *pool, enum store_kind kind, const char *id,

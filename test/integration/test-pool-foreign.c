@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -22,7 +23,7 @@
 
 static struct harness h;
 
-enum foreign { F_BLOCK, F_SYMLINK, F_FIFO, F_DIR };
+enum foreign { F_BLOCK, F_SYMLINK, F_FIFO, F_DIR, F_MOUNT };
 
 static void setup(void)
 {
@@ -64,7 +65,8 @@ static void make_foreign(enum foreign f, const char *path, char *standin, struct
         char other[600];
         int fd;
 
-        ck_assert_int_eq(unlink(path), 0);
+        if (f != F_MOUNT)
+                ck_assert_int_eq(unlink(path), 0);
         switch (f) {
         case F_BLOCK:
                 harness_path(&h, "standin", standin, 600);
@@ -88,12 +90,20 @@ static void make_foreign(enum foreign f, const char *path, char *standin, struct
                 snprintf(other, sizeof(other), "%s/precious", path);
                 ck_assert_int_eq(harness_node_write_file(other, "keep"), 0);
                 break;
+        case F_MOUNT: /* a regular file, but of another filesystem, bound over the name */
+                harness_path(&h, "otherfs", other, sizeof(other));
+                ck_assert_int_eq(mkdir(other, 0700), 0);
+                ck_assert_int_eq(mount("otherfs", other, "tmpfs", 0, "size=1m"), 0);
+                harness_path(&h, "otherfs/precious", other, sizeof(other));
+                ck_assert_int_eq(harness_node_write_file(other, "keep"), 0);
+                ck_assert_int_eq(mount(other, path, NULL, MS_BIND, NULL), 0);
+                break;
         }
 }
 
 static void assert_foreign_intact(enum foreign f, const char *path, const char *standin)
 {
-        static const mode_t types[] = {S_IFBLK, S_IFLNK, S_IFIFO, S_IFDIR};
+        static const mode_t types[] = {S_IFBLK, S_IFLNK, S_IFIFO, S_IFDIR, S_IFREG};
         char buf[16], other[600];
         struct stat st;
 
@@ -101,11 +111,13 @@ static void assert_foreign_intact(enum foreign f, const char *path, const char *
         ck_assert_uint_eq(st.st_mode & S_IFMT, types[f]);
         if (f == F_BLOCK)
                 ck_assert_msg(standin_is_blank(standin), "the stand-in host disk was written");
-        if (f == F_SYMLINK || f == F_DIR) {
+        if (f != F_BLOCK && f != F_FIFO) {
                 if (f == F_SYMLINK)
                         harness_path(&h, "precious", other, sizeof(other));
-                else
+                else if (f == F_DIR)
                         snprintf(other, sizeof(other), "%s/precious", path);
+                else
+                        snprintf(other, sizeof(other), "%s", path);
                 ck_assert_int_gt(harness_node_read_file(other, buf, sizeof(buf)), 0);
                 ck_assert_str_eq(buf, "keep");
         }
@@ -158,6 +170,10 @@ static void foreign(enum foreign f)
         assert_condition_abnormal(id);
         ASSERT_QUICK(harness_ctl_publish(&h, id, "test-node", false, 0), ERR_FAILED_PRECONDITION);
         ASSERT_QUICK(harness_ctl_unpublish(&h, id, "test-node"), ERR_OK);
+        struct harness_ctl_vol clone = {
+            .required = 16 * HCTL_MIB, .fs_type = "ext4", .from_vol = id};
+        ASSERT_QUICK(harness_ctl_create(&h, "pvc-clone", &clone, NULL), ERR_FAILED_PRECONDITION);
+        ASSERT_QUICK(harness_ctl_snapshot(&h, "snap-foreign", id, NULL), ERR_FAILED_PRECONDITION);
         ASSERT_QUICK(harness_ctl_delete(&h, id), ERR_OK);
         ck_assert_int_eq(access(meta, F_OK), -1); /* silo's own file is gone */
         assert_foreign_intact(f, path, standin);
@@ -197,6 +213,12 @@ START_TEST(test_directory)
 }
 END_TEST
 
+START_TEST(test_file_of_another_filesystem)
+{
+        foreign(F_MOUNT);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("pool-foreign");
@@ -208,6 +230,7 @@ int main(void)
         tcase_add_test(tc, test_symlink);
         tcase_add_test(tc, test_fifo);
         tcase_add_test(tc, test_directory);
+        tcase_add_test(tc, test_file_of_another_filesystem);
         suite_add_tcase(s, tc);
         return harness_node_run(s);
 }
