@@ -275,6 +275,20 @@ static void fuzz_create_snapshot(const char *volume_name, const char *name)
         fuzz_call_ok("/csi.v1.Controller/CreateSnapshot", &req.base);
 }
 
+static void fuzz_create_group(const char *volume_name, const char *name)
+{
+        Csi__V1__CreateVolumeGroupSnapshotRequest req =
+            CSI__V1__CREATE_VOLUME_GROUP_SNAPSHOT_REQUEST__INIT;
+        char id[ID_MAX + 1];
+        char *ids[1] = {id};
+        if (id_from_name("vol", volume_name, id, sizeof(id)) < 0)
+                fuzz_die("id_from_name", EINVAL);
+        req.name = (char *)name;
+        req.n_source_volume_ids = 1;
+        req.source_volume_ids = ids;
+        fuzz_call_ok("/csi.v1.GroupController/CreateVolumeGroupSnapshot", &req.base);
+}
+
 /* A hash of the names and inode numbers of the watched directories' entries: any create,
  * remove or atomic rewrite (a rename) changes it. */
 static uint64_t fuzz_fingerprint(void)
@@ -313,6 +327,7 @@ static void fuzz_services_start(void)
         fuzz_create_volume(FUZZ_BASE_VOLUME, false);
         fuzz_create_volume(FUZZ_BASE_BLOCK, true);
         fuzz_create_snapshot(FUZZ_BASE_VOLUME, FUZZ_BASE_SNAPSHOT);
+        fuzz_create_group(FUZZ_BASE_BLOCK, FUZZ_BASE_GROUP);
         env.print = fuzz_fingerprint();
 }
 
@@ -404,4 +419,15 @@ void fuzz_env_call(const char *path, const uint8_t *data, size_t len)
         rpc_local_reply_release(&reply);
         if (fuzz_fingerprint() != env.print)
                 fuzz_reset();
+}
+
+void fuzz_env_call_msg(const char *path, const ProtobufCMessage *req)
+{
+        size_t len = protobuf_c_message_get_packed_size(req);
+        uint8_t *buf = malloc(len + 1);
+        if (!buf)
+                fuzz_die("malloc", ENOMEM);
+        protobuf_c_message_pack(req, buf);
+        fuzz_env_call(path, buf, len);
+        free(buf);
 }

@@ -20,6 +20,7 @@
 #define FUZZ_BASE_VOLUME   "fuzz-base"      /* 1 MiB thin ext4, mount access */
 #define FUZZ_BASE_BLOCK    "fuzz-block"     /* 1 MiB thin, block access */
 #define FUZZ_BASE_SNAPSHOT "fuzz-base-snap" /* of FUZZ_BASE_VOLUME */
+#define FUZZ_BASE_GROUP    "fuzz-group"     /* group snapshot of FUZZ_BASE_BLOCK */
 
 /* Entries beneath the kubelet dir that requests may name: "dir" (a directory), "file" (a
  * regular file), "fifo" (a FIFO, which no open may block on). */
@@ -36,6 +37,9 @@ const char *fuzz_env_pool(void);
  * puts the pool and kubelet dir back the way the next input expects them. Aborts when the
  * answer is UNKNOWN, which nothing may ever produce. */
 void fuzz_env_call(const char *path, const uint8_t *data, size_t len);
+
+/* fuzz_env_call() of a request built in C. */
+void fuzz_env_call_msg(const char *path, const ProtobufCMessage *req);
 
 /* True when a fake side effect was reached since the last fuzz_env_call() started. */
 bool fuzz_env_seam_reached(void);

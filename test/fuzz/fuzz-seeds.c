@@ -312,6 +312,116 @@ static void method_seeds(const struct seed *s)
                 create_volume_sources(s);
 }
 
+static void write_raw(const char *target, const char *name, const void *data, size_t len)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", out_dir, target);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                perror(path);
+                exit(1);
+        }
+        snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+                perror(path);
+                exit(1);
+        }
+}
+
+/* A seed that is a string literal, NULs and all. */
+#define WRITE_LITERAL(target, name, lit) write_raw(target, name, lit, sizeof(lit) - 1)
+
+/* fuzz-meta: kind byte (0 volume, 1 snapshot, 2 group), then the .meta text. */
+static void meta_seeds(void)
+{
+        char grp_id[ID_MAX + 1], buf[4096];
+        if (id_from_name("grp", FUZZ_BASE_GROUP, grp_id, sizeof(grp_id)) < 0)
+                exit(1);
+        const struct {
+                const char *name;
+                const char *fmt;
+        } metas[] = {
+            {"volume", "\x00version=1\nid=@V\nname=fuzz-base\ncapacity=1048576\nfs_type=ext4\n"
+                       "provisioning=thin\nsource_kind=none\nsource_id=\nnode=fuzz-node\ncaps=6\n"
+                       "created_ns=1\npublish=fuzz-node 0 0 1\n"},
+            {"volume-huge-capacity",
+             "\x00version=1\nid=@V\nname=x\ncapacity=18446744073709551615\nfs_type=xfs\n"
+             "provisioning=thick\nsource_kind=snapshot\nsource_id=../../etc\nnode=other\n"
+             "caps=4294967295\ncreated_ns=99999999999999999999\n"},
+            {"volume-bad-publish",
+             "\x00id=@V\nname=n\npublish=\npublish=a b c d e\n"
+             "publish=fuzz-node -1 2147483648 99\nfs_type=ext4ext4ext4ext4ext4\n"},
+            {"volume-no-id", "\x00version=1\nname=x\n"},
+            {"volume-other-id", "\x00id=vol-0000000000000000\nname=x\n"},
+            {"snapshot", "\x01version=1\nid=@S\nname=fuzz-base-snap\nsource_volume_id=@V\n"
+                         "group_id=\nfs_type=ext4\nsize=1048576\ncreated_ns=1\n"},
+            {"snapshot-bad", "\x01id=@S\nname=\nsource_volume_id=../x\ngroup_id=grp-x\n"
+                             "size=-1\nfs_type=\n"},
+            {"group", "\x02version=1\nid=@G\nname=fuzz-group\ncreated_ns=1\nmember=@S @V\n"},
+            {"group-bad", "\x02id=@G\nname=g\nmember=\nmember=a\nmember=@S\nmember=x y z\n"},
+        };
+        for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++) {
+                /* the kind byte may be 0: write it apart from the text */
+                size_t n = 0;
+                for (const char *c = metas[i].fmt; *c || c == metas[i].fmt; c++) {
+                        const char *id = NULL;
+                        if (c[0] == '@' && c[1] == 'V')
+                                id = vol_id;
+                        else if (c[0] == '@' && c[1] == 'S')
+                                id = snap_id;
+                        else if (c[0] == '@' && c[1] == 'G')
+                                id = grp_id;
+                        if (id) {
+                                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", id);
+                                c++;
+                        } else {
+                                buf[n++] = *c;
+                        }
+                }
+                write_raw("fuzz-meta", metas[i].name, buf, n);
+        }
+        WRITE_LITERAL("fuzz-meta", "volume-empty", "\x00");
+        WRITE_LITERAL("fuzz-meta", "volume-nul", "\x00id=\0\nname=\0");
+}
+
+/* fuzz-config: arguments after "silo", NUL-separated. */
+static void config_seeds(void)
+{
+        static const char valid[] = "--endpoint\0unix:///csi/csi.sock\0--pool\0/var/lib/silo/pool"
+                                    "\0--kubelet-dir\0/var/lib/kubelet\0--nodeid\0node-1\0--mode"
+                                    "\0node\0--pool-scope\0shared\0--timeout\0"
+                                    "30s\0-v";
+        static const char bad[] = "--timeout\0-1\0--max-concurrent-requests\0"
+                                  "0\0--overcommit-"
+                                  "ratio\0nan\0--pool\0relative/../x\0--metrics-address\0:99999";
+        static const char flags[] = "-vvh\0--skip-attach\0--max-volumes-per-node\0"
+                                    "18446744073709551616\0--driver-name\0a..b\0--endpoint\0tcp://";
+        write_raw("fuzz-config", "valid", valid, sizeof(valid) - 1);
+        write_raw("fuzz-config", "bad-values", bad, sizeof(bad) - 1);
+        write_raw("fuzz-config", "flags", flags, sizeof(flags) - 1);
+        WRITE_LITERAL("fuzz-config", "help", "--help");
+        WRITE_LITERAL("fuzz-config", "unknown", "--nope\0x\0--pool");
+}
+
+/* fuzz-listing: max_entries (4 bytes, little endian), then the token. */
+static void listing_seeds(void)
+{
+        char buf[4 + ID_MAX + 1];
+        WRITE_LITERAL("fuzz-listing", "first-page", "\0\0\0\0");
+        WRITE_LITERAL("fuzz-listing", "one", "\1\0\0\0");
+        WRITE_LITERAL("fuzz-listing", "negative", "\xff\xff\xff\xff");
+        buf[0] = 1;
+        buf[1] = buf[2] = buf[3] = 0;
+        int n = snprintf(buf + 4, sizeof(buf) - 4, "%s", vol_id);
+        write_raw("fuzz-listing", "after-volume", buf, 4 + (size_t)n);
+        n = snprintf(buf + 4, sizeof(buf) - 4, "%s", snap_id);
+        write_raw("fuzz-listing", "after-snapshot", buf, 4 + (size_t)n);
+        WRITE_LITERAL("fuzz-listing", "not-issued", "\2\0\0\0vol-zzzzzzzzzzzzzzzz");
+        WRITE_LITERAL("fuzz-listing", "nul",
+                      "\2\0\0\0vol-0\0"
+                      "000000000000000");
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 2) {
@@ -325,6 +435,9 @@ int main(int argc, char **argv)
             id_from_name("vol", FUZZ_BASE_BLOCK, block_id, sizeof(block_id)) < 0 ||
             id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0)
                 return 1;
+        meta_seeds();
+        config_seeds();
+        listing_seeds();
         for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
                 char service[64];
                 /* "csi.v1.GroupController" -> "group-controller" */
