@@ -54,7 +54,6 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
 {
         const char *sid = spec->source_id;
         bool snap = spec->source_kind == STORE_SOURCE_SNAPSHOT;
-        _cleanup_free_ char *path = NULL;
         if (snap) {
                 struct store_snapshot s = {0};
                 int r = snapshots_get(c, sid, &s);
