@@ -19,7 +19,8 @@ static bool poolstat_has_suffix(const char *name, const char *suffix)
 }
 
 /* Sums the data files (*.img) of one pool subdirectory. */
-static void poolstat_walk(const char *dir, uint64_t *count, uint64_t *allocated, uint64_t *apparent)
+static void poolstat_walk(const char *dir, uint64_t *count, uint64_t *allocated, uint64_t *apparent,
+                          uint64_t *unbacked)
 {
         DIR *d = opendir(dir);
         if (!d)
@@ -36,6 +37,9 @@ static void poolstat_walk(const char *dir, uint64_t *count, uint64_t *allocated,
                 *allocated += (uint64_t)st.st_blocks * 512;
                 if (apparent)
                         *apparent += (uint64_t)st.st_size;
+                uint64_t alloc = (uint64_t)st.st_blocks * 512;
+                if (unbacked && (uint64_t)st.st_size > alloc)
+                        *unbacked += (uint64_t)st.st_size - alloc;
         }
         closedir(d);
 }
@@ -96,9 +100,9 @@ int poolstat_read(const char *pool, struct poolstat *ret)
         };
         char dir[PATH_MAX + 16];
         snprintf(dir, sizeof(dir), "%s/volumes", real);
-        poolstat_walk(dir, &st.volumes, &st.used_bytes, &st.provisioned_bytes);
+        poolstat_walk(dir, &st.volumes, &st.used_bytes, &st.provisioned_bytes, &st.unbacked_bytes);
         snprintf(dir, sizeof(dir), "%s/snapshots", real);
-        poolstat_walk(dir, &st.snapshots, &st.used_bytes, NULL);
+        poolstat_walk(dir, &st.snapshots, &st.used_bytes, NULL, NULL);
         poolstat_loops(real, &st);
         *ret = st;
         return 0;
@@ -123,6 +127,10 @@ void poolstat_render(struct promtext *w, const char *pool)
                        st.used_bytes);
         poolstat_gauge(w, "silo_pool_provisioned_bytes", "Sum of the volumes' sizes.",
                        st.provisioned_bytes);
+        poolstat_gauge(w, "silo_pool_thin_unbacked_bytes",
+                       "Bytes thin volumes may still claim from the pool (their holes); above "
+                       "silo_pool_available_bytes, writes can fail.",
+                       st.unbacked_bytes);
 
         uint64_t attached = st.volumes_attached < st.volumes ? st.volumes_attached : st.volumes;
         promtext_family(w, "silo_volumes", "gauge",

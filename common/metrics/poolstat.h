@@ -13,6 +13,7 @@ struct poolstat {
         uint64_t available_bytes;   /* free space usable by us */
         uint64_t used_bytes;        /* allocated by volume and snapshot files */
         uint64_t provisioned_bytes; /* apparent size of volume files */
+        uint64_t unbacked_bytes;    /* holes of volume files: what thin volumes may still claim */
         uint64_t volumes;           /* <pool>/volumes/<id>.img */
         uint64_t snapshots;         /* <pool>/snapshots/<id>.img */
         uint64_t loop_devices;      /* loop devices whose backing file is in the pool */
