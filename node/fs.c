@@ -144,6 +144,29 @@ int fs_grow_offline(const char *dev, const char *type, char *why, size_t why_siz
         return fs_run(resize_argv, 0, why, why_size);
 }
 
+int fs_check(const char *dev, const char *type, char *report, size_t size)
+{
+        /* -p repairs what is safe without asking; it is quick on a clean filesystem. */
+        const char *argv[] = {"e2fsck", "-p", dev, NULL};
+        char out[FS_OUT_MAX];
+        int r;
+
+        if (strcmp(type, "ext4") != 0)
+                return 0;
+        r = spawn_run(argv, out, sizeof(out));
+        if (r < 0) {
+                snprintf(report, size, "cannot run e2fsck");
+                return r;
+        }
+        if (r == 0)
+                return 0;
+        for (char *c = out; *c; c++)
+                if (*c == '\n' || *c == '\'')
+                        *c = ' ';
+        snprintf(report, size, "e2fsck -p exited with status %d: %s", r, out);
+        return r < 4 ? 1 : -EIO;
+}
+
 int fs_grow_online(const char *dev, const char *mountpoint, const char *type, char *why,
                    size_t why_size)
 {

@@ -25,5 +25,10 @@ int fs_grow_offline(const char *dev, const char *type, char *why, size_t why_siz
 /* Grows a mounted filesystem to the size of its device: resize2fs dev (ext4), xfs_growfs
  * mountpoint (xfs). -EPERM when the kernel refused for lack of privilege (resize2fs online
  * needs CAP_SYS_RESOURCE). */
+/* Checks an ext4 filesystem before it is mounted (e2fsck -p; other types: 0). 0: clean;
+ * 1: e2fsck repaired it (what it said in report: data may have been lost); -EIO: errors it
+ * could not repair (report says which). */
+int fs_check(const char *dev, const char *type, char *report, size_t size);
+
 int fs_grow_online(const char *dev, const char *mountpoint, const char *type, char *why,
                    size_t why_size);

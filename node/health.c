@@ -10,6 +10,8 @@
 
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/fileio.h"
+#include "common/metrics/promtext.h"
 #include "common/store/store-space.h"
 #include "node/mntopt.h"
 #include "node/volstate.h"
@@ -103,6 +105,44 @@ int health_pool(struct node *n, const char *volume_id, const char *data_path, ch
         return 1;
 }
 
+static int health_record_path(const char *data_path, char **ret)
+{
+        size_t len = strlen(data_path);
+        if (len < 4 || strcmp(data_path + len - 4, ".img") != 0)
+                return -EINVAL;
+        if (asprintf(ret, "%.*s.fsck", (int)(len - 4), data_path) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int health_record_repair(const char *data_path, const char *report)
+{
+        _cleanup_free_ char *path = NULL;
+        int r = health_record_path(data_path, &path);
+        if (r < 0)
+                return r;
+        char *slash = strrchr(path, '/');
+        *slash = '\0';
+        r = fileio_write_atomic(path, slash + 1, report, strlen(report));
+        *slash = '/';
+        return r;
+}
+
+int health_repaired(const char *volume_id, const char *data_path, char *why, size_t size)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        if (health_record_path(data_path, &path) < 0 ||
+            fileio_read_all(path, HEALTH_REPORT_MAX, &buf, &len) < 0)
+                return 0;
+        snprintf(why, size,
+                 "the filesystem of volume '%s' was repaired when it was staged (%.*s): writes "
+                 "made before may have been lost; remove '%s' once the data is checked",
+                 volume_id, (int)len, buf, path);
+        return 1;
+}
+
 int node_health(struct node *n, const char *volume_id, char *why, size_t size)
 {
         _cleanup_mount_table_ struct mount_table *t = NULL;
@@ -117,6 +157,31 @@ int node_health(struct node *n, const char *volume_id, char *why, size_t size)
                 const struct mount_info *m = mount_table_find_devno(t, v.loop.devno, NULL);
                 r = m ? health_fs(volume_id, &v.loop, m, why, size) : 0;
         }
+        if (r <= 0)
+                r = health_repaired(volume_id, v.data_path, why, size);
         volstate_release(&v);
         return r < 0 ? 0 : r;
+}
+
+void node_health_collect(struct promtext *w, void *userdata)
+{
+        struct node *n = userdata;
+        store_id_t *ids = NULL;
+        size_t n_ids = 0;
+        uint64_t abnormal = 0;
+        if (store_list_ids(n->pool, STORE_VOLUMES, &ids, &n_ids) < 0)
+                return;
+        for (size_t i = 0; i < n_ids; i++) {
+                char why[320];
+                _cleanup_free_ char *path = NULL;
+                bool bad = node_health(n, ids[i], why, sizeof(why)) > 0 ||
+                           (store_volume_data_path(n->pool, ids[i], &path) == 0 &&
+                            health_pool(n, ids[i], path, why, sizeof(why)) > 0);
+                abnormal += bad ? 1 : 0;
+        }
+        free(ids);
+        promtext_family(w, "silo_volumes_abnormal", "gauge",
+                        "Volumes whose condition is abnormal: filesystem errors where staged on "
+                        "this node, or holes the pool can no longer back.");
+        promtext_sample_u64(w, "silo_volumes_abnormal", NULL, abnormal);
 }

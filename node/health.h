@@ -15,6 +15,16 @@
 int health_fs(const char *volume_id, const struct loop_dev *l, const struct mount_info *m,
               char *why, size_t size);
 
+#define HEALTH_REPORT_MAX 256
+
+/* Records beside data_path ("<id>.img") in "<id>.fsck" that a check at stage found and repaired
+ * errors (report: what e2fsck said). The file stays until the volume is deleted, or until an
+ * operator who checked the data removes it: until then the volume's condition is abnormal. */
+int health_record_repair(const char *data_path, const char *report);
+
+/* 1 and why filled when such a record exists. */
+int health_repaired(const char *volume_id, const char *data_path, char *why, size_t size);
+
 /* 1 and why filled when the volume's data file has holes and the pool can no longer back
  * them (store_space_is_short). Pool figures are cached for a second. */
 int health_pool(struct node *n, const char *volume_id, const char *data_path, char *why,

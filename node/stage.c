@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "node/mount.h"
 #include "node/fs.h"
+#include "node/health.h"
 #include "node/mntopt.h"
 #include "node/node.h"
 #include "node/place.h"
@@ -262,6 +263,29 @@ static int stage_attach_mount(const struct volstate *v, struct place *p, int mnt
         return r;
 }
 
+/* A filesystem that lost writes (a full pool, a crash) is repaired before it is mounted, and the
+ * repair is remembered beside the volume so that its condition stays abnormal (node/health.h). */
+static int stage_check(const struct volstate *v, const struct stage_plan *plan)
+{
+        char report[HEALTH_REPORT_MAX];
+        int r = fs_check(v->loop.node, plan->fs_type, report, sizeof(report));
+
+        if (r == 0)
+                return 0;
+        if (r < 0 && r != -EIO)
+                return node_fail(r, "cannot check the filesystem of volume '%s': %s", v->meta.id,
+                                 report);
+        log_warn("msg='filesystem of volume checked with findings' volume_id='%s' report='%s'",
+                 v->meta.id, report);
+        (void)health_record_repair(v->data_path, report);
+        if (r < 0)
+                return node_fail(-SILO_EPRECOND,
+                                 "the filesystem of volume '%s' has errors e2fsck -p cannot "
+                                 "repair (%s): check it by hand before staging",
+                                 v->meta.id, report);
+        return 0;
+}
+
 static int stage_mount_device(struct volstate *v, struct place *p, const struct stage_plan *plan)
 {
         _cleanup_close_ int mnt = -1;
@@ -273,6 +297,8 @@ static int stage_mount_device(struct volstate *v, struct place *p, const struct 
                 r = stage_attach(v, &attached_now);
         if (r == 0)
                 r = stage_format(v, plan);
+        if (r == 0)
+                r = stage_check(v, plan);
         if (r == 0)
                 r = stage_grow_offline(v, plan);
         if (r == 0)

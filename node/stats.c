@@ -41,7 +41,8 @@ static void stats_condition(struct node *n, const struct volstate *v,
                 s->abnormal = true;
                 return;
         }
-        if (health_pool(n, v->meta.id, v->data_path, s->condition, sizeof(s->condition)) > 0)
+        if (health_repaired(v->meta.id, v->data_path, s->condition, sizeof(s->condition)) > 0 ||
+            health_pool(n, v->meta.id, v->data_path, s->condition, sizeof(s->condition)) > 0)
                 s->abnormal = true;
 }
 

@@ -165,6 +165,8 @@ static int main_startup(struct silo *silo)
                 }
                 log_info("msg='node reconciled' detached=%d pool='%s'", r, cfg->pool);
         }
+        if (silo->node && metrics_add_collector(node_health_collect, silo->node) < 0)
+                log_warn("msg='cannot register the volume health metrics'");
         if (silo->controller && silo->node) {
                 main_hook.userdata = silo;
                 quiesce_set_hook(silo->controller, &main_hook);
@@ -184,6 +186,8 @@ static int main_startup(struct silo *silo)
 
 static void main_shutdown(struct silo *silo)
 {
+        if (silo->node)
+                metrics_remove_collector(node_health_collect, silo->node);
         node_free(silo->node);
         controller_free(silo->controller);
         silo->node = NULL;

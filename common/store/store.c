@@ -169,5 +169,10 @@ int store_volume_save(const char *pool, const struct store_volume *v)
 
 int store_volume_remove(const char *pool, const char *id)
 {
-        return store_format_remove(pool, STORE_VOLUMES, id, ".img");
+        _cleanup_free_ char *record = NULL;
+        int r = store_format_remove(pool, STORE_VOLUMES, id, ".img");
+        /* node/health.c's record of a repair at stage goes with the volume */
+        if (r >= 0 && store_path(pool, STORE_VOLUMES, id, ".fsck", &record) == 0)
+                (void)unlink(record);
+        return r;
 }
