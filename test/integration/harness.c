@@ -166,6 +166,22 @@ int harness_start(struct harness *h, const char *const *extra_args, const char *
         return r < 0 ? r : harness_restart(h, extra_args, env);
 }
 
+int harness_start_on_loop_pool(struct harness *h, unsigned mib, const char *const *extra_args,
+                               const char *const *env)
+{
+        int r = harness_prepare(h);
+        if (r < 0)
+                return r;
+        char img[320], cmd[1400];
+        harness_path(h, "pool.img", img, sizeof(img));
+        snprintf(cmd, sizeof(cmd),
+                 "truncate -s %uM '%s' && mkfs.ext4 -q -m 0 '%s' && mount -o loop '%s' '%s'", mib,
+                 img, img, img, h->pool);
+        if (system(cmd) != 0)
+                return -EIO;
+        return harness_restart(h, extra_args, env);
+}
+
 int harness_start_nowait(struct harness *h, const char *const *extra_args, const char *const *env)
 {
         int r = harness_prepare(h);

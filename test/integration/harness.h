@@ -24,6 +24,11 @@ struct harness {
  * NULL) are set for the daemon only. */
 int harness_start(struct harness *h, const char *const *extra_args, const char *const *env);
 
+/* Like harness_start, with the pool on its own ext4 filesystem of mib MiB, loop-mounted from
+ * <root>/pool.img (released by harness_stop like everything under root). */
+int harness_start_on_loop_pool(struct harness *h, unsigned mib, const char *const *extra_args,
+                               const char *const *env);
+
 /* Like harness_start but returns as soon as the socket exists, before Probe says ready. */
 int harness_start_nowait(struct harness *h, const char *const *extra_args, const char *const *env);
 
