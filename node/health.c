@@ -11,7 +11,6 @@
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/fileio.h"
-#include "common/metrics/promtext.h"
 #include "common/store/store-space.h"
 #include "node/mntopt.h"
 #include "node/volstate.h"
@@ -163,14 +162,13 @@ int node_health(struct node *n, const char *volume_id, char *why, size_t size)
         return r < 0 ? 0 : r;
 }
 
-void node_health_collect(struct promtext *w, void *userdata)
+uint64_t node_count_abnormal(struct node *n)
 {
-        struct node *n = userdata;
         store_id_t *ids = NULL;
         size_t n_ids = 0;
         uint64_t abnormal = 0;
         if (store_list_ids(n->pool, STORE_VOLUMES, &ids, &n_ids) < 0)
-                return;
+                return 0;
         for (size_t i = 0; i < n_ids; i++) {
                 char why[320];
                 _cleanup_free_ char *path = NULL;
@@ -180,8 +178,5 @@ void node_health_collect(struct promtext *w, void *userdata)
                 abnormal += bad ? 1 : 0;
         }
         free(ids);
-        promtext_family(w, "silo_volumes_abnormal", "gauge",
-                        "Volumes whose condition is abnormal: filesystem errors where staged on "
-                        "this node, or holes the pool can no longer back.");
-        promtext_sample_u64(w, "silo_volumes_abnormal", NULL, abnormal);
+        return abnormal;
 }

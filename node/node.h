@@ -141,10 +141,8 @@ int node_expand(struct node *n, const char *volume_id, const char *path, bool bl
  * node/health.h); 0 when healthy or not staged here. */
 int node_health(struct node *n, const char *volume_id, char *why, size_t size);
 
-struct promtext;
-/* metrics_collect_fn: silo_volumes_abnormal, the volumes of the pool whose condition on this
- * node is abnormal. O(volumes) per scrape. */
-void node_health_collect(struct promtext *w, void *userdata);
+/* How many volumes of the pool have an abnormal condition on this node (metrics). O(volumes). */
+uint64_t node_count_abnormal(struct node *n);
 
 /* freeze.c ------------------------------------------------------------------------------ */
 

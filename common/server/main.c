@@ -141,6 +141,15 @@ static struct node_volume_ops main_ephemeral_ops = {
     .why_clear = controller_why_clear,
 };
 
+static void main_collect_health(struct promtext *w, void *userdata)
+{
+        uint64_t n = node_count_abnormal(userdata);
+        promtext_family(w, "silo_volumes_abnormal", "gauge",
+                        "Volumes whose condition is abnormal: filesystem errors where staged on "
+                        "this node, a repair at stage, or holes the pool can no longer back.");
+        promtext_sample_u64(w, "silo_volumes_abnormal", NULL, n);
+}
+
 /* Scans the pool and reconciles the node; Probe reports ready only afterwards. */
 static int main_startup(struct silo *silo)
 {
@@ -165,7 +174,7 @@ static int main_startup(struct silo *silo)
                 }
                 log_info("msg='node reconciled' detached=%d pool='%s'", r, cfg->pool);
         }
-        if (silo->node && metrics_add_collector(node_health_collect, silo->node) < 0)
+        if (silo->node && metrics_add_collector(main_collect_health, silo->node) < 0)
                 log_warn("msg='cannot register the volume health metrics'");
         if (silo->controller && silo->node) {
                 main_hook.userdata = silo;
@@ -187,7 +196,7 @@ static int main_startup(struct silo *silo)
 static void main_shutdown(struct silo *silo)
 {
         if (silo->node)
-                metrics_remove_collector(node_health_collect, silo->node);
+                metrics_remove_collector(main_collect_health, silo->node);
         node_free(silo->node);
         controller_free(silo->controller);
         silo->node = NULL;
