@@ -22,6 +22,7 @@ enum {
         OPT_MAX_QUEUED,
         OPT_TIMEOUT,
         OPT_DRAIN_TIMEOUT,
+        OPT_MAX_CONNECTIONS,
         OPT_SKIP_ATTACH,
         OPT_MAX_VOLUMES,
         OPT_KUBELET_DIR,
@@ -41,6 +42,7 @@ static const struct option config_options[] = {
     {"max-queued-requests", required_argument, NULL, OPT_MAX_QUEUED},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"skip-attach", no_argument, NULL, OPT_SKIP_ATTACH},
     {"max-volumes-per-node", required_argument, NULL, OPT_MAX_VOLUMES},
     {"kubelet-dir", required_argument, NULL, OPT_KUBELET_DIR},
@@ -69,6 +71,9 @@ void config_usage(FILE *out)
             "  --max-concurrent-requests N  Controller/Node calls run at once (default 8)\n"
             "  --max-queued-requests N      calls waiting for a worker before UNAVAILABLE\n"
             "                               (default 64)\n"
+            "  --max-connections N          open client connections at once, at most half\n"
+            "                               the open-file limit; more are closed at once\n"
+            "                               (default 1024)\n"
             "  --timeout DURATION           budget per operation, e.g. 15s, 500ms (default 15s)\n"
             "  --drain-timeout DURATION     on SIGTERM, how long running calls may take to\n"
             "                               answer; then they are cancelled and their work gets\n"
@@ -231,6 +236,8 @@ static int config_apply(struct config *cfg, int opt, const char *arg)
         case OPT_MAX_CONCURRENT:
                 return config_set_count(&cfg->max_concurrent, "max-concurrent-requests", arg, 1,
                                         256);
+        case OPT_MAX_CONNECTIONS:
+                return config_set_count(&cfg->max_connections, "max-connections", arg, 1, 65536);
         case OPT_MAX_QUEUED:
                 return config_set_count(&cfg->max_queued, "max-queued-requests", arg, 0, 4096);
         case OPT_MAX_VOLUMES:
@@ -273,6 +280,7 @@ static int config_defaults(struct config *cfg)
             .max_queued = 64,
             .timeout_ms = 15000,
             .drain_ms = 10000,
+            .max_connections = 1024,
             .overcommit_ratio = 1.0,
             .log_level = LOG_INFO,
         };

@@ -21,6 +21,7 @@ struct config {
         enum config_scope scope;       /* --pool-scope node|shared */
         unsigned max_concurrent;       /* --max-concurrent-requests (worker threads) */
         unsigned max_queued;           /* --max-queued-requests beyond the workers */
+        unsigned max_connections;      /* --max-connections open at once */
         uint64_t timeout_ms;           /* --timeout per operation */
         uint64_t drain_ms;             /* --drain-timeout: shutdown waits this, twice at most */
         uint64_t max_volumes_per_node; /* 0 = no limit reported */

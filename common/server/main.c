@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -203,6 +204,23 @@ static void main_shutdown(struct silo *silo)
         silo->controller = NULL;
 }
 
+/* Every fd silo may hold is bounded by its own limits (connections, workers), so the soft
+ * open-file limit only stands in the way: the hard one is the real ceiling. */
+static void main_raise_fd_limit(void)
+{
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        unsigned long long was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_warn("msg='cannot raise the open-file limit from %llu: %s'", was,
+                         strerror(errno));
+        else
+                log_debug("msg='raised the open-file limit' from=%llu to=%llu", was,
+                          (unsigned long long)rl.rlim_max);
+}
+
 static int main_wait_for_signal(void)
 {
         sigset_t set;
@@ -240,6 +258,7 @@ static int main_serve(const struct config *cfg)
             .timeout_ms = cfg->timeout_ms,
             .drain_ms = cfg->drain_ms,
             .max_message_bytes = MAIN_MAX_MESSAGE_BYTES,
+            .max_connections = cfg->max_connections,
         };
         struct rpc_server *srv = NULL;
         struct metrics *metrics = NULL;
@@ -287,6 +306,7 @@ int main(int argc, char **argv)
         /* Worker threads would each keep a malloc arena of what they freed; two suffice. */
         mallopt(M_ARENA_MAX, 2);
         main_block_signals();
+        main_raise_fd_limit();
         r = main_serve(&cfg);
         /* Skips atexit handlers and library destructors, which running workers may still
          * need; the kernel releases the rest. */

@@ -2,7 +2,7 @@
 #include "common/server/rpc-internal.h"
 
 #include <errno.h>
-#include <grpc/grpc_security.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,32 +38,87 @@ static int rpc_prepare_socket(const char *path)
         return 0;
 }
 
+/* Binds and listens on path; the socket file is created 0660. */
+static int rpc_listen_unix(struct rpc_server *srv, const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path)) /* socket_path has the same size */
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        int r = rpc_prepare_socket(path);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return neg_errno();
+        mode_t old = umask(0117);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? neg_errno() : 0;
+        umask(old);
+        if (r < 0) {
+                log_error("msg='cannot create the socket: %s: check that its directory exists "
+                          "and is writable' path='%s'",
+                          strerror(-r), path);
+                return r;
+        }
+        if (listen(fd, RPC_LISTEN_BACKLOG) < 0 || chmod(path, 0660) < 0) {
+                r = neg_errno();
+                unlink(path);
+                log_error("msg='cannot listen on the socket: %s' path='%s'", strerror(-r), path);
+                return r;
+        }
+        snprintf(srv->socket_path, sizeof(srv->socket_path), "%s", path);
+        srv->listen_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* "host:port" or "[v6]:port" (remote testing only). */
+static int rpc_listen_tcp(struct rpc_server *srv, const char *hostport)
+{
+        char host[256];
+        const char *colon = strrchr(hostport, ':');
+        if (!colon || (size_t)(colon - hostport) >= sizeof(host))
+                return -EINVAL;
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
+        size_t hl = strlen(host);
+        if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+                memmove(host, host + 1, hl - 2);
+                host[hl - 2] = '\0';
+        }
+        struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+        struct addrinfo *res = NULL;
+        int e = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+        if (e != 0) {
+                log_error("msg='cannot resolve the endpoint: %s' endpoint='tcp://%s'",
+                          gai_strerror(e), hostport);
+                return -EADDRNOTAVAIL;
+        }
+        int r = -EADDRNOTAVAIL;
+        for (struct addrinfo *ai = res; ai && r < 0; ai = ai->ai_next) {
+                _cleanup_close_ int fd =
+                    socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                int one = 1;
+                if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+                    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+                    listen(fd, RPC_LISTEN_BACKLOG) < 0) {
+                        r = neg_errno();
+                        continue;
+                }
+                srv->listen_fd = TAKE_FD(fd);
+                srv->listen_tcp = true;
+                r = 0;
+        }
+        freeaddrinfo(res);
+        if (r < 0)
+                log_error("msg='cannot listen on the endpoint: %s' endpoint='tcp://%s'",
+                          strerror(-r), hostport);
+        return r;
+}
+
 int rpc_bind(struct rpc_server *srv)
 {
         const char *ep = srv->opts.endpoint;
-        char addr[256];
-        if (strncmp(ep, "tcp://", 6) == 0) {
-                snprintf(addr, sizeof(addr), "%s", ep + 6);
-        } else {
-                const char *path = strncmp(ep, "unix://", 7) == 0 ? ep + 7 : ep;
-                if (strlen(path) >= sizeof(srv->socket_path))
-                        return -ENAMETOOLONG;
-                snprintf(srv->socket_path, sizeof(srv->socket_path), "%s", path);
-                int r = rpc_prepare_socket(path);
-                if (r < 0)
-                        return r;
-                snprintf(addr, sizeof(addr), "unix:%s", path);
-        }
-        grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-        mode_t old = umask(0117); /* the socket is created 0660 */
-        int port = grpc_server_add_http2_port(srv->server, addr, creds);
-        umask(old);
-        grpc_server_credentials_release(creds);
-        if (port == 0) {
-                log_error("msg='cannot listen' endpoint='%s'", ep);
-                return -EADDRNOTAVAIL;
-        }
-        if (srv->socket_path[0] && chmod(srv->socket_path, 0660) < 0)
-                return neg_errno();
-        return 0;
+        if (strncmp(ep, "tcp://", 6) == 0)
+                return rpc_listen_tcp(srv, ep + 6);
+        return rpc_listen_unix(srv, strncmp(ep, "unix://", 7) == 0 ? ep + 7 : ep);
 }

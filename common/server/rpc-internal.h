@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include "common/server/rpc.h"
@@ -65,8 +66,29 @@ struct rpc_call {
  * Probe scales with callers instead of queueing behind one thread. */
 #define RPC_IO_THREADS 4
 
+#define RPC_LISTEN_BACKLOG 128
+
+/* A connection handed to gRPC, known by its fd and its socket's inode (rpc-accept.c). */
+struct rpc_conn {
+        int fd;
+        ino_t ino;
+};
+
+struct rpc_accept {
+        pthread_t thread;
+        bool running;
+        int wake_fd;    /* eventfd: stop */
+        int reserve_fd; /* closed to accept-and-close when out of fds */
+        struct rpc_conn *conns;
+        unsigned n_conns, cap;
+        uint64_t last_limit_warn_ms, last_emfile_warn_ms, last_error_warn_ms;
+};
+
 struct rpc_server {
         grpc_server *server;
+        int listen_fd; /* -1 when closed */
+        bool listen_tcp;
+        struct rpc_accept accept;
         grpc_completion_queue *cq[RPC_IO_THREADS];
         pthread_t io_thread[RPC_IO_THREADS];
         size_t n_io_threads; /* started */
@@ -109,5 +131,12 @@ int rpc_resolve(struct rpc_server *srv, struct rpc_call *call);
 /* Decodes the received request and runs it inline or queues it on the workers. */
 void rpc_dispatch(struct rpc_server *srv, struct rpc_call *call);
 /* rpc-endpoint.c ---------------------------------------------------------------------- */
-/* Adds the listening port for opts.endpoint (unix socket 0660, or tcp://). */
+/* Creates the listening socket for opts.endpoint (unix socket 0660, or tcp://) into
+ * srv->listen_fd; logs why not. */
 int rpc_bind(struct rpc_server *srv);
+
+/* rpc-accept.c ------------------------------------------------------------------------ */
+/* Starts the thread that accepts on srv->listen_fd (after grpc_server_start). */
+int rpc_accept_start(struct rpc_server *srv);
+/* Stops accepting and closes the listening socket; idempotent. */
+void rpc_accept_stop(struct rpc_server *srv);

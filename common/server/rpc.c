@@ -165,6 +165,7 @@ static int rpc_server_create(struct rpc_server *srv)
 
 static void rpc_server_destroy(struct rpc_server *srv)
 {
+        rpc_accept_stop(srv);
         if (srv->server)
                 grpc_server_destroy(srv->server);
         for (size_t i = 0; i < RPC_IO_THREADS && srv->cq[i]; i++) {
@@ -218,7 +219,7 @@ static int rpc_server_launch(struct rpc_server *srv)
                 }
                 srv->n_io_threads++;
         }
-        return 0;
+        return rpc_accept_start(srv);
 }
 
 int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
@@ -236,6 +237,7 @@ int rpc_server_start(const struct rpc_server_opts *opts, struct silo *silo,
         srv->services = services;
         srv->n_services = n_services;
         srv->tag_shutdown = (struct rpc_tag){TAG_SHUTDOWN, NULL};
+        srv->listen_fd = srv->accept.wake_fd = srv->accept.reserve_fd = -1;
         pthread_mutex_init(&srv->mu, NULL);
         pthread_cond_init(&srv->cv, NULL);
         int r = rpc_server_launch(srv);
@@ -280,6 +282,7 @@ int rpc_server_stop(struct rpc_server *srv)
                 return 0;
         uint64_t drain = srv->opts.drain_ms;
         uint64_t until = workq_now_ms() + drain;
+        rpc_accept_stop(srv);
         grpc_server_shutdown_and_notify(srv->server, srv->cq[0], &srv->tag_shutdown);
         int r = workq_drain(srv->workq, drain);
         if (r == 0)

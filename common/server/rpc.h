@@ -73,6 +73,7 @@ struct rpc_server_opts {
         uint64_t timeout_ms; /* per-call budget */
         uint64_t drain_ms;   /* how long shutdown waits for in-flight calls (twice at most) */
         size_t max_message_bytes;
+        unsigned max_connections; /* open connections at once (also at most half the fds) */
 };
 
 /* Binds (removing a stale unix socket, refusing if a live server answers) and starts serving
