@@ -1,22 +1,22 @@
-#include "node/mntopt.h"
+#include "common/mntflags.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "node/node.h"
 #include "common/cleanup.h"
 
 #ifndef MS_LAZYTIME
 #define MS_LAZYTIME (1 << 25)
 #endif
 
-struct mntopt_entry {
+struct mntflags_entry {
         const char *name;
         unsigned long set;
         unsigned long clear;
 };
 
-static const struct mntopt_entry mntopt_table[] = {
+static const struct mntflags_entry mntflags_table[] = {
     {"defaults", 0, 0},
     {"ro", MS_RDONLY, 0},
     {"rw", 0, MS_RDONLY},
@@ -40,7 +40,8 @@ static const struct mntopt_entry mntopt_table[] = {
     {"nolazytime", 0, MS_LAZYTIME},
 };
 
-static int mntopt_apply(const char *name, size_t len, struct mntopt *o)
+static int mntflags_apply(const char *name, size_t len, struct mntflags *o, char *why,
+                          size_t why_size)
 {
         if (len == 0)
                 return 0;
@@ -52,18 +53,20 @@ static int mntopt_apply(const char *name, size_t len, struct mntopt *o)
                 o->discard = false;
                 return 0;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(mntopt_table); i++) {
-                const struct mntopt_entry *e = &mntopt_table[i];
+        for (size_t i = 0; i < ARRAY_SIZE(mntflags_table); i++) {
+                const struct mntflags_entry *e = &mntflags_table[i];
 
                 if (strlen(e->name) == len && strncmp(e->name, name, len) == 0) {
                         o->flags = (o->flags & ~e->clear) | e->set;
                         return 0;
                 }
         }
-        return node_fail(-SILO_EINVALID, "mount flag '%.*s' is not supported", (int)len, name);
+        snprintf(why, why_size, "mount flag '%.*s' is not supported", (int)(len < 64 ? len : 64),
+                 name);
+        return -SILO_EINVALID;
 }
 
-static bool mntopt_is_clean(const char *s)
+static bool mntflags_is_clean(const char *s)
 {
         for (; *s; s++)
                 if ((unsigned char)*s < 0x21 || *s == 0x7f)
@@ -71,22 +74,30 @@ static bool mntopt_is_clean(const char *s)
         return true;
 }
 
-int mntopt_parse(const char *const *opts, size_t n, struct mntopt *ret)
+int mntflags_parse(const char *const *opts, size_t n, struct mntflags *ret, char *why,
+                   size_t why_size)
 {
-        struct mntopt o = {0};
+        struct mntflags o = {0};
         int r;
 
-        if (n > MNTOPT_MAX_FLAGS)
-                return node_fail(-SILO_EINVALID, "more than %d mount flags", MNTOPT_MAX_FLAGS);
+        if (n > MNTFLAGS_MAX) {
+                snprintf(why, why_size, "more than %d mount flags", MNTFLAGS_MAX);
+                return -SILO_EINVALID;
+        }
         for (size_t i = 0; i < n; i++) {
-                const char *s = opts[i];
+                const char *s = opts[i] ? opts[i] : "";
 
-                if (strlen(s) > MNTOPT_MAX_LEN || !mntopt_is_clean(s))
-                        return node_fail(-SILO_EINVALID, "mount flag #%zu is malformed", i);
+                if (strlen(s) > MNTFLAGS_MAX_LEN || !mntflags_is_clean(s)) {
+                        snprintf(why, why_size,
+                                 "mount flag #%zu is malformed (spaces, control characters or "
+                                 "over %d bytes)",
+                                 i, MNTFLAGS_MAX_LEN);
+                        return -SILO_EINVALID;
+                }
                 for (const char *c = s;; c++) {
                         if (*c != ',' && *c != '\0')
                                 continue;
-                        r = mntopt_apply(s, (size_t)(c - s), &o);
+                        r = mntflags_apply(s, (size_t)(c - s), &o, why, why_size);
                         if (r < 0)
                                 return r;
                         if (*c == '\0')
@@ -98,7 +109,7 @@ int mntopt_parse(const char *const *opts, size_t n, struct mntopt *ret)
         return 0;
 }
 
-bool mntopt_has(const char *optstr, const char *name)
+bool mntflags_has(const char *optstr, const char *name)
 {
         size_t len = strlen(name);
 

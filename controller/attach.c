@@ -149,6 +149,10 @@ int attach_unpublish(struct controller *c, const char *id, const char *node_id)
 {
         struct store_volume v = {0};
         int r = volumes_get(c, id, &v);
+        /* The spec: a volume that cannot be found can be treated as unpublished (NOT_FOUND
+         * would leave the external-attacher retrying forever after a delete). */
+        if (r == -SILO_ENOTFOUND)
+                return 0;
         if (r < 0)
                 return r;
         store_volume_release(&v);
@@ -156,6 +160,8 @@ int attach_unpublish(struct controller *c, const char *id, const char *node_id)
         r = pool_lock_data(c, STORE_VOLUMES, id, &lock);
         if (r >= 0)
                 r = volumes_get(c, id, &v);
+        if (r == -SILO_ENOTFOUND)
+                return 0; /* deleted meanwhile */
         if (r < 0)
                 return r;
         size_t kept = 0;

@@ -188,8 +188,10 @@ static const char *ctl_unsupported(const struct controller *c, const struct stor
         for (size_t i = 0; i < req->n_volume_capabilities; i++) {
                 struct params_cap cap;
                 msg_cap(req->volume_capabilities[i], &cap);
+                controller_why_clear();
                 if (!params_cap_is_supported(c, v, &cap))
-                        return "a volume capability is not supported";
+                        return *controller_why() ? controller_why()
+                                                 : "a volume capability is not supported";
         }
         return NULL;
 }

@@ -107,7 +107,9 @@ enum params_access { PARAMS_ACCESS_NONE = 0, PARAMS_ACCESS_BLOCK, PARAMS_ACCESS_
 struct params_cap {
         const char *fs_type; /* mount only; may be NULL or "" */
         enum params_access access;
-        int mode; /* csi access mode number */
+        int mode;                       /* csi access mode number */
+        const char *const *mount_flags; /* mount only: checked as the node will */
+        size_t n_mount_flags;
 };
 
 /* Validates capabilities for this controller's scope and folds them into STORE_CAP_* bits and
@@ -120,7 +122,8 @@ int params_caps(const struct controller *c, const struct params_cap *caps, size_
  * mode and type every pool serves, so the answer is the capacity for any mode silo serves. */
 void params_cap_placeholder(struct params_cap *cap);
 
-/* True when cap can be served by volume v (ValidateVolumeCapabilities). */
+/* True when cap can be served by volume v (ValidateVolumeCapabilities); when not, the reason
+ * is in controller_why() when the capability itself is refused. */
 bool params_cap_is_supported(const struct controller *c, const struct store_volume *v,
                              const struct params_cap *cap);
 
@@ -230,7 +233,8 @@ int volumes_create_ephemeral(struct controller *c, const char *id, uint64_t size
 int volumes_delete(struct controller *c, const char *id);
 /* Loads a volume by (unvalidated) id: -SILO_ENOTFOUND when malformed or absent. */
 int volumes_get(struct controller *c, const char *id, struct store_volume *ret);
-/* Grows to the capacity range; required below the current size: -SILO_EOUTOFRANGE. */
+/* Grows to the capacity range; at or above required already: 0 and the current capacity;
+ * above limit: -SILO_EOUTOFRANGE. */
 int volumes_expand(struct controller *c, const char *id, int64_t required, int64_t limit,
                    uint64_t *ret_capacity);
 /* Applies mutable parameters (provisioning thin -> thick). */
@@ -298,7 +302,7 @@ uint64_t index_count_published(struct index *x, const char *node_id);
  * -SILO_EPRECOND; unknown volume or node: -SILO_ENOTFOUND; node limit: -SILO_ENOSPACE. */
 int attach_publish(struct controller *c, const char *id, const char *node_id,
                    const struct params_cap *cap, bool readonly, struct store_volume *ret);
-/* Removes the record (node_id "" = every node). Not published: 0. */
+/* Removes the record (node_id "" = every node). Not published, or no such volume: 0. */
 int attach_unpublish(struct controller *c, const char *id, const char *node_id);
 /* True when node_id may receive volumes (our node, or registered in a shared pool). */
 bool attach_node_is_known(struct controller *c, const char *node_id);

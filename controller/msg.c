@@ -15,6 +15,10 @@ void msg_cap(const Csi__V1__VolumeCapability *in, struct params_cap *ret)
         if (in && in->access_type_case == CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT) {
                 c.access = PARAMS_ACCESS_MOUNT;
                 c.fs_type = in->mount ? in->mount->fs_type : NULL;
+                if (in->mount) {
+                        c.mount_flags = (const char *const *)in->mount->mount_flags;
+                        c.n_mount_flags = in->mount->n_mount_flags;
+                }
         }
         if (in && in->access_mode)
                 c.mode = (int)in->access_mode->mode;

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "common/err.h"
+#include "common/mntflags.h"
 #include "common/str.h"
 #include "common/cleanup.h"
 
@@ -120,7 +121,13 @@ static int params_cap_check(const struct controller *c, const struct params_cap 
             !params_fs_is_known(cap->fs_type))
                 return controller_fail(-SILO_EINVALID, "fs_type '%.32s' is not supported",
                                        cap->fs_type);
-        return 0;
+        /* The node's own allow-list: never accept or confirm what the node would refuse. */
+        char why[128];
+        struct mntflags flags;
+        int r = cap->access == PARAMS_ACCESS_MOUNT
+                    ? mntflags_parse(cap->mount_flags, cap->n_mount_flags, &flags, why, sizeof(why))
+                    : 0;
+        return r < 0 ? controller_fail(r, "%s", why) : 0;
 }
 
 int params_caps(const struct controller *c, const struct params_cap *caps, size_t n,

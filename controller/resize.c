@@ -64,10 +64,12 @@ int volumes_expand(struct controller *c, const char *id, int64_t required, int64
                 r = volumes_get(c, id, &v);
         if (r < 0)
                 return r;
-        if (size < v.capacity_bytes)
+        /* At or above the requested size already: OK with the current capacity (the spec's
+         * SHOULD), unless a limit says the volume is too large, which no expansion fixes. */
+        if (limit > 0 && v.capacity_bytes > (uint64_t)limit)
                 r = controller_fail(-SILO_EOUTOFRANGE,
-                                    "volume '%s' has %llu bytes and cannot shrink to %llu", id,
-                                    (unsigned long long)v.capacity_bytes, (unsigned long long)size);
+                                    "volume '%s' has %llu bytes, more than limit_bytes %lld", id,
+                                    (unsigned long long)v.capacity_bytes, (long long)limit);
         else if (size > v.capacity_bytes)
                 r = resize_grow(c, &v, size);
         if (r >= 0)

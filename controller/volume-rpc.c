@@ -114,6 +114,9 @@ int volume_rpc_modify(struct rpc_call *call, const ProtobufCMessage *msg)
         struct params p = {0};
         if (!req->volume_id || !*req->volume_id)
                 return rpc_fail(call, -SILO_EINVALID, "volume_id is required");
+        /* REQUIRED by the spec: a modify that asks for nothing is the caller's mistake. */
+        if (req->n_mutable_parameters == 0)
+                return rpc_fail(call, -SILO_EINVALID, "mutable_parameters is required");
         controller_why_clear();
         int r = MSG_KV(req->mutable_parameters, req->n_mutable_parameters, kv, &n);
         if (r < 0)

@@ -12,7 +12,6 @@
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/store/store-space.h"
-#include "node/mntopt.h"
 #include "node/volstate.h"
 
 #define HEALTH_SPACE_TTL_MS 1000
@@ -48,7 +47,7 @@ int health_fs(const char *volume_id, const struct loop_dev *l, const struct moun
                 return 1;
         }
         bool ro = (m->sb_readonly && !(m->flags & MS_RDONLY)) ||
-                  mntopt_has(m->fs_options, "emergency_ro");
+                  mntflags_has(m->fs_options, "emergency_ro");
         if (ro) {
                 snprintf(why, size,
                          "the filesystem of volume '%s' turned read-only after an error: writes "

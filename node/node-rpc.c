@@ -79,6 +79,8 @@ static int node_rpc_cap(struct rpc_call *call, const Csi__V1__VolumeCapability *
         } else {
                 return rpc_fail(call, -SILO_EINVALID, "access type (block or mount) is required");
         }
+        cap.single_writer =
+            mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_SINGLE_WRITER;
         *ret = cap;
         return 0;
 }

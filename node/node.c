@@ -25,6 +25,14 @@ const char *node_why(void)
         return node_why_buf;
 }
 
+int node_mount_flags(const struct node_cap *cap, struct mntflags *ret)
+{
+        char why[NODE_WHY_MAX];
+        int r = mntflags_parse(cap->mount_flags, cap->n_mount_flags, ret, why, sizeof(why));
+
+        return r < 0 ? node_fail(r, "%s", why) : 0;
+}
+
 void node_why_clear(void)
 {
         node_why_buf[0] = '\0';

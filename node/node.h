@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/mntflags.h"
 #include "common/server/config.h"
 #include "common/store/store-space.h"
 #include "common/store/store.h"
@@ -83,7 +84,12 @@ struct node_cap {
         const char *const *mount_flags; /* checked against an allow-list */
         size_t n_mount_flags;
         const char *mount_group; /* numeric group id or "" */
+        bool single_writer;      /* SINGLE_NODE_SINGLE_WRITER: one publish target at a time */
 };
+
+/* The capability's mount flags through the one allow-list (common/mntflags.h);
+ * -SILO_EINVALID with the reason in node_why(). */
+int node_mount_flags(const struct node_cap *cap, struct mntflags *ret);
 
 /* stage.c ------------------------------------------------------------------------------- */
 

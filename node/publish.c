@@ -5,9 +5,9 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "node/fs.h"
 #include "node/mount.h"
 #include "common/path.h"
-#include "node/mntopt.h"
 #include "node/node.h"
 #include "node/place.h"
 #include "node/volstate.h"
@@ -16,12 +16,12 @@
 /* The per-mount flags a publish asks for. */
 static int publish_flags(const struct node_cap *cap, bool readonly, unsigned long *ret)
 {
-        struct mntopt o;
-        int r = mntopt_parse(cap->mount_flags, cap->n_mount_flags, &o);
+        struct mntflags o;
+        int r = node_mount_flags(cap, &o);
 
         if (r < 0)
                 return r;
-        *ret = (o.flags & MNTOPT_BIND_MASK) | (readonly ? MS_RDONLY : 0);
+        *ret = (o.flags & MNTFLAGS_BIND_MASK) | (readonly ? MS_RDONLY : 0);
         return 0;
 }
 
@@ -39,7 +39,7 @@ static int publish_check_target(const struct volstate *v, const struct mount_tab
         if (vm.kind == VOLSTATE_OTHER || vm.kind != staged->kind)
                 return node_fail(-SILO_EPRECOND, "target path '%s' already holds another mount",
                                  target->path);
-        have = vm.m->flags & MNTOPT_BIND_MASK;
+        have = vm.m->flags & MNTFLAGS_BIND_MASK;
         want = flags | (staged->m->flags & MS_RDONLY);
         if ((have & want) != want || ((have ^ want) & MS_RDONLY))
                 return node_fail(-SILO_EEXISTS,
@@ -98,6 +98,40 @@ static int publish_staged(const struct volstate *v, const struct mount_table *t,
         return 0;
 }
 
+/* fs_type as stage checks it: one we support, and the one the volume is staged with. */
+static int publish_check_fs(const struct volstate *v, const struct node_cap *cap,
+                            const struct volstate_mount *staged)
+{
+        const char *asked = cap->fs_type ? cap->fs_type : "";
+
+        if (cap->block || !*asked)
+                return 0;
+        if (!fs_type_is_supported(asked))
+                return node_fail(-SILO_EINVALID, "fs_type '%.32s' is not supported (ext4, xfs)",
+                                 asked);
+        if (staged && strcmp(staged->m->fstype, asked) != 0)
+                return node_fail(-SILO_EPRECOND, "volume '%s' is staged as %s, not fs_type %s",
+                                 v->meta.id, staged->m->fstype, asked);
+        return 0;
+}
+
+/* SINGLE_NODE_SINGLE_WRITER: one target at a time (the staged mount is not one). */
+static int publish_check_single(const struct volstate *v, const struct mount_table *t,
+                                const struct node_cap *cap, const struct volstate_mount *staged)
+{
+        const struct mount_info *h;
+
+        if (!cap->single_writer)
+                return 0;
+        h = volstate_holder(t, &staged->loop, staged->m->id, 0);
+        if (h)
+                return node_fail(-SILO_EPRECOND,
+                                 "volume '%s' is SINGLE_NODE_SINGLE_WRITER and already published "
+                                 "at '%s'",
+                                 v->meta.id, h->target);
+        return 0;
+}
+
 static int publish_volume(const struct volstate *v, const struct place *p, struct place *target,
                           const struct node_cap *cap, bool readonly)
 {
@@ -108,6 +142,8 @@ static int publish_volume(const struct volstate *v, const struct place *p, struc
         int r;
 
         r = publish_flags(cap, readonly, &flags);
+        if (r == 0)
+                r = publish_check_fs(v, cap, NULL);
         if (r < 0)
                 return r;
         r = mount_table_load(&t);
@@ -115,7 +151,11 @@ static int publish_volume(const struct volstate *v, const struct place *p, struc
                 return node_fail(r, "cannot read the mount table");
         r = publish_staged(v, t, p, cap->block, &f, &staged);
         if (r == 0)
+                r = publish_check_fs(v, cap, &staged);
+        if (r == 0)
                 r = publish_check_target(v, t, target, &staged, flags);
+        if (r == 0) /* not yet at this target */
+                r = publish_check_single(v, t, cap, &staged);
         if (r == 0)
                 r = publish_make_target(target, cap->block);
         if (r == 0)

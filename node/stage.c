@@ -9,7 +9,6 @@
 #include "node/mount.h"
 #include "node/fs.h"
 #include "node/health.h"
-#include "node/mntopt.h"
 #include "node/node.h"
 #include "node/place.h"
 #include "node/volstate.h"
@@ -18,7 +17,7 @@
 /* What a mount-volume stage will do, decided before anything is touched. */
 struct stage_plan {
         const char *fs_type;
-        struct mntopt opt;
+        struct mntflags opt;
         char data[64]; /* filesystem options for mount(2) */
         long gid;      /* volume_mount_group, -1 when none */
 };
@@ -70,7 +69,7 @@ static int stage_make_plan(const struct volstate *v, const struct node_cap *cap,
 
         r = stage_fs_type(v, cap, &p.fs_type);
         if (r == 0)
-                r = mntopt_parse(cap->mount_flags, cap->n_mount_flags, &p.opt);
+                r = node_mount_flags(cap, &p.opt);
         if (r == 0)
                 r = stage_parse_gid(cap->mount_group, &p.gid);
         if (r < 0)
@@ -97,8 +96,8 @@ static int stage_check_existing(const struct volstate *v, const struct mount_tab
         if (vm.kind == VOLSTATE_FS) {
                 bool same =
                     strcmp(vm.m->fstype, plan->fs_type) == 0 &&
-                    (vm.m->flags & MNTOPT_BIND_MASK) == (plan->opt.flags & MNTOPT_BIND_MASK) &&
-                    mntopt_has(vm.m->fs_options, "discard") == plan->opt.discard;
+                    (vm.m->flags & MNTFLAGS_BIND_MASK) == (plan->opt.flags & MNTFLAGS_BIND_MASK) &&
+                    mntflags_has(vm.m->fs_options, "discard") == plan->opt.discard;
                 return same ? 1
                             : node_fail(-SILO_EEXISTS,
                                         "volume '%s' is already staged at '%s' "

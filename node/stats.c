@@ -111,14 +111,11 @@ int node_stats(struct node *n, const char *volume_id, const char *path, struct n
         struct volstate v = {0};
         int r;
 
-        r = place_open(n, "volume path", path, &p);
+        r = volstate_open(n, volume_id, path, &v, &p);
         if (r < 0)
                 return r;
-        r = volstate_load(n, volume_id, &v);
-        if (r == 0) {
-                r = stats_volume(n, &v, &p, ret);
-                volstate_release(&v);
-        }
+        r = stats_volume(n, &v, &p, ret);
+        volstate_release(&v);
         place_release(&p);
         return r;
 }

@@ -63,6 +63,27 @@ void volstate_release(struct volstate *v)
         v->data_path = NULL;
 }
 
+int volstate_open(const struct node *n, const char *id, const char *path, struct volstate *ret,
+                  struct place *ret_place)
+{
+        struct volstate v = {0};
+        int r = volstate_load(n, id, &v);
+
+        if (r < 0)
+                return r;
+        /* The volume is known: a path it cannot be at is where it is not. */
+        r = place_open(n, "volume path", path, ret_place);
+        if (r == -SILO_EINVALID)
+                r = node_fail(-SILO_ENOTFOUND, "volume '%s' is not staged or published at '%.256s'",
+                              id, path);
+        if (r < 0) {
+                volstate_release(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
 int volstate_find_loop(struct volstate *v)
 {
         int r;

@@ -20,6 +20,12 @@ struct volstate {
 int volstate_load(const struct node *n, const char *id, struct volstate *ret);
 void volstate_release(struct volstate *v);
 
+/* For the calls about a volume at a path (NodeGetVolumeStats, NodeExpandVolume): loads the
+ * volume, then opens the path. Unknown volume, and a path the volume cannot be at (relative,
+ * outside the kubelet dir, through a symlink): -SILO_ENOTFOUND, as the spec has it. */
+int volstate_open(const struct node *n, const char *id, const char *path, struct volstate *ret,
+                  struct place *ret_place);
+
 /* Fills attached/loop from the loop devices' backing files. A foreign data file (see
  * store_data_open) is never attached: attached stays false. */
 int volstate_find_loop(struct volstate *v);

@@ -145,7 +145,7 @@ static size_t list_all(struct controller *x, int *published)
         return total;
 }
 
-static const struct params_cap snw_cap = {NULL, PARAMS_ACCESS_MOUNT, 1};
+static const struct params_cap snw_cap = {.access = PARAMS_ACCESS_MOUNT, .mode = 1};
 
 START_TEST(list_follows_changes_in_both_scopes)
 {
@@ -179,8 +179,8 @@ START_TEST(list_follows_changes_in_both_scopes)
 }
 END_TEST
 
-static const struct params_cap snw = {NULL, PARAMS_ACCESS_MOUNT, 1};
-static const struct params_cap mnro = {NULL, PARAMS_ACCESS_MOUNT, 3};
+static const struct params_cap snw = {.access = PARAMS_ACCESS_MOUNT, .mode = 1};
+static const struct params_cap mnro = {.access = PARAMS_ACCESS_MOUNT, .mode = 3};
 
 START_TEST(shared_pool_attach)
 {
