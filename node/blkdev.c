@@ -123,28 +123,9 @@ static int blkdev_poll_node(const char *node, dev_t devno, unsigned timeout_ms)
         }
 }
 
-int blkdev_wait_node(dev_t devno, unsigned timeout_ms, char **ret_node)
+int blkdev_wait_node(const char *node, dev_t devno, unsigned timeout_ms)
 {
-        struct udev *udev = NULL;
-        struct udev_device *d = NULL;
-        const char *node;
-        char *copy;
-        int r;
-
-        r = blkdev_udev_device(devno, &udev, &d);
-        if (r < 0)
-                return r;
-        node = udev_device_get_devnode(d);
-        r = node ? blkdev_poll_node(node, devno, timeout_ms) : -ENODEV;
-        copy = r == 0 ? strdup(node) : NULL;
-        udev_device_unref(d);
-        udev_unref(udev);
-        if (r < 0)
-                return r;
-        if (!copy)
-                return -ENOMEM;
-        *ret_node = copy;
-        return 0;
+        return blkdev_poll_node(node, devno, timeout_ms);
 }
 
 int blkdev_property(dev_t devno, const char *key, char **ret)

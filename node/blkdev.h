@@ -20,10 +20,10 @@ struct blkdev_signature {
 /* Probes the device (superblocks and partition tables). Never writes to it. */
 int blkdev_probe(const char *devnode, struct blkdev_signature *ret);
 
-/* Waits up to timeout_ms for the block device devno's node to exist in /dev (udev may
- * create it after the kernel announces the device) and returns its path ("/dev/loop3").
- * -ETIMEDOUT when it does not appear. */
-int blkdev_wait_node(dev_t devno, unsigned timeout_ms, char **ret_node);
+/* Waits up to timeout_ms for node ("/dev/loop3", the kernel's name, which devtmpfs creates)
+ * to be the block device devno: a stat per millisecond, no walk of sysfs. -ETIMEDOUT when it
+ * does not appear. */
+int blkdev_wait_node(const char *node, dev_t devno, unsigned timeout_ms);
 
 /* Reads the udev property key ("DEVNAME", "ID_FS_TYPE", ...) of block device devno.
  * -ENOENT when the device has no such property. */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/loop.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,8 +18,72 @@
 #include "common/seam.h"
 
 #define LOOP_ATTACH_TRIES   64
+#define LOOP_KNOWN_GROW     64
 #define LOOP_DETACH_WAIT_MS 2000
 #define LOOP_DELETED_SUFFIX " (deleted)"
+
+/* The devices this process attached, or kept at startup reconciliation, by backing inode:
+ * loop_find() looks there instead of reading every /sys/block entry. */
+struct loop_known {
+        dev_t dev;
+        ino_t ino;
+        int nr;
+};
+
+static pthread_mutex_t loop_known_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct loop_known *loop_known;
+static size_t loop_known_n, loop_known_cap;
+
+static void loop_known_drop_locked(size_t i)
+{
+        loop_known[i] = loop_known[--loop_known_n];
+}
+
+/* Records that device nr is backed by dev:ino (replacing what either was known for). */
+static void loop_known_add(dev_t dev, ino_t ino, int nr)
+{
+        pthread_mutex_lock(&loop_known_lock);
+        for (size_t i = 0; i < loop_known_n;)
+                if (loop_known[i].nr == nr ||
+                    (loop_known[i].dev == dev && loop_known[i].ino == ino))
+                        loop_known_drop_locked(i);
+                else
+                        i++;
+        if (loop_known_n == loop_known_cap) {
+                size_t cap = loop_known_cap + LOOP_KNOWN_GROW;
+                struct loop_known *a = realloc(loop_known, cap * sizeof(*a));
+                if (a) {
+                        loop_known = a;
+                        loop_known_cap = cap;
+                }
+        }
+        /* Without room the device is simply not known: loop_find() then does not find it. */
+        if (loop_known_n < loop_known_cap)
+                loop_known[loop_known_n++] = (struct loop_known){dev, ino, nr};
+        pthread_mutex_unlock(&loop_known_lock);
+}
+
+static void loop_known_forget(int nr)
+{
+        pthread_mutex_lock(&loop_known_lock);
+        for (size_t i = 0; i < loop_known_n; i++)
+                if (loop_known[i].nr == nr) {
+                        loop_known_drop_locked(i);
+                        break;
+                }
+        pthread_mutex_unlock(&loop_known_lock);
+}
+
+static int loop_known_lookup(dev_t dev, ino_t ino)
+{
+        int nr = -1;
+        pthread_mutex_lock(&loop_known_lock);
+        for (size_t i = 0; i < loop_known_n && nr < 0; i++)
+                if (loop_known[i].dev == dev && loop_known[i].ino == ino)
+                        nr = loop_known[i].nr;
+        pthread_mutex_unlock(&loop_known_lock);
+        return nr;
+}
 
 /* Reads a one-line sysfs file into buf without the newline. */
 static int loop_read_line(const char *path, char *buf, size_t size)
@@ -170,50 +235,102 @@ int loop_foreach(loop_visit_fn fn, void *userdata)
         return r < 0 ? r : 0;
 }
 
-struct loop_find_ctx {
-        const char *real;
-        struct stat st;
-        struct loop_dev found;
-        bool ok;
-};
-
-static int loop_find_visit(const struct loop_dev *d, const char *backing, bool deleted,
-                           void *userdata)
+/* The file's canonical path and identity; -ENOENT when it is no regular file. */
+static int loop_file_identity(const char *file, char **ret_real, struct stat *ret_st)
 {
-        struct loop_find_ctx *c = userdata;
+        _cleanup_free_ char *real = NULL;
+        struct stat lst, st;
 
-        if (deleted || strcmp(backing, c->real) != 0 || !loop_inode_matches(d, &c->st))
-                return 0;
-        c->found = *d;
-        c->ok = true;
-        return -ECANCELED; /* stop */
+        if (lstat(file, &lst) < 0)
+                return neg_errno();
+        if (!S_ISREG(lst.st_mode))
+                return -ENOENT;
+        real = realpath(file, NULL);
+        if (!real)
+                return neg_errno();
+        if (stat(real, &st) < 0)
+                return neg_errno();
+        if (st.st_ino != lst.st_ino || st.st_dev != lst.st_dev)
+                return -ENOENT; /* replaced meanwhile */
+        *ret_real = TAKE_PTR(real);
+        *ret_st = st;
+        return 0;
+}
+
+/* Reads each loop device's backing path, and only for the one naming real its number and
+ * backing inode. Remembers what it finds. */
+static int loop_scan_for(const char *real, const struct stat *st, struct loop_dev *ret)
+{
+        DIR *dir = opendir("/sys/block");
+        struct dirent *de;
+        bool found = false;
+
+        if (!dir)
+                return neg_errno();
+        while (!found && (de = readdir(dir))) {
+                struct loop_dev d = {.nr = loop_nr_of_name(de->d_name)};
+                char *backing = NULL;
+                bool deleted = false, named;
+
+                if (d.nr < 0 || loop_backing_file(&d, &backing, &deleted) < 0)
+                        continue;
+                named = !deleted && strcmp(backing, real) == 0;
+                free(backing);
+                found = named && loop_dev_init(d.nr, &d) == 0 && loop_inode_matches(&d, st);
+                if (found)
+                        *ret = d;
+        }
+        closedir(dir);
+        if (!found)
+                return -ENOENT;
+        loop_known_add(st->st_dev, st->st_ino, ret->nr);
+        return 0;
+}
+
+int loop_find_scan(const char *file, struct loop_dev *ret)
+{
+        _cleanup_free_ char *real = NULL;
+        struct stat st = {0};
+        int r = loop_file_identity(file, &real, &st);
+
+        if (r < 0 || !real)
+                return r < 0 ? r : -ENOENT;
+        return loop_scan_for(real, &st, ret);
 }
 
 int loop_find(const char *file, struct loop_dev *ret)
 {
         _cleanup_free_ char *real = NULL;
-        struct loop_find_ctx c = {0};
-        struct stat st;
-        int r;
+        struct loop_dev d;
+        struct stat st = {0};
+        int nr, r;
 
-        if (lstat(file, &st) < 0)
+        r = loop_file_identity(file, &real, &st);
+        if (r < 0 || !real)
+                return r < 0 ? r : -ENOENT;
+        nr = loop_known_lookup(st.st_dev, st.st_ino);
+        /* Someone else may have detached it, or reused the number for another file. */
+        if (nr >= 0 && loop_dev_init(nr, &d) == 0 && loop_is_backed_by_real(&d, real, &st)) {
+                *ret = d;
+                return 0;
+        }
+        if (nr >= 0)
+                loop_known_forget(nr);
+        /* Not known: a device attached by someone else is still found (and then reused rather
+         * than doubled), at the cost of reading every loop device's backing path. */
+        return loop_scan_for(real, &st, ret);
+}
+
+int loop_remember(const struct loop_dev *d)
+{
+        _cleanup_close_ int fd = open(d->node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        struct loop_info64 info;
+
+        if (fd < 0)
                 return neg_errno();
-        if (!S_ISREG(st.st_mode))
-                return -ENOENT;
-        real = realpath(file, NULL);
-        if (!real)
+        if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
                 return neg_errno();
-        c.real = real;
-        if (stat(real, &c.st) < 0)
-                return neg_errno();
-        if (c.st.st_ino != st.st_ino || c.st.st_dev != st.st_dev)
-                return -ENOENT; /* replaced meanwhile */
-        r = loop_foreach(loop_find_visit, &c);
-        if (r < 0 && r != -ECANCELED)
-                return r;
-        if (!c.ok)
-                return -ENOENT;
-        *ret = c.found;
+        loop_known_add((dev_t)info.lo_device, (ino_t)info.lo_inode, d->nr);
         return 0;
 }
 
@@ -291,6 +408,8 @@ int loop_attach_fd(int ffd, struct loop_dev *ret)
                 if (r == -ENOENT) /* node not yet created by devtmpfs/udev */
                         nanosleep(&pause, NULL);
         }
+        if (r >= 0)
+                loop_known_add(st.st_dev, st.st_ino, ret->nr);
         return r;
 }
 
@@ -327,8 +446,13 @@ SILO_SEAM int loop_detach(const struct loop_dev *d)
                 return 0;
         if (fd < 0)
                 return fd;
-        if (ioctl(fd, LOOP_CLR_FD, 0) < 0)
-                return errno == ENXIO ? 0 : neg_errno();
+        if (ioctl(fd, LOOP_CLR_FD, 0) < 0) {
+                if (errno != ENXIO)
+                        return neg_errno();
+                loop_known_forget(d->nr);
+                return 0;
+        }
+        loop_known_forget(d->nr);
         close(TAKE_FD(fd)); /* our own open would defer the detach too */
         loop_wait_detached(d);
         return 0;

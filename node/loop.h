@@ -20,10 +20,19 @@ int loop_attach_fd(int fd, struct loop_dev *ret);
 /* loop_attach_fd of file, opened without following a symlink or blocking on a FIFO. */
 int loop_attach(const char *file, struct loop_dev *ret);
 
-/* Finds the loop device backed by file: the path in sysfs names it and the device's
- * backing inode is the file's. -ENOENT when none, and when file is no regular file (a
- * symlink there is never followed to another file's device). */
+/* Finds the loop device backed by file (its path in sysfs and its backing inode are the
+ * file's). The devices this process attached or was told of with loop_remember() are looked
+ * up by the file's device and inode and checked; any other file costs a read of every loop
+ * device's backing path in sysfs (and is remembered when found). -ENOENT when none, and when
+ * file is no regular file (a symlink there is never followed to another file's device). */
 int loop_find(const char *file, struct loop_dev *ret);
+
+/* loop_find() that always reads sysfs: the kernel's view, whoever attached the device. */
+int loop_find_scan(const char *file, struct loop_dev *ret);
+
+/* Tells loop_find() of a bound device attached before this process started (startup
+ * reconciliation keeps the devices that are in use). */
+int loop_remember(const struct loop_dev *d);
 
 /* The loop device with block device number devno; -ENODEV when devno is not a bound loop
  * device. */

@@ -49,6 +49,7 @@ static int reconcile_visit(const struct loop_dev *d, const char *backing, bool d
                 return 0;
         m = volstate_holder(c->t, d, 0, 0);
         if (m) {
+                (void)loop_remember(d);
                 reconcile_thaw(c, d);
                 log_debug("msg='loop device in use' device='%s' file='%s' mount='%s'", d->node,
                           backing, m->target);

@@ -1,7 +1,9 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "node/blkdev.h"
 #include "common/err.h"
@@ -114,10 +116,19 @@ static int stage_check_existing(const struct volstate *v, const struct mount_tab
         return 0;
 }
 
-/* Attaches the volume's file, or refreshes the capacity of the device already attached. */
-static int stage_attach(struct volstate *v, bool *ret_new)
+/* True when nothing in the file reads as anything but zeros (no data extent at all): then no
+ * signature can be on it. */
+static bool stage_file_is_blank(int fd)
 {
-        _cleanup_free_ char *node = NULL;
+        return lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO;
+}
+
+/* Attaches the volume's file, or refreshes the capacity of the device already attached.
+ * *ret_blank (may be NULL): the device is new and its file holds no data, so it carries no
+ * signature (a device attached before may hold writes not yet in the file: never blank). */
+static int stage_attach(struct volstate *v, bool *ret_new, bool *ret_blank)
+{
+        bool blank = false;
         uint64_t size;
         int r;
 
@@ -130,24 +141,29 @@ static int stage_attach(struct volstate *v, bool *ret_new)
                 r = volstate_data_open(v, &fd);
                 if (r < 0)
                         return r;
+                blank = stage_file_is_blank(fd);
                 r = loop_attach_fd(fd, &v->loop);
         }
         if (r < 0)
                 return node_fail(r, "cannot attach a loop device to '%s'", v->data_path);
         v->attached = true;
-        r = blkdev_wait_node(v->loop.devno, NODE_DEVICE_WAIT_MS, &node);
+        if (ret_blank)
+                *ret_blank = blank;
+        r = blkdev_wait_node(v->loop.node, v->loop.devno, NODE_DEVICE_WAIT_MS);
         if (r < 0)
                 return node_fail(r, "device node of '%s' did not appear", v->loop.node);
         return 0;
 }
 
-static int stage_format(const struct volstate *v, const struct stage_plan *plan)
+/* Formats only a device that carries no signature at all: a blank one (see stage_attach)
+ * without reading it, else what libblkid finds decides. */
+static int stage_format(const struct volstate *v, const struct stage_plan *plan, bool blank)
 {
-        struct blkdev_signature sig;
+        struct blkdev_signature sig = {.content = BLKDEV_EMPTY};
         char why[NODE_WHY_MAX - 128];
         int r;
 
-        r = blkdev_probe(v->loop.node, &sig);
+        r = blank ? 0 : blkdev_probe(v->loop.node, &sig);
         if (r < 0)
                 return node_fail(r, "cannot probe '%s'", v->loop.node);
         if (sig.content == BLKDEV_FILESYSTEM && strcmp(sig.type, plan->fs_type) == 0)
@@ -288,14 +304,14 @@ static int stage_check(const struct volstate *v, const struct stage_plan *plan)
 static int stage_mount_device(struct volstate *v, struct place *p, const struct stage_plan *plan)
 {
         _cleanup_close_ int mnt = -1;
-        bool attached_now = false;
+        bool attached_now = false, blank = false;
         int r;
 
         r = place_make(p, S_IFDIR);
         if (r == 0)
-                r = stage_attach(v, &attached_now);
+                r = stage_attach(v, &attached_now, &blank);
         if (r == 0)
-                r = stage_format(v, plan);
+                r = stage_format(v, plan, blank);
         if (r == 0)
                 r = stage_check(v, plan);
         if (r == 0)
@@ -356,7 +372,7 @@ static int stage_bind_block(struct volstate *v, struct place *f)
         bool attached_now = false;
         int r;
 
-        r = stage_attach(v, &attached_now);
+        r = stage_attach(v, &attached_now, NULL);
         if (r == 0)
                 r = stage_bind_node(v, f);
         if (r < 0 && attached_now)

@@ -149,6 +149,33 @@ START_TEST(test_deleted_and_replaced)
 }
 END_TEST
 
+/* A device attached elsewhere is found by a scan and remembered; once detached behind
+ * loop_find()'s back, the remembered entry is checked and not found any more. loop_remember()
+ * (reconcile) makes a device known without a scan. */
+START_TEST(test_find_foreign_and_remembered)
+{
+        char file[256], cmd[512], line[64] = "";
+        struct loop_dev d, f;
+
+        make_file("k.img", 1 * MIB, file, sizeof(file));
+        snprintf(cmd, sizeof(cmd), "losetup -f --show '%s'", file);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_ptr_nonnull(fgets(line, sizeof(line), p));
+        ck_assert_int_eq(pclose(p), 0);
+        ck_assert_int_eq(loop_find(file, &d), 0);
+        ck_assert_int_eq(strncmp(line, d.node, strlen(d.node)), 0);
+        ck_assert_int_eq(loop_remember(&d), 0);
+        ck_assert_int_eq(loop_find(file, &f), 0);
+        ck_assert_int_eq(f.nr, d.nr);
+        snprintf(cmd, sizeof(cmd), "losetup -d '%s'", d.node);
+        ck_assert_int_eq(system(cmd), 0);
+        for (int i = 0; i < 200 && loop_find_scan(file, &f) == 0; i++)
+                usleep(5000); /* the kernel may defer the detach to udev's last close */
+        ck_assert_int_eq(loop_find(file, &f), -ENOENT);
+}
+END_TEST
+
 #define RACERS    4
 #define PER_RACER 4
 
@@ -180,8 +207,10 @@ START_TEST(test_detach_while_held)
         pthread_create(&t, NULL, hold_then_close, &hd);
         ck_assert_int_eq(loop_detach(&d), 0);
         int found = loop_find(file, &f); /* before the holder is joined */
+        int scanned = loop_find_scan(file, &f);
         pthread_join(t, NULL);
         ck_assert_int_eq(found, -ENOENT);
+        ck_assert_int_eq(scanned, -ENOENT);
 }
 END_TEST
 
@@ -230,6 +259,7 @@ static Suite *loop_suite(void)
         tcase_add_test(tc, test_attach_find_detach);
         tcase_add_test(tc, test_from_devno);
         tcase_add_test(tc, test_detach_while_held);
+        tcase_add_test(tc, test_find_foreign_and_remembered);
         tcase_add_test(tc, test_set_capacity);
         tcase_add_test(tc, test_deleted_and_replaced);
         tcase_add_test(tc, test_concurrent_attach);

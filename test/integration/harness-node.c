@@ -304,7 +304,7 @@ bool harness_node_loop_of(const struct harness *h, const char *id, char *buf, si
         _cleanup_free_ char *path = NULL;
         struct loop_dev d;
 
-        if (store_volume_data_path(h->pool, id, &path) < 0 || loop_find(path, &d) < 0)
+        if (store_volume_data_path(h->pool, id, &path) < 0 || loop_find_scan(path, &d) < 0)
                 return false;
         snprintf(buf, size, "%s", d.node);
         return true;

@@ -161,7 +161,7 @@ START_TEST(test_reboot_reattaches)
         ck_assert_int_eq(umount2(target, 0), 0);
         ck_assert_int_eq(umount2(staging, 0), 0);
         ck_assert_int_eq(store_volume_data_path(h.pool, "vol-rb", &data), 0);
-        ck_assert_int_eq(loop_find(data, &d), 0);
+        ck_assert_int_eq(loop_find_scan(data, &d), 0);
         ck_assert_int_eq(loop_detach(&d), 0);
         harness_node_assert_clean(&h);
         ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
@@ -190,14 +190,14 @@ START_TEST(test_reconcile_detaches_leftovers)
         ck_assert_int_eq(loop_attach(a, &leftover), 0);
         ck_assert_int_eq(harness_node_count_loops(&h), 2);
         ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
-        ck_assert_int_eq(loop_find(a, &reused), -ENOENT);
-        ck_assert_int_eq(loop_find(b, &kept), 0); /* staged: untouched */
+        ck_assert_int_eq(loop_find_scan(a, &reused), -ENOENT);
+        ck_assert_int_eq(loop_find_scan(b, &kept), 0); /* staged: untouched */
         ck_assert(harness_node_is_mountpoint(other));
         ck_assert(harness_log_contains(&h, "detached unused loop device"));
         /* A leftover found while running is reused by stage, not duplicated. */
         ck_assert_int_eq(loop_attach(a, &leftover), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-lo", staging, &ext4), ERR_OK);
-        ck_assert_int_eq(loop_find(a, &reused), 0);
+        ck_assert_int_eq(loop_find_scan(a, &reused), 0);
         ck_assert_int_eq(reused.nr, leftover.nr);
         ck_assert_int_eq(harness_node_count_loops(&h), 2);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-lo", staging), ERR_OK);
