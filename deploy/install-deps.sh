@@ -8,7 +8,7 @@ RUNTIME="libgrpc29 libprotobuf-c1 libmount1 libblkid1 libudev1 libmicrohttpd12 e
 BUILD="build-essential cmake pkg-config git libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
 libprotobuf-dev libmount-dev libblkid-dev libudev-dev libmicrohttpd-dev check \
 clang-tidy cppcheck clang-format python3 python3-yaml e2fsprogs xfsprogs util-linux \
-btrfs-progs curl clang-14 libfuzzer-14-dev"
+btrfs-progs curl clang-14 libfuzzer-14-dev openssl"
 
 case "${1:-build}" in
 runtime) want=$RUNTIME ;;

@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import manifests as known  # noqa: E402
 
 USED_FILES = set()  # every manifest file some kustomization lists
-VARIANTS = {"deploy/kubernetes": "node", "deploy/kubernetes-shared": "shared"}
+VARIANTS = {"deploy/kubernetes": "node", "deploy/kubernetes-shared": "shared",
+            "deploy/kubernetes-shared-snapshot-metadata": "shared"}
 KIND_RANK = {"Namespace": 0, "CSIDriver": 1, "ServiceAccount": 2, "ClusterRole": 2, "Role": 2,
              "ClusterRoleBinding": 2, "RoleBinding": 2, "Deployment": 3, "DaemonSet": 3,
              "Service": 4, "StorageClass": 5, "VolumeSnapshotClass": 6}
@@ -56,18 +57,26 @@ def load_docs(path):
 
 
 def build(directory, rep, seen=None):
-    """kustomize build, for the subset we allow (resources + sortOptions fifo): the objects in
-    listed order, directories expanded depth-first."""
+    """kustomize build, for the subset we allow (resources, components, sortOptions fifo):
+    the objects in listed order, directories expanded depth-first, then each component's
+    resources and patches."""
     seen = seen if seen is not None else set()
     kfile = os.path.join(directory, "kustomization.yaml")
     k = load_docs(kfile)[0]
-    extra = set(k) - {"apiVersion", "kind", "resources", "sortOptions"}
-    rep.check(not extra, f"{os.path.relpath(kfile)}: only resources/sortOptions used",
+    extra = set(k) - {"apiVersion", "kind", "resources", "components", "sortOptions"}
+    rep.check(not extra, f"{os.path.relpath(kfile)}: only resources/components/sortOptions used",
               f"unsupported keys {sorted(extra)} (this test would not see their effect)")
     if "sortOptions" in k:
         rep.check(k["sortOptions"] == {"order": "fifo"}, f"{os.path.relpath(kfile)}: fifo order")
+    objs = load_resources(directory, kfile, k.get("resources", []), rep, seen)
+    for comp in k.get("components", []):
+        objs += build_component(os.path.normpath(os.path.join(directory, comp)), objs, rep, seen)
+    return objs
+
+
+def load_resources(directory, kfile, resources, rep, seen):
     objs = []
-    for res in k.get("resources", []):
+    for res in resources:
         path = os.path.normpath(os.path.join(directory, res))
         if os.path.isdir(path):
             objs += build(path, rep, seen)
@@ -85,6 +94,54 @@ def build(directory, rep, seen=None):
                     rep.check(False, f"{os.path.relpath(path)}: {key} defined once")
                 seen.add(key)
                 objs.append(d)
+    return objs
+
+
+def merge(into, patch):
+    """Strategic merge as kustomize does it for what our patches touch: maps merge key by
+    key, lists of named items (containers, volumes, mounts, ports, env) merge by name, other
+    lists are replaced."""
+    for key, val in patch.items():
+        cur = into.get(key)
+        if isinstance(cur, dict) and isinstance(val, dict):
+            merge(cur, val)
+        elif (isinstance(cur, list) and isinstance(val, list) and
+              all(isinstance(x, dict) and "name" in x for x in cur + val)):
+            for item in val:
+                same = [x for x in cur if x["name"] == item["name"]]
+                if same:
+                    merge(same[0], item)
+                else:
+                    cur.append(item)
+        else:
+            into[key] = val
+
+
+def build_component(directory, base, rep, seen):
+    """A kustomize Component: its resources are added (marked, since they come after the
+    base's in apply order) and its patches merged into the base's objects."""
+    kfile = os.path.join(directory, "kustomization.yaml")
+    k = load_docs(kfile)[0]
+    where = os.path.relpath(kfile)
+    rep.check(k.get("kind") == "Component" and
+              k.get("apiVersion") == "kustomize.config.k8s.io/v1alpha1",
+              f"{where}: is a kustomize Component")
+    extra = set(k) - {"apiVersion", "kind", "resources", "patches"}
+    rep.check(not extra, f"{where}: only resources/patches used", f"unsupported {sorted(extra)}")
+    objs = load_resources(directory, kfile, k.get("resources", []), rep, seen)
+    for o in objs:
+        o["__component__"] = directory
+    for p in k.get("patches", []):
+        path = os.path.normpath(os.path.join(directory, p.get("path", "")))
+        if not rep.check(set(p) == {"path"} and os.path.isfile(path),
+                         f"{where}: patch {p} is a strategic-merge file"):
+            continue
+        USED_FILES.add(os.path.abspath(path))
+        for d in load_docs(path):
+            target = [o for o in base if ident(o) == ident(d)]
+            if rep.check(len(target) == 1, f"{where}: patch target {ident(d)} exists"):
+                merge(target[0], {kk: vv for kk, vv in d.items()
+                                  if kk not in ("apiVersion", "kind", "metadata")})
     return objs
 
 
@@ -227,10 +284,14 @@ def check_objects(v, rep):
     for o in v.objs:
         rep.check(o.get("apiVersion") and o.get("kind") and o.get("metadata", {}).get("name"),
                   f"{where}: {ident(o)} has apiVersion, kind and name")
-    ranks = [KIND_RANK.get(o["kind"], 99) for o in v.objs]
-    rep.check(ranks == sorted(ranks), f"{where}: applied in order namespace, CSIDriver, RBAC, "
-              "workloads, services, StorageClasses, VolumeSnapshotClass",
-              " -> ".join(o["kind"] for o in v.objs))
+    # A component's objects come after the base's (kustomize appends them): each part is
+    # ordered on its own.
+    for part in sorted({o.get("__component__", "") for o in v.objs}):
+        objs = [o for o in v.objs if o.get("__component__", "") == part]
+        ranks = [KIND_RANK.get(o["kind"], 99) for o in objs]
+        rep.check(ranks == sorted(ranks), f"{where}{': ' + part if part else ''}: applied in "
+                  "order namespace, CSIDriver, RBAC, workloads, services, StorageClasses, "
+                  "VolumeSnapshotClass", " -> ".join(o["kind"] for o in objs))
     nss = v.of("Namespace")
     if not rep.check(len(nss) == 1, f"{where}: exactly one Namespace"):
         return None

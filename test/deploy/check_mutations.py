@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COPY = ["deploy", "CMakeLists.txt", "README.md", "docs", "Dockerfile", ".dockerignore", "node",
         "controller", "common"]
 # Files whose text these cases may rely on; cases on other files are skipped if it moved.
-OURS = ("deploy/kubernetes", "deploy/examples", "Dockerfile", ".dockerignore", "README.md",
+OURS = ("deploy/kubernetes", "deploy/components", "deploy/examples", "Dockerfile", ".dockerignore", "README.md",
         "docs/operator-guide.md")
 NODE, SHARED = "deploy/kubernetes/node.yaml", "deploy/kubernetes-shared/controller.yaml"
 
@@ -50,6 +50,14 @@ CASES = [
      "is silo's socket /csi/csi.sock"),
     (SHARED, "- --leader-election=true\n", "", "is leader-elected"),
     (SHARED, "replicas: 1", "replicas: 2", "one controller at a time"),
+    ("deploy/components/snapshot-metadata/rbac.yaml", '    resources: ["tokenreviews"]',
+     '    resources: ["tokenrequests"]', "csi-snapshot-metadata in silo-controller has all it needs"),
+    ("deploy/components/snapshot-metadata/sidecar.yaml", "csi-snapshot-metadata:v0.1.0",
+     "csi-snapshot-metadata:v0.2.0", "csi-snapshot-metadata pinned to v0.1.0"),
+    ("deploy/components/snapshot-metadata/sidecar.yaml", "- --csi-address=/csi/csi.sock",
+     "- --csi-address=/run/csi/socket", "is silo's socket /csi/csi.sock"),
+    ("deploy/components/snapshot-metadata/sidecar.yaml", "  name: silo-controller",
+     "  name: silo-controllers", "patch target"),
     ("deploy/kubernetes/csidriver.yaml", "fsGroupPolicy: File", "fsGroupPolicy: None",
      "fsGroupPolicy File"),
     ("deploy/kubernetes/csidriver.yaml", "  podInfoOnMount: true", "  podInfoOnMount: false",

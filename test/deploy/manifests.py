@@ -20,6 +20,7 @@ PINNED = {
     "csi-snapshotter": "v8.4.0",
     "csi-node-driver-registrar": "v2.15.0",
     "livenessprobe": "v2.17.0",
+    "csi-snapshot-metadata": "v0.1.0",
 }
 
 # Sidecars that act on API objects for the controller side of the driver.
@@ -58,6 +59,11 @@ FLAGS = {
     "livenessprobe": _KLOG | {
         "csi-address", "health-port", "http-endpoint", "probe-timeout", "metrics-address",
         "metrics-path", "version"},
+    # external-snapshot-metadata v0.1.0, pkg/sidecar/sidecar.go.
+    "csi-snapshot-metadata": _KLOG | {
+        "csi-address", "timeout", "port", "tls-cert", "tls-key", "max-streaming-duration-min",
+        "kube-api-qps", "kube-api-burst", "kubeconfig", "http-endpoint", "metrics-path",
+        "version"},
 }
 
 # Feature gates each pinned sidecar registers (an unknown gate makes it exit at start).
@@ -148,6 +154,12 @@ def needs(sidecar, flags, workload_kind, attach):
                                "get list watch update patch"),
                               ("groupsnapshot.storage.k8s.io",
                                "volumegroupsnapshotcontents/status", "update patch"))
+    elif sidecar == "csi-snapshot-metadata":
+        cluster = _rules(("cbt.storage.k8s.io", "snapshotmetadataservices", R),
+                         ("authentication.k8s.io", "tokenreviews", "create"),
+                         ("authorization.k8s.io", "subjectaccessreviews", "create"),
+                         ("snapshot.storage.k8s.io", "volumesnapshots", "get list"),
+                         ("snapshot.storage.k8s.io", "volumesnapshotcontents", "get list"))
     if sidecar in CONTROLLER_SIDECARS and on("leader-election"):
         ns += _rules(LEASES)
     return [(False, g, r, v) for g, r, v in cluster] + [(True, g, r, v) for g, r, v in ns]
