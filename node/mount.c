@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/beneath.h"
+#include "common/fileio.h"
 #include "common/cleanup.h"
 #include "common/seam.h"
 
@@ -154,17 +155,21 @@ static void mount_fs_why(int fsfd, char *why, size_t size)
         if (!why || !size)
                 return;
         n = read(fsfd, msg, sizeof(msg) - 1);
+        while (n > 2 && msg[n - 1] == '\n')
+                n--;
         if (n <= 2)
                 return;
         msg[n] = '\0';
         snprintf(why, size, "%s", msg + 2);
 }
 
-/* One "key" or "key=value" of an option string. */
+/* One "key", "key=value" or key="value" of an option string: the quotes are mount(8)'s way
+ * to hold commas in a value (context="...:s0:c1,c2"); fsconfig takes the bare value. */
 static int mount_fs_option(int fsfd, const char *opt, size_t len)
 {
-        char key[128];
-        char *eq;
+        char key[320];
+        char *value;
+        size_t n;
 
         if (len == 0)
                 return 0;
@@ -172,12 +177,34 @@ static int mount_fs_option(int fsfd, const char *opt, size_t len)
                 return -EINVAL;
         memcpy(key, opt, len);
         key[len] = '\0';
-        eq = strchr(key, '=');
-        if (eq)
-                *eq = '\0';
-        if (fsconfig(fsfd, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, eq ? eq + 1 : NULL,
-                     0) < 0)
+        value = strchr(key, '=');
+        if (value)
+                *value++ = '\0';
+        n = value ? strlen(value) : 0;
+        if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+                value[n - 1] = '\0';
+                value++;
+        }
+        if (strchr(key, '"') || (value && strchr(value, '"')))
+                return -EINVAL;
+        if (fsconfig(fsfd, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value, 0) < 0)
                 return neg_errno();
+        return 0;
+}
+
+/* Bytes of the option at o: up to the next comma outside double quotes. -EINVAL for an
+ * unterminated quote. */
+static int mount_fs_option_len(const char *o, size_t *ret)
+{
+        bool quoted = false;
+        size_t i;
+
+        for (i = 0; o[i] && (quoted || o[i] != ','); i++)
+                if (o[i] == '"')
+                        quoted = !quoted;
+        if (quoted)
+                return -EINVAL;
+        *ret = i;
         return 0;
 }
 
@@ -200,9 +227,11 @@ static int mount_fs_configure(int fsfd, const char *source, unsigned long flags,
                     fsconfig(fsfd, FSCONFIG_SET_FLAG, sb[i].name, NULL, 0) < 0)
                         return neg_errno();
         for (const char *o = options; o && *o; o += *o == ',') {
-                size_t len = strcspn(o, ",");
+                size_t len;
 
-                r = mount_fs_option(fsfd, o, len);
+                r = mount_fs_option_len(o, &len);
+                if (r == 0)
+                        r = mount_fs_option(fsfd, o, len);
                 if (r < 0)
                         return r;
                 o += len;
@@ -231,6 +260,16 @@ SILO_SEAM int mount_fs_new(const char *source, const char *fstype, unsigned long
                 return neg_errno();
         *ret_mnt = mnt;
         return 0;
+}
+
+bool mount_has_selinux(void)
+{
+        _cleanup_free_ char *list = NULL;
+        size_t len;
+
+        if (fileio_read_all("/proc/filesystems", 64 * 1024, &list, &len) < 0)
+                return false;
+        return strstr(list, "\tselinuxfs\n") != NULL;
 }
 
 SILO_SEAM int mount_clone(int fd, unsigned long flags, int *ret_mnt)

@@ -58,12 +58,19 @@ const struct mount_info *mount_table_find_id(const struct mount_table *t, int id
  * up again: a mount is built detached, then attached onto the object an fd refers to. */
 
 /* A new detached mount of fstype on source (fsopen/fsconfig/fsmount). options: the
- * filesystem's comma-separated options ("nouuid,discard", "size=1m"; may be NULL). flags:
+ * filesystem's comma-separated options ("nouuid,discard", "size=1m"; may be NULL); as in
+ * mount(8), a value in double quotes may hold commas (context="u:r:t:s0:c1,c2") and reaches
+ * the kernel without its quotes; any other quote is -EINVAL. flags:
  * MS_RDONLY (the superblock and the mount), MS_SYNCHRONOUS, MS_DIRSYNC, MS_LAZYTIME (the
  * superblock) and the per-mount MOUNT_BIND_FLAGS_MASK bits. *ret_mnt is visible nowhere until
  * mount_attach. The kernel's own message, when it gave one, goes into why (may be NULL). */
 int mount_fs_new(const char *source, const char *fstype, unsigned long flags, const char *options,
                  char *why, size_t why_size, int *ret_mnt);
+
+/* True when the kernel runs SELinux, and so takes the context= option of mount_fs_new. It
+ * registers selinuxfs only when SELinux is enabled at boot, and /proc/filesystems is the
+ * kernel's own list, the same in any container. */
+bool mount_has_selinux(void);
 
 /* A detached clone (open_tree OPEN_TREE_CLONE) of the mount whose root fd is, with the
  * per-mount flags in flags (MOUNT_BIND_FLAGS_MASK) already set: a crash can never leave a
