@@ -178,7 +178,12 @@ static int config_set_enum(int *dst, const char *flag, const char *value, const 
                         return 0;
                 }
         }
-        return config_fail(flag, value, "not one of the allowed values");
+        char allowed[128] = "expected one of:";
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(allowed);
+                snprintf(allowed + len, sizeof(allowed) - len, "%s %s", i ? "," : "", names[i]);
+        }
+        return config_fail(flag, value, allowed);
 }
 
 static int config_set_count(unsigned *dst, const char *flag, const char *value, uint64_t min,

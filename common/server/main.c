@@ -151,6 +151,13 @@ static void main_collect_health(struct promtext *w, void *userdata)
         promtext_sample_u64(w, "silo_volumes_abnormal", NULL, n);
 }
 
+static void main_log_node_failure(int r)
+{
+        char why[512];
+        err_format(why, sizeof(why), r, node_why());
+        log_error("msg='node startup failed: %s'", why);
+}
+
 /* Scans the pool and reconciles the node; Probe reports ready only afterwards. */
 static int main_startup(struct silo *silo)
 {
@@ -160,8 +167,9 @@ static int main_startup(struct silo *silo)
         if (main_serves_controller(cfg)) {
                 r = controller_new(cfg, &silo->controller);
                 if (r < 0) {
-                        log_error("msg='cannot open the pool: %s' pool='%s'", controller_why(),
-                                  cfg->pool);
+                        char why[512];
+                        err_format(why, sizeof(why), r, controller_why());
+                        log_error("msg='cannot open the pool: %s' pool='%s'", why, cfg->pool);
                         return r;
                 }
         }
@@ -170,7 +178,7 @@ static int main_startup(struct silo *silo)
                 if (r >= 0)
                         r = node_reconcile(silo->node);
                 if (r < 0) {
-                        log_error("msg='node startup failed: %s'", node_why());
+                        main_log_node_failure(r);
                         return r;
                 }
                 log_info("msg='node reconciled' detached=%d pool='%s'", r, cfg->pool);
@@ -187,7 +195,7 @@ static int main_startup(struct silo *silo)
                 main_ephemeral_ops.ctx = silo->controller;
                 r = node_ephemeral_enable(silo->node, &main_ephemeral_ops, cfg->driver_name);
                 if (r < 0) {
-                        log_error("msg='node startup failed: %s'", node_why());
+                        main_log_node_failure(r);
                         return r;
                 }
         }
@@ -274,12 +282,14 @@ static int main_serve(const struct config *cfg)
         r = metrics_start(cfg->metrics_address, &silo, srv, &metrics);
         if (r < 0)
                 goto out_stop;
-        log_info("msg='serving' endpoint='%s' version='%s' driver='%s' node='%s' mode=%s",
+        log_info("msg='listening; scanning the pool' endpoint='%s' version='%s' driver='%s' "
+                 "node='%s' mode=%s",
                  cfg->endpoint, identity_version(), cfg->driver_name, cfg->node_id,
                  config_mode_name(cfg->mode));
         r = main_startup(&silo);
         if (r == 0) {
                 atomic_store(&silo.ready, true);
+                log_info("msg='serving' endpoint='%s'", cfg->endpoint);
                 int sig = main_wait_for_signal();
                 log_info("msg='shutting down' signal=%s", strsignal(sig));
         }

@@ -89,10 +89,52 @@ static int preflight_claim_pool(const struct config *cfg, struct preflight *p)
         return r;
 }
 
+/* The node service resolves every staging and target path beneath it. */
+static int preflight_kubelet_dir(const struct config *cfg)
+{
+        if (cfg->mode == CONFIG_MODE_CONTROLLER)
+                return 0;
+        struct stat st;
+        int r = stat(cfg->kubelet_dir, &st) < 0 ? neg_errno() : 0;
+        if (r == 0 && !S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
+        if (r < 0)
+                log_error("msg='cannot use the kubelet directory: %s: set --kubelet-dir to the "
+                          "kubelet root directory (mounted into the pod at the same path)' "
+                          "kubelet_dir='%s'",
+                          strerror(-r), cfg->kubelet_dir);
+        return r;
+}
+
+/* The socket's directory must exist: silo creates the socket, never the directory the kubelet
+ * and the sidecars look in. */
+static int preflight_endpoint_dir(const struct config *cfg)
+{
+        const char *ep = cfg->endpoint;
+        if (strncmp(ep, "tcp://", 6) == 0)
+                return 0;
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", strncmp(ep, "unix://", 7) == 0 ? ep + 7 : ep);
+        dirname(dir);
+        struct stat st;
+        int r = stat(dir, &st) < 0 ? neg_errno() : 0;
+        if (r == 0 && !S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
+        if (r < 0)
+                log_error("msg='cannot use the directory of the endpoint: %s: create it, or "
+                          "mount the plugin directory there' endpoint='%s' directory='%s'",
+                          strerror(-r), ep, dir);
+        return r;
+}
+
 int preflight_run(const struct config *cfg, struct preflight *ret)
 {
         struct preflight p = {.pool_lock_fd = -1};
-        int r = preflight_pool_dir(cfg->pool);
+        int r = preflight_endpoint_dir(cfg);
+        if (r == 0)
+                r = preflight_kubelet_dir(cfg);
+        if (r == 0)
+                r = preflight_pool_dir(cfg->pool);
         if (r == 0)
                 r = preflight_claim_pool(cfg, &p);
         if (r < 0) {

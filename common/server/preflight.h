@@ -8,7 +8,8 @@ struct preflight {
         int pool_lock_fd; /* the pool claim (store_owner_claim), held until release; -1: none */
 };
 
-/* Prepares the pool (creating it when only it is missing, never its parents) and claims it:
+/* Checks that the endpoint's directory and (when serving Node) the kubelet dir exist,
+ * prepares the pool (creating it when only it is missing, never its parents) and claims it:
  * exclusively in node scope, so a second instance on the same pool stops here. 0 or the
  * first failure's negative errno, already logged. */
 int preflight_run(const struct config *cfg, struct preflight *ret);

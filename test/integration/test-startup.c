@@ -1,10 +1,14 @@
 /* ctest-labels: privileged */
-/* Startup on the real binary: one owner per node-scoped pool, shared pools shared. */
+/* Startup on the real binary: one owner per node-scoped pool, shared pools shared, and every
+ * startup failure found before listening, told in one line with the path, the errno text and
+ * what to do. */
 #include <check.h>
 #include <csi.pb-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +94,133 @@ START_TEST(shared_pool_instances_run_together)
 }
 END_TEST
 
+/* Runs silo on these paths with extra args; expects it to refuse to start (exit want) at
+ * once, never listening, with exactly one error line. */
+static void refuses(const char *pool, const char *kubelet, const char *sock, const char *extra,
+                    int want, char *out, size_t size)
+{
+        char ep[400];
+        snprintf(ep, sizeof(ep), "unix://%s", sock);
+        const char *args[] = {"silo",          "--endpoint", ep,    "--pool", pool,
+                              "--kubelet-dir", kubelet,      extra, NULL};
+        uint64_t t0 = now_ms();
+        ck_assert_int_eq(harness_run(args, 10000, out, size), want);
+        ck_assert_uint_lt(now_ms() - t0, 5000);
+        ck_assert_ptr_null(strstr(out, "serving"));
+        ck_assert_ptr_null(strstr(out, "listening"));
+        ck_assert_int_eq(access(sock, F_OK), -1);
+        if (want == 1) {
+                const char *first = strstr(out, "level=error");
+                ck_assert_msg(first, "no error line: %s", out);
+                ck_assert_msg(!strstr(first + 1, "level=error"), "more than one: %s", out);
+                ck_assert_msg(!strchr(out, '\n') || !strstr(out, "\nE"), "gRPC noise: %s", out);
+        }
+}
+
+static void contains(const char *out, const char *needle)
+{
+        ck_assert_msg(strstr(out, needle), "'%s' not in: %s", needle, out);
+}
+
+static char root[64];
+
+static void make_root(char *pool, char *kubelet, char *sock, size_t size)
+{
+        snprintf(root, sizeof(root), "/tmp/silo-start-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(root));
+        snprintf(pool, size, "%s/pool", root);
+        snprintf(kubelet, size, "%s/kubelet", root);
+        snprintf(sock, size, "%s/csi.sock", root);
+        ck_assert_int_eq(mkdir(kubelet, 0750), 0);
+}
+
+static void remove_root(void)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(missing_kubelet_dir)
+{
+        char pool[128], kubelet[128], sock[128], out[4096];
+        make_root(pool, kubelet, sock, sizeof(pool));
+        rmdir(kubelet);
+        refuses(pool, kubelet, sock, NULL, 1, out, sizeof(out));
+        contains(out, "cannot use the kubelet directory: No such file or directory: set "
+                      "--kubelet-dir");
+        contains(out, kubelet);
+        remove_root();
+}
+END_TEST
+
+START_TEST(socket_in_a_missing_directory)
+{
+        char pool[128], kubelet[128], sock[128], out[4096];
+        make_root(pool, kubelet, sock, sizeof(pool));
+        snprintf(sock, sizeof(sock), "%s/plugins/silo/csi.sock", root);
+        refuses(pool, kubelet, sock, NULL, 1, out, sizeof(out));
+        contains(out, "cannot use the directory of the endpoint: No such file or directory: "
+                      "create it");
+        contains(out, "plugins/silo'");
+        remove_root();
+}
+END_TEST
+
+START_TEST(mode_lists_the_allowed_values)
+{
+        char pool[128], kubelet[128], sock[128], out[4096];
+        make_root(pool, kubelet, sock, sizeof(pool));
+        const char *args[] = {"silo", "--mode", "both", NULL};
+        ck_assert_int_eq(harness_run(args, 10000, out, sizeof(out)), 2);
+        contains(out, "'both' for --mode: expected one of: all, controller, node");
+        const char *args2[] = {"silo", "--pool-scope", "cluster", NULL};
+        ck_assert_int_eq(harness_run(args2, 10000, out, sizeof(out)), 2);
+        contains(out, "expected one of: node, shared");
+        remove_root();
+}
+END_TEST
+
+/* An empty pool directory on a read-only mount: the errno, not just "cannot create". */
+START_TEST(read_only_pool)
+{
+        char pool[128], kubelet[128], sock[128], out[4096];
+        make_root(pool, kubelet, sock, sizeof(pool));
+        ck_assert_int_eq(mkdir(pool, 0750), 0);
+        ck_assert_int_eq(mount(pool, pool, NULL, MS_BIND, NULL), 0);
+        ck_assert_int_eq(mount(NULL, pool, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), 0);
+        refuses(pool, kubelet, sock, NULL, 1, out, sizeof(out));
+        umount2(pool, MNT_DETACH);
+        contains(out, "Read-only file system: the pool directory must be writable");
+        contains(out, pool);
+        remove_root();
+}
+END_TEST
+
+/* A missing pool is created when its parent exists (and that is logged), never with its
+ * parents. */
+START_TEST(missing_pool_created_only_under_an_existing_parent)
+{
+        char pool[128], kubelet[128], sock[128], out[4096];
+        make_root(pool, kubelet, sock, sizeof(pool));
+        snprintf(pool, sizeof(pool), "%s/mnt/pool", root);
+        refuses(pool, kubelet, sock, NULL, 1, out, sizeof(out));
+        contains(out, "pool directory does not exist and its parent cannot be used: No such "
+                      "file or directory: create the pool directory or mount the pool there");
+        ck_assert_int_eq(access(pool, F_OK), -1);
+
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_kill9(&h);
+        char fresh[400];
+        harness_path(&h, "fresh-pool", fresh, sizeof(fresh));
+        const char *args[] = {"--pool", fresh, NULL};
+        ck_assert_int_eq(harness_restart(&h, args, NULL), 0);
+        ck_assert_int_eq(access(fresh, F_OK), 0);
+        ck_assert(harness_log_contains(&h, "msg='created the pool directory'"));
+        remove_root();
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("startup");
@@ -98,6 +229,11 @@ int main(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, second_owner_of_a_node_pool_is_refused);
         tcase_add_test(tc, shared_pool_instances_run_together);
+        tcase_add_test(tc, missing_kubelet_dir);
+        tcase_add_test(tc, socket_in_a_missing_directory);
+        tcase_add_test(tc, mode_lists_the_allowed_values);
+        tcase_add_test(tc, read_only_pool);
+        tcase_add_test(tc, missing_pool_created_only_under_an_existing_parent);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
