@@ -336,24 +336,31 @@ int loop_remember(const struct loop_dev *d)
 
 int loop_from_devno(dev_t devno, struct loop_dev *ret)
 {
-        char path[96];
-        struct loop_dev d;
-        int nr;
+        char path[96], link[PATH_MAX];
+        struct loop_dev d = {.devno = devno};
+        ssize_t n;
 
         snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", major(devno),
                  minor(devno));
         if (access(path, F_OK) < 0)
                 return -ENODEV;
-        /* The name of the device directory is loopN; resolve it through the link. */
+        /* The link names the device's directory, ".../block/loopN": one readlink, no walk. */
         snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(devno), minor(devno));
-        _cleanup_free_ char *real = realpath(path, NULL);
-        if (!real)
+        n = readlink(path, link, sizeof(link) - 1);
+        if (n <= 0)
                 return -ENODEV;
-        nr = loop_nr_of_name(strrchr(real, '/') + 1);
-        if (nr < 0 || loop_dev_init(nr, &d) < 0 || d.devno != devno)
+        link[n] = '\0';
+        d.nr = loop_nr_of_name(strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+        if (d.nr < 0)
                 return -ENODEV;
+        snprintf(d.node, sizeof(d.node), "/dev/loop%d", d.nr);
         *ret = d;
         return 0;
+}
+
+bool loop_has_backing_inode(const struct loop_dev *d, const struct stat *st)
+{
+        return loop_inode_matches(d, st);
 }
 
 static int loop_configure(int nr, int file_fd, struct loop_dev *ret)

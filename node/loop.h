@@ -42,6 +42,10 @@ int loop_from_devno(dev_t devno, struct loop_dev *ret);
  * been unlinked since. -ENXIO when the device is not bound. */
 int loop_backing_file(const struct loop_dev *d, char **ret, bool *ret_deleted);
 
+/* True when d's backing file is the inode st describes (LOOP_GET_STATUS64; no path). */
+struct stat;
+bool loop_has_backing_inode(const struct loop_dev *d, const struct stat *st);
+
 /* True when d is bound to file (same path and same inode). */
 bool loop_is_backed_by(const struct loop_dev *d, const char *file);
 

@@ -118,9 +118,13 @@ static bool volstate_is_ours(const struct volstate *v, const struct loop_dev *l,
 {
         _cleanup_free_ char *backing = NULL;
 
+        struct stat st;
+
         if (loop_backing_file(l, &backing, deleted) < 0 || strcmp(backing, v->data_path) != 0)
                 return false;
-        return *deleted || loop_is_backed_by(l, v->data_path);
+        /* data_path is canonical (as the kernel reports backing paths): no realpath. */
+        return *deleted || (lstat(v->data_path, &st) == 0 && S_ISREG(st.st_mode) &&
+                            loop_has_backing_inode(l, &st));
 }
 
 void volstate_at(const struct volstate *v, const struct mount_table *t, const struct place *p,
