@@ -54,13 +54,7 @@ static int ctl_source(const Csi__V1__VolumeContentSource *src, struct volume_spe
         } else {
                 return controller_fail(-SILO_EINVALID, "volume_content_source has no type");
         }
-        if (!*spec->source_id)
-                return controller_fail(-SILO_EINVALID, "%s is required", field);
-        /* Not an id we could have issued (too long, bad characters): it names nothing. */
-        if (!id_is_valid(spec->source_id))
-                return controller_fail(-SILO_ENOTFOUND, "%s '%.64s%s' not found", field,
-                                       spec->source_id, strlen(spec->source_id) > 64 ? "..." : "");
-        return 0;
+        return msg_check_id(field, spec->source_id);
 }
 
 static int ctl_caps(const struct controller *c, Csi__V1__VolumeCapability **caps, size_t n,
@@ -201,7 +195,7 @@ static int ctl_validate(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__ValidateVolumeCapabilitiesRequest *req =
             REQ(Csi__V1__ValidateVolumeCapabilitiesRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        int r = msg_object(call, "volume_id", req->volume_id);
+        int r = msg_id(call, "volume_id", req->volume_id);
         if (r < 0)
                 return r;
         if (req->n_volume_capabilities == 0)
@@ -286,7 +280,7 @@ static int ctl_get_volume(struct rpc_call *call, const ProtobufCMessage *msg)
         const Csi__V1__ControllerGetVolumeRequest *req =
             REQ(Csi__V1__ControllerGetVolumeRequest, msg);
         struct controller *c = rpc_silo(call)->controller;
-        int r = msg_object(call, "volume_id", req->volume_id);
+        int r = msg_id(call, "volume_id", req->volume_id);
         if (r < 0)
                 return r;
         controller_why_clear();

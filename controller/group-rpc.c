@@ -1,6 +1,7 @@
 /* csi.v1.GroupController: group snapshots. */
 #include "controller/controller-rpc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -86,9 +87,13 @@ static int group_rpc_check(const Csi__V1__CreateVolumeGroupSnapshotRequest *req)
                 return r;
         if (req->n_source_volume_ids == 0)
                 return controller_fail(-SILO_EINVALID, "source_volume_ids are required");
-        for (size_t i = 0; i < req->n_source_volume_ids; i++)
-                if (!req->source_volume_ids[i] || !*req->source_volume_ids[i])
-                        return controller_fail(-SILO_EINVALID, "empty source volume id");
+        for (size_t i = 0; i < req->n_source_volume_ids; i++) {
+                char field[40];
+                snprintf(field, sizeof(field), "source_volume_ids[%zu]", i);
+                r = msg_check_id(field, req->source_volume_ids[i]);
+                if (r < 0)
+                        return r;
+        }
         if (MSG_KV(req->parameters, req->n_parameters, kv, &n) < 0)
                 return controller_fail(-SILO_EINVALID, "too many parameters");
         return msg_sidecar_params_only(kv, n);

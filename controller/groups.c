@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "common/cleanup.h"
 #include "controller/quiesce.h"
 
@@ -21,8 +22,8 @@ void groups_snaps_free(struct store_snapshot *snaps, size_t n)
 static int groups_member_id(const char *gid, const char *vid, char *name, size_t nsize,
                             char id[STORE_ID_MAX + 1])
 {
-        snprintf(name, nsize, "%s:%s", gid, vid);
-        return id_from_name("snap", name, id, STORE_ID_MAX + 1);
+        int r = str_format(name, nsize, "%s:%s", gid, vid);
+        return r < 0 ? r : id_from_name("snap", name, id, STORE_ID_MAX + 1);
 }
 
 /* True when the two lists hold the same IDs (each list free of duplicates). */
@@ -97,10 +98,11 @@ static int groups_take_all(struct controller *c, struct store_group *g,
         for (size_t i = 0; i < n; i++) {
                 char name[STORE_ID_MAX * 2 + 2];
                 struct store_group_member *m = &g->members[i];
-                groups_member_id(g->id, vols[i].id, name, sizeof(name), m->snapshot_id);
+                int r = groups_member_id(g->id, vols[i].id, name, sizeof(name), m->snapshot_id);
                 memcpy(m->volume_id, vols[i].id, sizeof(m->volume_id));
-                int r =
-                    snapshots_take(c, m->snapshot_id, name, &vols[i], fds[i], g->id, q, &snaps[i]);
+                if (r >= 0)
+                        r = snapshots_take(c, m->snapshot_id, name, &vols[i], fds[i], g->id, q,
+                                           &snaps[i]);
                 if (r < 0)
                         return r;
                 g->n_members++;

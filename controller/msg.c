@@ -132,6 +132,24 @@ int msg_check_name(const char *name)
         return 0;
 }
 
+int msg_check_id(const char *field, const char *id)
+{
+        if (!id || !*id)
+                return controller_fail(-SILO_EINVALID, "%s is required", field);
+        if (!id_is_valid(id))
+                return controller_fail(-SILO_ENOTFOUND, "%s '%.64s%s' not found", field, id,
+                                       strlen(id) > 64 ? "..." : "");
+        return 0;
+}
+
+int msg_id(struct rpc_call *call, const char *field, const char *id)
+{
+        int r = msg_object(call, field, id);
+        if (r == 0 && (r = msg_check_id(field, id)) < 0)
+                return msg_fail(call, r);
+        return r;
+}
+
 int msg_object(struct rpc_call *call, const char *field, const char *id)
 {
         if (!id || !*id)

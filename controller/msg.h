@@ -69,6 +69,14 @@ int msg_pending(struct rpc_call *call, int r, const char *what, const char *id);
  * name. */
 int msg_check_name(const char *name);
 
+/* An id from field of a request that must name an existing object: -SILO_EINVALID "<field> is
+ * required" when empty, -SILO_ENOTFOUND "<field> '<id>' not found" when it is not an id silo
+ * could have issued (too long, other characters); the message is in controller_why(). */
+int msg_check_id(const char *field, const char *id);
+
+/* msg_object(), then msg_check_id(): fails the call naming the field. */
+int msg_id(struct rpc_call *call, const char *field, const char *id);
+
 /* The object a call acts on: fails the call with "<field> is required" when id is empty,
  * otherwise names it in the call's log line under the key field. 0 or the rpc_fail() result. */
 int msg_object(struct rpc_call *call, const char *field, const char *id);

@@ -33,8 +33,9 @@ static int snapshot_rpc_check(const Csi__V1__CreateSnapshotRequest *req)
         int r = msg_check_name(req->name);
         if (r < 0)
                 return r;
-        if (!req->source_volume_id || !*req->source_volume_id)
-                return controller_fail(-SILO_EINVALID, "source_volume_id is required");
+        r = msg_check_id("source_volume_id", req->source_volume_id);
+        if (r < 0)
+                return r;
         if (MSG_KV(req->parameters, req->n_parameters, kv, &n) < 0)
                 return controller_fail(-SILO_EINVALID, "too many parameters");
         return msg_sidecar_params_only(kv, n);
@@ -79,7 +80,7 @@ int snapshot_rpc_delete(struct rpc_call *call, const ProtobufCMessage *msg)
 int snapshot_rpc_get(struct rpc_call *call, const ProtobufCMessage *msg)
 {
         const Csi__V1__GetSnapshotRequest *req = REQ(Csi__V1__GetSnapshotRequest, msg);
-        int r = msg_object(call, "snapshot_id", req->snapshot_id);
+        int r = msg_id(call, "snapshot_id", req->snapshot_id);
         if (r < 0)
                 return r;
         controller_why_clear();

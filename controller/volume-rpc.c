@@ -49,7 +49,9 @@ int volume_rpc_publish(struct rpc_call *call, const ProtobufCMessage *msg)
                 return rpc_fail(call, -SILO_EINVALID,
                                 "volume_capability with access type and mode is required");
         _cleanup_vlock_ struct vlock *l = NULL;
-        int r = volume_rpc_lock(call, req->volume_id, &l);
+        int r = msg_id(call, "volume_id", req->volume_id);
+        if (r == 0)
+                r = volume_rpc_lock(call, req->volume_id, &l);
         if (r < 0)
                 return r;
         struct store_volume v = {0};
@@ -88,7 +90,9 @@ int volume_rpc_expand(struct rpc_call *call, const ProtobufCMessage *msg)
         if (!req->capacity_range)
                 return rpc_fail(call, -SILO_EINVALID, "capacity_range is required");
         _cleanup_vlock_ struct vlock *l = NULL;
-        int r = volume_rpc_lock(call, req->volume_id, &l);
+        int r = msg_id(call, "volume_id", req->volume_id);
+        if (r == 0)
+                r = volume_rpc_lock(call, req->volume_id, &l);
         if (r < 0)
                 return r;
         uint64_t cap = 0;
@@ -125,7 +129,9 @@ int volume_rpc_modify(struct rpc_call *call, const ProtobufCMessage *msg)
         if (r < 0)
                 return msg_fail(call, r);
         _cleanup_vlock_ struct vlock *l = NULL;
-        r = volume_rpc_lock(call, req->volume_id, &l);
+        r = msg_id(call, "volume_id", req->volume_id);
+        if (r == 0)
+                r = volume_rpc_lock(call, req->volume_id, &l);
         if (r < 0)
                 return r;
         r = volumes_modify(rpc_silo(call)->controller, req->volume_id, &p);

@@ -95,12 +95,137 @@ START_TEST(long_content_source_ids)
 }
 END_TEST
 
+/* Sends req to /csi.v1.<method> and checks the status and that the message names field. */
+static void expect(const char *method, const ProtobufCMessage *req,
+                   const ProtobufCMessageDescriptor *out, enum err_status want, const char *field)
+{
+        char path[128], msg[512];
+        snprintf(path, sizeof(path), "/csi.v1.%s", method);
+        struct client_result res;
+        ck_assert_int_eq(harness_call(&h, path, req, out, &res), 0);
+        snprintf(msg, sizeof(msg), "%s", res.message ? res.message : "");
+        ck_assert_msg(res.status == want, "%s: %s, want %s (%s)", method,
+                      err_status_name(res.status), err_status_name(want), msg);
+        if (field)
+                ck_assert_msg(strstr(msg, field), "%s: message does not name %s: %s", method, field,
+                              msg);
+        client_result_release(&res);
+        assert_alive();
+}
+
+START_TEST(long_ids_name_the_field)
+{
+        _cleanup_free_ char *id = long_id(1000);
+        char vol[65];
+        ck_assert_int_eq(harness_ctl_create(&h, "pvc-real", NULL, vol), ERR_OK);
+        Csi__V1__VolumeCapability__MountVolume mount =
+            CSI__V1__VOLUME_CAPABILITY__MOUNT_VOLUME__INIT;
+        Csi__V1__VolumeCapability__AccessMode am = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__INIT;
+        Csi__V1__VolumeCapability cap = CSI__V1__VOLUME_CAPABILITY__INIT;
+        Csi__V1__VolumeCapability *caps[1] = {&cap};
+        am.mode = HCTL_SNW;
+        cap.access_mode = &am;
+        cap.access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+        cap.mount = &mount;
+        Csi__V1__CapacityRange range = CSI__V1__CAPACITY_RANGE__INIT;
+        range.required_bytes = HCTL_MIB * 64;
+
+        Csi__V1__ControllerGetVolumeRequest get = CSI__V1__CONTROLLER_GET_VOLUME_REQUEST__INIT;
+        get.volume_id = id;
+        expect("Controller/ControllerGetVolume", &get.base,
+               &csi__v1__controller_get_volume_response__descriptor, ERR_NOT_FOUND, "volume_id");
+        Csi__V1__ValidateVolumeCapabilitiesRequest val =
+            CSI__V1__VALIDATE_VOLUME_CAPABILITIES_REQUEST__INIT;
+        val.volume_id = id;
+        val.n_volume_capabilities = 1;
+        val.volume_capabilities = caps;
+        expect("Controller/ValidateVolumeCapabilities", &val.base,
+               &csi__v1__validate_volume_capabilities_response__descriptor, ERR_NOT_FOUND,
+               "volume_id");
+        Csi__V1__ControllerPublishVolumeRequest pub =
+            CSI__V1__CONTROLLER_PUBLISH_VOLUME_REQUEST__INIT;
+        pub.volume_id = id;
+        pub.node_id = (char *)"test-node";
+        pub.volume_capability = &cap;
+        expect("Controller/ControllerPublishVolume", &pub.base,
+               &csi__v1__controller_publish_volume_response__descriptor, ERR_NOT_FOUND,
+               "volume_id");
+        pub.volume_id = vol;
+        pub.node_id = id;
+        expect("Controller/ControllerPublishVolume", &pub.base,
+               &csi__v1__controller_publish_volume_response__descriptor, ERR_NOT_FOUND, "node");
+        Csi__V1__ControllerExpandVolumeRequest exp =
+            CSI__V1__CONTROLLER_EXPAND_VOLUME_REQUEST__INIT;
+        exp.volume_id = id;
+        exp.capacity_range = &range;
+        expect("Controller/ControllerExpandVolume", &exp.base,
+               &csi__v1__controller_expand_volume_response__descriptor, ERR_NOT_FOUND, "volume_id");
+        Csi__V1__ControllerModifyVolumeRequest__MutableParametersEntry mp =
+            CSI__V1__CONTROLLER_MODIFY_VOLUME_REQUEST__MUTABLE_PARAMETERS_ENTRY__INIT;
+        Csi__V1__ControllerModifyVolumeRequest__MutableParametersEntry *mps[1] = {&mp};
+        mp.key = (char *)"provisioning";
+        mp.value = (char *)"thin";
+        Csi__V1__ControllerModifyVolumeRequest mod =
+            CSI__V1__CONTROLLER_MODIFY_VOLUME_REQUEST__INIT;
+        mod.volume_id = id;
+        mod.n_mutable_parameters = 1;
+        mod.mutable_parameters = mps;
+        expect("Controller/ControllerModifyVolume", &mod.base,
+               &csi__v1__controller_modify_volume_response__descriptor, ERR_NOT_FOUND, "volume_id");
+        Csi__V1__CreateSnapshotRequest cs = CSI__V1__CREATE_SNAPSHOT_REQUEST__INIT;
+        cs.name = (char *)"snap-long";
+        cs.source_volume_id = id;
+        expect("Controller/CreateSnapshot", &cs.base,
+               &csi__v1__create_snapshot_response__descriptor, ERR_NOT_FOUND, "source_volume_id");
+        cs.name = id;
+        cs.source_volume_id = vol;
+        expect("Controller/CreateSnapshot", &cs.base,
+               &csi__v1__create_snapshot_response__descriptor, ERR_INVALID_ARGUMENT, "name");
+        Csi__V1__GetSnapshotRequest gs = CSI__V1__GET_SNAPSHOT_REQUEST__INIT;
+        gs.snapshot_id = id;
+        expect("Controller/GetSnapshot", &gs.base, &csi__v1__get_snapshot_response__descriptor,
+               ERR_NOT_FOUND, "snapshot_id");
+        char *ids[2] = {vol, id};
+        Csi__V1__CreateVolumeGroupSnapshotRequest cg =
+            CSI__V1__CREATE_VOLUME_GROUP_SNAPSHOT_REQUEST__INIT;
+        cg.name = (char *)"grp-long";
+        cg.n_source_volume_ids = 2;
+        cg.source_volume_ids = ids;
+        expect("GroupController/CreateVolumeGroupSnapshot", &cg.base,
+               &csi__v1__create_volume_group_snapshot_response__descriptor, ERR_NOT_FOUND,
+               "source_volume_ids[1]");
+        Csi__V1__CreateVolumeRequest cv = CSI__V1__CREATE_VOLUME_REQUEST__INIT;
+        cv.name = id;
+        cv.n_volume_capabilities = 1;
+        cv.volume_capabilities = caps;
+        expect("Controller/CreateVolume", &cv.base, &csi__v1__create_volume_response__descriptor,
+               ERR_INVALID_ARGUMENT, "name");
+        Csi__V1__NodeUnstageVolumeRequest un = CSI__V1__NODE_UNSTAGE_VOLUME_REQUEST__INIT;
+        un.volume_id = id;
+        un.staging_target_path = (char *)"/x";
+        expect("Node/NodeUnstageVolume", &un.base,
+               &csi__v1__node_unstage_volume_response__descriptor, ERR_NOT_FOUND, "volume_id");
+        /* Deletes and unpublishes of what cannot exist are done. */
+        Csi__V1__DeleteVolumeRequest dv = CSI__V1__DELETE_VOLUME_REQUEST__INIT;
+        dv.volume_id = id;
+        expect("Controller/DeleteVolume", &dv.base, &csi__v1__delete_volume_response__descriptor,
+               ERR_OK, NULL);
+        Csi__V1__ControllerUnpublishVolumeRequest cu =
+            CSI__V1__CONTROLLER_UNPUBLISH_VOLUME_REQUEST__INIT;
+        cu.volume_id = id;
+        cu.node_id = id;
+        expect("Controller/ControllerUnpublishVolume", &cu.base,
+               &csi__v1__controller_unpublish_volume_response__descriptor, ERR_OK, NULL);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("hostile-lengths");
         TCase *tc = tcase_create("lengths");
         tcase_add_checked_fixture(tc, start, stop);
         tcase_add_test(tc, long_content_source_ids);
+        tcase_add_test(tc, long_ids_name_the_field);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
