@@ -35,9 +35,27 @@ static bool health_xfs_is_shut_down(const struct mount_info *m)
         return fd < 0 && errno == EIO;
 }
 
-int health_fs(const char *volume_id, const struct loop_dev *l, const struct mount_info *m,
+/* A read-only superblock under a mount that is read-write: the filesystem turned read-only
+ * by itself (errors=remount-ro), which no mount of silo's asks for. */
+static bool health_turned_ro(const struct mount_table *t, dev_t devno)
+{
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mount_info *m = &t->entries[i];
+                if (m->devno != devno)
+                        continue;
+                if ((m->sb_readonly && !(m->flags & MS_RDONLY)) ||
+                    mntflags_has(m->fs_options, "emergency_ro"))
+                        return true;
+        }
+        return false;
+}
+
+int health_fs(const char *volume_id, const struct loop_dev *l, const struct mount_table *t,
               char *why, size_t size)
 {
+        const struct mount_info *m = mount_table_find_devno(t, l->devno, NULL);
+        if (!m)
+                return 0;
         long errors = strcmp(m->fstype, "ext4") == 0 ? health_ext4_errors(l) : 0;
         if (errors > 0) {
                 snprintf(why, size,
@@ -46,9 +64,7 @@ int health_fs(const char *volume_id, const struct loop_dev *l, const struct moun
                          volume_id, errors);
                 return 1;
         }
-        bool ro = (m->sb_readonly && !(m->flags & MS_RDONLY)) ||
-                  mntflags_has(m->fs_options, "emergency_ro");
-        if (ro) {
+        if (health_turned_ro(t, l->devno)) {
                 snprintf(why, size,
                          "the filesystem of volume '%s' turned read-only after an error: writes "
                          "may have been lost",
@@ -152,8 +168,7 @@ int node_health(struct node *n, const char *volume_id, char *why, size_t size)
         if (r == 0 && v.attached)
                 r = mount_table_load(&t);
         if (r == 0 && v.attached) {
-                const struct mount_info *m = mount_table_find_devno(t, v.loop.devno, NULL);
-                r = m ? health_fs(volume_id, &v.loop, m, why, size) : 0;
+                r = health_fs(volume_id, &v.loop, t, why, size);
         }
         if (r <= 0)
                 r = health_repaired(volume_id, v.data_path, why, size);

@@ -9,10 +9,10 @@
 #include "node/mount.h"
 #include "node/node.h"
 
-/* 1 and why filled when the filesystem of loop device l, mounted (first) at m, recorded errors:
- * ext4's error counter, a read-only superblock that the mount did not ask for (errors=
- * remount-ro, emergency_ro), or a shut-down XFS (its root answers EIO). 0 when healthy. */
-int health_fs(const char *volume_id, const struct loop_dev *l, const struct mount_info *m,
+/* 1 and why filled when the filesystem of loop device l (its mounts in t) recorded errors:
+ * ext4's error counter, a read-only superblock under a read-write mount (errors=remount-ro,
+ * emergency_ro), or a shut-down XFS (its root answers EIO). 0 when healthy or not mounted. */
+int health_fs(const char *volume_id, const struct loop_dev *l, const struct mount_table *t,
               char *why, size_t size);
 
 #define HEALTH_REPORT_MAX 256

@@ -24,7 +24,6 @@ static void stats_condition(struct node *n, const struct volstate *v,
                             const struct volstate_mount *vm, const struct mount_table *t,
                             struct node_stats *s)
 {
-        const struct mount_info *fs = NULL;
         int r = store_data_check(v->pool, STORE_VOLUMES, v->meta.id);
 
         if (vm->deleted || r == -ENOENT)
@@ -33,11 +32,8 @@ static void stats_condition(struct node *n, const struct volstate *v,
                 stats_abnormal(s, "backing file is not a regular file of the pool:", v->data_path);
         if (s->abnormal)
                 return;
-        /* The first mount of the filesystem is the staging mount: the one whose options
-         * silo chose. */
-        if (vm->kind == VOLSTATE_FS)
-                fs = mount_table_find_devno(t, vm->loop.devno, NULL);
-        if (fs && health_fs(v->meta.id, &vm->loop, fs, s->condition, sizeof(s->condition)) > 0) {
+        if (vm->kind == VOLSTATE_FS &&
+            health_fs(v->meta.id, &vm->loop, t, s->condition, sizeof(s->condition)) > 0) {
                 s->abnormal = true;
                 return;
         }
