@@ -174,3 +174,10 @@ int mntcontext_of_options(const char *optstr, char *ret_label)
         }
         return 0;
 }
+
+bool mntcontext_options_match(const char *optstr, const char *label)
+{
+        char have[MNTCONTEXT_MAX + 1] = "";
+
+        return mntcontext_of_options(optstr, have) >= 0 && strcmp(have, label) == 0;
+}

@@ -30,3 +30,7 @@ int mntcontext_check_label(const char *label, size_t len, char *why, size_t why_
  * "rw,context=\"<label>\"". 1 with the label in ret_label (MNTCONTEXT_MAX + 1 bytes), 0 when
  * there is none, -EINVAL when it does not read as a label. */
 int mntcontext_of_options(const char *optstr, char *ret_label);
+
+/* True when a mount with superblock options optstr (as above) carries exactly label, or no
+ * context at all when label is "". A bind mount carries its superblock's context. */
+bool mntcontext_options_match(const char *optstr, const char *label);

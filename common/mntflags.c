@@ -66,6 +66,23 @@ static int mntflags_apply(const char *name, size_t len, struct mntflags *o, char
         return -SILO_EINVALID;
 }
 
+/* context="<label>" at s: sets o->context; *ret_len is the option's length. */
+static int mntflags_context(const char *s, struct mntflags *o, size_t *ret_len, char *why,
+                            size_t why_size)
+{
+        char label[MNTCONTEXT_MAX + 1];
+        int r = mntcontext_parse(s, label, ret_len, why, why_size);
+
+        if (r < 0)
+                return r;
+        if (o->context[0] && strcmp(o->context, label) != 0) {
+                snprintf(why, why_size, "mount flag context= is given twice, with other labels");
+                return -SILO_EINVALID;
+        }
+        memcpy(o->context, label, sizeof(label));
+        return 0;
+}
+
 static bool mntflags_is_clean(const char *s)
 {
         for (; *s; s++)
@@ -95,9 +112,16 @@ int mntflags_parse(const char *const *opts, size_t n, struct mntflags *ret, char
                         return -SILO_EINVALID;
                 }
                 for (const char *c = s;; c++) {
-                        if (*c != ',' && *c != '\0')
+                        size_t len = 0;
+
+                        if (c == s && mntcontext_is(s)) { /* its label holds commas */
+                                r = mntflags_context(s, &o, &len, why, why_size);
+                                c = s + (r < 0 ? 0 : len);
+                        } else if (*c != ',' && *c != '\0') {
                                 continue;
-                        r = mntflags_apply(s, (size_t)(c - s), &o, why, why_size);
+                        } else {
+                                r = mntflags_apply(s, (size_t)(c - s), &o, why, why_size);
+                        }
                         if (r < 0)
                                 return r;
                         if (*c == '\0')

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/mount.h>
 
+#include "common/mntcontext.h"
+
 #define MNTFLAGS_MAX     64  /* entries of mount_flags */
 #define MNTFLAGS_MAX_LEN 256 /* bytes of one entry */
 
@@ -15,15 +17,18 @@
         (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
 
 struct mntflags {
-        unsigned long flags; /* MS_* for the filesystem mount */
-        bool discard;        /* "discard" filesystem option */
+        unsigned long flags;              /* MS_* for the filesystem mount */
+        bool discard;                     /* "discard" filesystem option */
+        char context[MNTCONTEXT_MAX + 1]; /* SELinux label of context="...", "" for none */
 };
 
 /* Parses mount_flags (each may hold several comma-separated options). Accepted: defaults,
  * ro, rw, nosuid, suid, nodev, dev, noexec, exec, noatime, atime, nodiratime, diratime,
  * relatime, norelatime, strictatime, sync, async, dirsync, lazytime, nolazytime, discard,
- * nodiscard. Anything else (bind, rbind, remount, move, helper=, "-o", unknown) is
- * -SILO_EINVALID with the reason ("mount flag 'bind' is not supported") in why. */
+ * nodiscard, and kubelet's SELinux context="<user>:<role>:<type>:<level>" (common/mntcontext.h:
+ * parsed whole before the split on commas; at most one label). Anything else (bind, rbind,
+ * remount, move, helper=, "-o", fscontext=, unknown) is -SILO_EINVALID with the reason
+ * ("mount flag 'bind' is not supported") in why. */
 int mntflags_parse(const char *const *opts, size_t n, struct mntflags *ret, char *why,
                    size_t why_size);
 

@@ -122,7 +122,7 @@ static int params_cap_check(const struct controller *c, const struct params_cap 
                 return controller_fail(-SILO_EINVALID, "fs_type '%.32s' is not supported",
                                        cap->fs_type);
         /* The node's own allow-list: never accept or confirm what the node would refuse. */
-        char why[128];
+        char why[320];
         struct mntflags flags;
         int r = cap->access == PARAMS_ACCESS_MOUNT
                     ? mntflags_parse(cap->mount_flags, cap->n_mount_flags, &flags, why, sizeof(why))

@@ -13,8 +13,9 @@
 #include "node/volstate.h"
 #include "common/cleanup.h"
 
-/* The per-mount flags a publish asks for. */
-static int publish_flags(const struct node_cap *cap, bool readonly, unsigned long *ret)
+/* The per-mount flags a publish asks for, and its SELinux label ("" for none). */
+static int publish_flags(const struct node_cap *cap, bool readonly, unsigned long *ret,
+                         char *ret_context)
 {
         struct mntflags o;
         int r = node_mount_flags(cap, &o);
@@ -22,7 +23,27 @@ static int publish_flags(const struct node_cap *cap, bool readonly, unsigned lon
         if (r < 0)
                 return r;
         *ret = (o.flags & MNTFLAGS_BIND_MASK) | (readonly ? MS_RDONLY : 0);
+        memcpy(ret_context, o.context, sizeof(o.context));
         return 0;
+}
+
+/* A bind mount shows its superblock's SELinux context and cannot change it: the label asked
+ * must be the one the volume was staged with (kubelet sends the same at both). */
+static int publish_check_context(const struct volstate *v, const struct volstate_mount *staged,
+                                 const char *context)
+{
+        char have[MNTCONTEXT_MAX + 1] = "";
+
+        if (!context[0] || staged->kind != VOLSTATE_FS ||
+            mntcontext_options_match(staged->m->fs_options, context))
+                return 0;
+        (void)mntcontext_of_options(staged->m->fs_options, have);
+        return node_fail(-SILO_EPRECOND,
+                         "volume '%s' is staged %s%s%s, not with SELinux context '%s'; a bind "
+                         "mount cannot change it (unstage and stage it with that context)",
+                         v->meta.id,
+                         have[0] ? "with SELinux context '" : "without an SELinux context", have,
+                         have[0] ? "'" : "", context);
 }
 
 /* 1: already published at target with compatible options; 0: nothing there; <0: conflict. */
@@ -138,10 +159,11 @@ static int publish_volume(const struct volstate *v, const struct place *p, struc
         _cleanup_mount_table_ struct mount_table *t = NULL;
         struct place f = {.dir = -1, .fd = -1};
         struct volstate_mount staged;
+        char context[MNTCONTEXT_MAX + 1];
         unsigned long flags;
         int r;
 
-        r = publish_flags(cap, readonly, &flags);
+        r = publish_flags(cap, readonly, &flags, context);
         if (r == 0)
                 r = publish_check_fs(v, cap, NULL);
         if (r < 0)
@@ -152,6 +174,8 @@ static int publish_volume(const struct volstate *v, const struct place *p, struc
         r = publish_staged(v, t, p, cap->block, &f, &staged);
         if (r == 0)
                 r = publish_check_fs(v, cap, &staged);
+        if (r == 0)
+                r = publish_check_context(v, &staged, context);
         if (r == 0)
                 r = publish_check_target(v, t, target, &staged, flags);
         if (r == 0) /* not yet at this target */

@@ -20,8 +20,8 @@
 struct stage_plan {
         const char *fs_type;
         struct mntflags opt;
-        char data[64]; /* filesystem options for mount(2) */
-        long gid;      /* volume_mount_group, -1 when none */
+        char data[64 + MNTCONTEXT_MAX + 16]; /* filesystem options for mount(2) */
+        long gid;                            /* volume_mount_group, -1 when none */
 };
 
 static int stage_parse_gid(const char *s, long *ret)
@@ -80,9 +80,11 @@ static int stage_make_plan(const struct volstate *v, const struct node_cap *cap,
          * ext4 stops writing at the first error (a full pool fails the loop device's writes)
          * instead of carrying on over lost data; XFS shuts down by itself. */
         xfs = strcmp(p.fs_type, "xfs") == 0;
-        snprintf(p.data, sizeof(p.data), "%s%s",
+        /* The label goes to the superblock: bind mounts of it (publish) all carry it. */
+        snprintf(p.data, sizeof(p.data), "%s%s%s%s%s",
                  xfs ? "nouuid" : "errors=remount-ro,data_err=abort",
-                 p.opt.discard ? ",discard" : "");
+                 p.opt.discard ? ",discard" : "", p.opt.context[0] ? ",context=\"" : "",
+                 p.opt.context, p.opt.context[0] ? "\"" : "");
         *ret = p;
         return 0;
 }
@@ -99,7 +101,8 @@ static int stage_check_existing(const struct volstate *v, const struct mount_tab
                 bool same =
                     strcmp(vm.m->fstype, plan->fs_type) == 0 &&
                     (vm.m->flags & MNTFLAGS_BIND_MASK) == (plan->opt.flags & MNTFLAGS_BIND_MASK) &&
-                    mntflags_has(vm.m->fs_options, "discard") == plan->opt.discard;
+                    mntflags_has(vm.m->fs_options, "discard") == plan->opt.discard &&
+                    mntcontext_options_match(vm.m->fs_options, plan->opt.context);
                 return same ? 1
                             : node_fail(-SILO_EEXISTS,
                                         "volume '%s' is already staged at '%s' "
@@ -252,6 +255,13 @@ static int stage_new_mount(const struct volstate *v, const char *p, const struct
 
         r = mount_fs_new(v->loop.node, plan->fs_type, plan->opt.flags,
                          plan->data[0] ? plan->data : NULL, why, sizeof(why), &mnt);
+        /* Only SELinux takes context=; without it the filesystem calls it unknown. */
+        if (r == -EINVAL && plan->opt.context[0] && !mount_has_selinux())
+                return node_fail(-SILO_EPRECOND,
+                                 "cannot mount volume '%s' with SELinux context '%s': SELinux is "
+                                 "not enabled on this node (%s); set seLinuxMount: false in the "
+                                 "CSIDriver or enable SELinux",
+                                 v->meta.id, plan->opt.context, why);
         if (r < 0)
                 return node_fail(r, "cannot mount volume '%s'%s%s", v->meta.id, why[0] ? ": " : "",
                                  why);

@@ -164,6 +164,12 @@ START_TEST(test_of_mountinfo_options)
         ck_assert_int_eq(mntcontext_of_options(NULL, label), 0);
         ck_assert_int_eq(mntcontext_of_options("rw,context=\"u:r:t:s0:c1", label), -EINVAL);
         ck_assert_int_eq(mntcontext_of_options("rw,context=bogus", label), -EINVAL);
+        ck_assert(mntcontext_options_match("rw,context=\"" KUBELET_LABEL "\"", KUBELET_LABEL));
+        ck_assert(mntcontext_options_match("rw,nouuid", ""));
+        ck_assert(!mntcontext_options_match("rw,nouuid", KUBELET_LABEL));
+        ck_assert(!mntcontext_options_match("rw,context=\"" KUBELET_LABEL "\"", ""));
+        ck_assert(!mntcontext_options_match("rw,context=u:r:t:s0", KUBELET_LABEL));
+        ck_assert(!mntcontext_options_match("rw,context=bogus", ""));
 }
 END_TEST
 

@@ -88,6 +88,65 @@ START_TEST(test_bounds)
 }
 END_TEST
 
+/* kubelet with seLinuxMount: true adds this entry at stage and publish. */
+START_TEST(test_selinux_context)
+{
+        const char *kubelet[] = {"context=\"system_u:object_r:container_file_t:s0:c1,c2\"", NULL};
+        const char *mixed[] = {"noatime,context=\"system_u:object_r:container_file_t:s0:c1,c2\",ro",
+                               "context=\"system_u:object_r:container_file_t:s0:c1,c2\"", "nosuid",
+                               NULL};
+        const char *none[] = {"ro", NULL};
+        struct mntflags o;
+
+        ck_assert_int_eq(parse(kubelet, &o), 0);
+        ck_assert_str_eq(o.context, "system_u:object_r:container_file_t:s0:c1,c2");
+        ck_assert_uint_eq(o.flags, 0);
+        ck_assert_int_eq(parse(mixed, &o), 0); /* the same label twice is one label */
+        ck_assert_str_eq(o.context, "system_u:object_r:container_file_t:s0:c1,c2");
+        ck_assert_uint_eq(o.flags, MS_NOATIME | MS_RDONLY | MS_NOSUID);
+        ck_assert_int_eq(parse(none, &o), 0);
+        ck_assert_str_eq(o.context, "");
+}
+END_TEST
+
+/* Nothing rides in with the label: not another option, not a second quote. */
+START_TEST(test_selinux_context_refused)
+{
+        static const char *const bad[][3] = {
+            {"context=\"system_u:object_r:container_file_t:s0:c1,c2\",bind", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0:c1,c2\",\"", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0:c1,c2\",\"ro\"", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0\",context=\"x", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0,remount\"", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0:c1,c2\"x", NULL},
+            {"context=system_u:object_r:container_file_t:s0:c1,c2", NULL},
+            {"context=system_u:object_r:container_file_t:s0", NULL},
+            {"ro,context=\"system_u:object_r:container_file_t:s0:c1", "c2\"", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0:c1\"",
+             "context=\"system_u:object_r:container_file_t:s0:c2\"", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0:c1 \"", NULL},
+            {"context=\"system_u:object_r:container_file_t:s0:c1\\\"", NULL},
+            {"ro\"context=\"system_u:object_r:container_file_t:s0\"", NULL},
+            {"fscontext=\"system_u:object_r:container_file_t:s0\"", NULL},
+            {"defcontext=\"system_u:object_r:container_file_t:s0\"", NULL},
+            {"rootcontext=\"system_u:object_r:container_file_t:s0\"", NULL},
+            {"Context=\"system_u:object_r:container_file_t:s0\"", NULL},
+        };
+        struct mntflags o = {.flags = 7};
+        char why[256];
+
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                size_t n = bad[i][1] ? 2 : 1;
+
+                why[0] = '\0';
+                ck_assert_msg(mntflags_parse(bad[i], n, &o, why, sizeof(why)) == -SILO_EINVALID,
+                              "accepted %s", bad[i][0]);
+                ck_assert_msg(strstr(why, "mount flag") == why, "%s: %s", bad[i][0], why);
+        }
+        ck_assert_uint_eq(o.flags, 7);
+}
+END_TEST
+
 START_TEST(test_has)
 {
         ck_assert(mntflags_has("rw,nouuid,discard", "discard"));
@@ -110,6 +169,8 @@ int main(void)
         tcase_add_test(tc, test_empty_and_defaults);
         tcase_add_test(tc, test_refuses);
         tcase_add_test(tc, test_bounds);
+        tcase_add_test(tc, test_selinux_context);
+        tcase_add_test(tc, test_selinux_context_refused);
         tcase_add_test(tc, test_has);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);

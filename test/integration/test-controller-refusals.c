@@ -85,9 +85,27 @@ static bool validate_with_flag(const char *id, const char *flag, char *msg, size
 START_TEST(mount_flags_refused_as_the_node_does)
 {
         static const char *const refused[] = {
-            "bind", "remount", "helper=/bin/sh", "--", "-o", "rw,exec;touch x", "rbind", "move",
+            "bind",
+            "remount",
+            "helper=/bin/sh",
+            "--",
+            "-o",
+            "rw,exec;touch x",
+            "rbind",
+            "move",
+            "context=system_u:object_r:container_file_t:s0",
+            "context=\"system_u:object_r:container_file_t:s0:c1,c2\",bind",
+            "context=\"system_u:object_r:container_file_t:s0:c1,c2",
+            "context=\"system_u:object_r:container_file_t\"",
+            "fscontext=\"system_u:object_r:container_file_t:s0\"",
         };
-        static const char *const accepted[] = {"noatime", "ro,nosuid", "nodev,noexec", "discard"};
+        static const char *const accepted[] = {
+            "noatime",
+            "ro,nosuid",
+            "nodev,noexec",
+            "discard",
+            "context=\"system_u:object_r:container_file_t:s0:c1,c2\"", /* kubelet's */
+        };
         char id[65], msg[512];
         ck_assert_int_eq(harness_ctl_create(&h, "pvc-flags", NULL, id), ERR_OK);
         for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
