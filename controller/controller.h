@@ -1,7 +1,9 @@
 /* Folder controller: the Controller service. Layers, each calling only downward: *-rpc.c
- * adapters (protobuf in and out) -> volumes.c / snapshots.c / groups.c / attach.c
- * (decisions) -> lookup.c, pool.c, index.c (space and files) -> common/store (persistence);
- * base.c is the floor every file uses. Includes common/, common/store/, common/server/. */
+ * adapters (protobuf in and out) -> volumes.c / snapshots.c / groups.c / attach.c / resize.c
+ * (decisions) -> pool-volume.c / pool-snapshot.c (one function per operation: space, files,
+ * metadata commit, index) -> quiesce.c, pool.c, index.c, lookup.c -> common/store
+ * (persistence); base.c is the floor every file uses. Includes common/, common/store/,
+ * common/server/. */
 /* The Controller service's logic: volumes, snapshots, group snapshots and attach decisions in
  * the pool, on plain C structs (no protobuf). The *-rpc.c adapters validate requests, take the
  * per-object vlock, call these, and build replies.
@@ -204,6 +206,41 @@ int pool_lock_data(struct controller *c, enum store_kind kind, const char *id, i
 int pool_data_open(struct controller *c, enum store_kind kind, const char *id, int flags,
                    int *ret_fd);
 
+/* pool-volume.c --------------------------------------------------------------------------- */
+
+/* What a new volume or snapshot is copied from: an open data file of size bytes, and the
+ * quiesce its volume was frozen with (controller/quiesce.h), or NULL. */
+struct pool_source {
+        int fd;
+        uint64_t size;
+        struct quiesce *q;
+};
+
+/* Makes volume v (decided by volumes.c) in the pool, in this order: a temp data file, filled
+ * from src (NULL: empty), the space check and allocation under space_lock (-SILO_ENOSPACE),
+ * the rename into place (after an fsync when data was copied), then v's metadata, with
+ * v->created_ns set: the commit point; then the index. On failure nothing of it remains and
+ * the unbacked sum is as before. */
+int pool_volume_make(struct controller *c, struct store_volume *v, const struct pool_source *src);
+/* Commits a changed volume's metadata (store_volume_save) and updates the index. */
+int pool_volume_save(struct controller *c, const struct store_volume *v);
+/* Removes volume id's metadata, then its data (foreign data stays, with a warning), from the
+ * index and from the unbacked sum. lock_fd: the data file locked by pool_lock_data(), or -1. */
+int pool_volume_remove(struct controller *c, const char *id, int lock_fd);
+
+/* pool-snapshot.c ------------------------------------------------------------------------- */
+
+/* Makes snapshot s (decided by snapshots.c): a temp data file, s->size_bytes copied from src
+ * (src->q freezes the source), fsynced and renamed into place, then s's metadata with
+ * s->created_ns set: the commit point. On failure nothing of it remains. */
+int pool_snapshot_make(struct controller *c, struct store_snapshot *s,
+                       const struct pool_source *src);
+/* Metadata first, then data; absent is not an error. Plain codes, no message recorded. */
+int pool_snapshot_remove(struct controller *c, const char *id);
+/* A group snapshot's metadata: save commits it (after its members), remove comes last. */
+int pool_group_save(struct controller *c, const struct store_group *g);
+int pool_group_remove(struct controller *c, const char *id);
+
 /* volumes.c ------------------------------------------------------------------------------- */
 
 /* A validated CreateVolume request. */
@@ -277,11 +314,11 @@ int inuse_loop_device(const char *path, char *ret_dev, size_t size);
 /* Loads every volume's metadata of the pool (node scope). */
 int index_new(const char *pool, struct index **ret);
 void index_free(struct index *x);
-/* store_volume_save()/store_volume_remove() that keep the index current. */
-int index_save(struct controller *c, const struct store_volume *v);
-/* Also drops the volume's unbacked bytes from the index's sum and, when ret_unbacked is not
- * NULL and the index held the volume, stores what it had counted for it there. */
-int index_remove(struct controller *c, const char *id, uint64_t *ret_unbacked);
+/* Keep the index current after a metadata change the pool layer committed (no-ops in a
+ * shared pool). drop also takes the volume's unbacked bytes from the index's sum and, when
+ * ret_unbacked is not NULL and the index held the volume, stores what it had counted there. */
+int index_put(struct controller *c, const struct store_volume *v);
+void index_drop(struct controller *c, const char *id, uint64_t *ret_unbacked);
 /* Per-volume unbacked bytes (size - allocated) of node scope. index_new() measures every
  * data file, a new entry is measured when saved; remeasure measures one volume again and
  * sweep the next max volumes after the last one swept (wrapping), both returning the change

@@ -108,7 +108,7 @@ static int groups_take_all(struct controller *c, struct store_group *g,
                 g->n_members++;
         }
         g->created_ns = controller_now_ns();
-        int r = store_group_save(c->pool, g);
+        int r = pool_group_save(c, g);
         return r < 0 ? controller_fail(r, "cannot write metadata of group '%s'", g->id) : 0;
 }
 
@@ -132,7 +132,7 @@ static int groups_create_new(struct controller *c, struct store_group *g, const 
         quiesce_end(q);
         if (r < 0) {
                 for (size_t i = 0; i < g->n_members; i++)
-                        store_snapshot_remove(c->pool, g->members[i].snapshot_id);
+                        pool_snapshot_remove(c, g->members[i].snapshot_id);
                 groups_snaps_free(snaps, g->n_members);
         } else {
                 *ret_snaps = snaps;
@@ -221,9 +221,9 @@ int groups_delete(struct controller *c, const char *id, const char *const *snaps
                 return r;
         /* Members first: a crash in between leaves a group whose retry finishes the job. */
         for (size_t i = 0; i < g.n_members && r >= 0; i++)
-                r = store_snapshot_remove(c->pool, g.members[i].snapshot_id);
+                r = pool_snapshot_remove(c, g.members[i].snapshot_id);
         if (r >= 0)
-                r = store_group_remove(c->pool, g.id);
+                r = pool_group_remove(c, g.id);
         store_group_release(&g);
         return r < 0 ? controller_fail(r, "cannot remove group snapshot '%s'", id) : 0;
 }

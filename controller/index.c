@@ -1,9 +1,9 @@
 /* The in-memory view of the volumes of a node-scoped pool: every volume's metadata, sorted
  * by ID, so that listings and per-node counts never read the pool. Built by one scan at
- * startup and kept current by index_save()/index_remove(), through which every metadata
- * change of this process goes. Inline ephemeral volumes are in it (their unbacked bytes
- * count) but never listed. A shared pool has no index (other instances change it):
- * there the pool itself is read.
+ * startup and kept current by index_put()/index_drop(), which the pool layer (pool-volume.c)
+ * calls after every metadata change of this process. Inline ephemeral volumes are in it
+ * (their unbacked bytes count) but never listed. A shared pool has no index (other instances
+ * change it): there the pool itself is read.
  *
  * The array holds pointers to heap entries: an insert or delete in the middle moves 8-byte
  * pointers, not 336-byte structs, which kept creates at 10,000 volumes from scaling. */
@@ -202,22 +202,20 @@ int index_new(const char *pool, struct index **ret)
         return 0;
 }
 
-int index_save(struct controller *c, const struct store_volume *v)
+int index_put(struct controller *c, const struct store_volume *v)
 {
-        int r = store_volume_save(c->pool, v);
-        if (r < 0 || !c->index)
-                return r;
+        if (!c->index)
+                return 0;
         pthread_mutex_lock(&c->index->lock);
-        r = index_put_locked(c->index, v);
+        int r = index_put_locked(c->index, v);
         pthread_mutex_unlock(&c->index->lock);
         return r;
 }
 
-int index_remove(struct controller *c, const char *id, uint64_t *ret_unbacked)
+void index_drop(struct controller *c, const char *id, uint64_t *ret_unbacked)
 {
-        int r = store_volume_remove(c->pool, id);
-        if (r < 0 || !c->index)
-                return r;
+        if (!c->index)
+                return;
         struct index *x = c->index;
         pthread_mutex_lock(&x->lock);
         bool found;
@@ -232,7 +230,6 @@ int index_remove(struct controller *c, const char *id, uint64_t *ret_unbacked)
                 x->n--;
         }
         pthread_mutex_unlock(&x->lock);
-        return 0;
 }
 
 /* Measures entry e again: the change since its last measurement. */

@@ -40,7 +40,7 @@ static int resize_grow(struct controller *c, struct store_volume *v, uint64_t si
         if (r < 0)
                 return err_is_private(r) ? r : controller_fail(r, "cannot grow '%s'", v->id);
         v->capacity_bytes = size;
-        r = index_save(c, v);
+        r = pool_volume_save(c, v);
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 
@@ -107,7 +107,7 @@ static int resize_thicken(struct controller *c, struct store_volume *v)
         if (r < 0)
                 return err_is_private(r) ? r : controller_fail(r, "cannot allocate '%s'", v->id);
         v->provisioning = STORE_THICK;
-        r = index_save(c, v);
+        r = pool_volume_save(c, v);
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 

@@ -31,25 +31,6 @@ static int snapshots_existing(struct controller *c, const char *id, const char *
         return 1;
 }
 
-static int snapshots_copy(struct controller *c, const struct store_snapshot *s, int src_fd,
-                          struct quiesce *q)
-{
-        _cleanup_close_ int fd = -1;
-        int r = pool_tmp_create(c, STORE_SNAPSHOTS, s->id, &fd);
-        if (r < 0)
-                return r;
-        r = quiesce_copy(q, s->source_volume_id, src_fd, fd, s->size_bytes);
-        if (r == -ENOSPC)
-                r = controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
-        else if (r < 0 && !err_is_private(r))
-                r = controller_fail(r, "cannot copy volume '%s'", s->source_volume_id);
-        if (r >= 0)
-                r = pool_tmp_commit(c, STORE_SNAPSHOTS, s->id, fd, true);
-        if (r < 0)
-                pool_tmp_discard(c, STORE_SNAPSHOTS, s->id);
-        return r;
-}
-
 int snapshots_take(struct controller *c, const char *id, const char *name,
                    const struct store_volume *src, int src_fd, const char *group_id,
                    struct quiesce *q, struct store_snapshot *ret)
@@ -65,15 +46,8 @@ int snapshots_take(struct controller *c, const char *id, const char *name,
         s.name = strdup(name);
         if (!s.name)
                 return -ENOMEM;
-        r = snapshots_copy(c, &s, src_fd, q);
-        if (r >= 0) {
-                s.created_ns = controller_now_ns();
-                r = store_snapshot_save(c->pool, &s);
-                if (r < 0) {
-                        store_snapshot_remove(c->pool, s.id);
-                        r = controller_fail(r, "cannot write metadata of snapshot '%s'", id);
-                }
-        }
+        struct pool_source from = {.fd = src_fd, .size = s.size_bytes, .q = q};
+        r = pool_snapshot_make(c, &s, &from);
         if (r < 0) {
                 store_snapshot_release(&s);
                 return r;
@@ -132,7 +106,7 @@ int snapshots_delete(struct controller *c, const char *id)
                                     "group",
                                     id, s.group_id);
         store_snapshot_release(&s);
-        if (r >= 0 && (r = store_snapshot_remove(c->pool, id)) < 0)
+        if (r >= 0 && (r = pool_snapshot_remove(c, id)) < 0)
                 r = controller_fail(r, "cannot remove snapshot '%s'", id);
         return r;
 }

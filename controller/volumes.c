@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
-#include "common/log.h"
 #include "common/str.h"
 #include "common/cleanup.h"
 #include "controller/quiesce.h"
@@ -70,79 +69,6 @@ static int volumes_source_open(struct controller *c, const struct volume_spec *s
                 memcpy(fs, src->fs_type, sizeof(src->fs_type));
         }
         return pool_data_open(c, snap ? STORE_SNAPSHOTS : STORE_VOLUMES, sid, O_RDONLY, ret_fd);
-}
-
-static int volumes_reserve(struct controller *c, enum store_provisioning prov, uint64_t need)
-{
-        uint64_t avail = 0;
-        int r = pool_available(c, prov, &avail);
-        if (r < 0)
-                return r;
-        if (need > avail)
-                return controller_fail(-SILO_ENOSPACE,
-                                       "pool '%s' cannot hold %llu more bytes (%llu available "
-                                       "for %s volumes)",
-                                       c->pool, (unsigned long long)need, (unsigned long long)avail,
-                                       prov == STORE_THICK ? "thick" : "thin");
-        return 0;
-}
-
-/* Sizes the new data file: copy first (outside the space lock), then check and allocate. */
-static int volumes_fill(struct controller *c, int fd, const struct store_volume *v, int src_fd,
-                        uint64_t src_size, struct quiesce *q)
-{
-        uint64_t have = 0;
-        if (src_fd >= 0) {
-                int r = quiesce_copy(q, v->source_id, src_fd, fd, src_size);
-                if (r < 0 && !err_is_private(r))
-                        return controller_fail(r, "cannot copy source '%s'", v->source_id);
-                if (r < 0)
-                        return r;
-                have = src_size;
-        }
-        pthread_mutex_lock(&c->space_lock);
-        int r = volumes_reserve(c, v->provisioning, v->capacity_bytes - have);
-        if (r >= 0)
-                r = pool_allocate(fd, v->provisioning, v->provisioning == STORE_THICK ? 0 : have,
-                                  v->capacity_bytes);
-        if (r >= 0)
-                pool_unbacked_adjust(c, (int64_t)pool_file_unbacked(fd));
-        pthread_mutex_unlock(&c->space_lock);
-        if (r == -ENOSPC)
-                return controller_fail(-SILO_ENOSPACE, "pool '%s' is full", c->pool);
-        if (r < 0 && !err_is_private(r))
-                return controller_fail(r, "cannot allocate volume '%s'", v->id);
-        return r;
-}
-
-static int volumes_make(struct controller *c, struct store_volume *v, int src_fd, uint64_t src_size,
-                        struct quiesce *q)
-{
-        _cleanup_close_ int fd = -1;
-        int r = pool_tmp_create(c, STORE_VOLUMES, v->id, &fd);
-        if (r < 0)
-                return r;
-        r = volumes_fill(c, fd, v, src_fd, src_size, q);
-        if (r < 0) {
-                pool_tmp_discard(c, STORE_VOLUMES, v->id);
-                return r;
-        }
-        /* From here a failure takes back what volumes_fill() added to the unbacked sum. */
-        int64_t unbacked = (int64_t)pool_file_unbacked(fd);
-        r = pool_tmp_commit(c, STORE_VOLUMES, v->id, fd, src_fd >= 0);
-        if (r < 0) {
-                pool_tmp_discard(c, STORE_VOLUMES, v->id);
-                pool_unbacked_adjust(c, -unbacked);
-                return r;
-        }
-        v->created_ns = controller_now_ns();
-        r = index_save(c, v);
-        if (r < 0) {
-                index_remove(c, v->id, NULL);
-                pool_unbacked_adjust(c, -unbacked);
-                return controller_fail(r, "cannot write metadata of volume '%s'", v->id);
-        }
-        return 0;
 }
 
 uint64_t volumes_min_size(const char *fs_type, unsigned caps)
@@ -230,8 +156,9 @@ static int volumes_create_new(struct controller *c, const struct volume_spec *sp
                 if (r >= 0 && spec->source_kind == STORE_SOURCE_VOLUME)
                         r = quiesce_begin(c, &src, 1, &q);
         }
+        struct pool_source from = {.fd = src_fd, .size = src_size, .q = q};
         if (r >= 0)
-                r = volumes_make(c, v, src_fd, src_size, q);
+                r = pool_volume_make(c, v, src_fd >= 0 ? &from : NULL);
         quiesce_end(q);
         store_volume_release(&src);
         return r;
@@ -332,14 +259,5 @@ int volumes_delete(struct controller *c, const char *id)
                 r = volumes_not_staged(c, id);
         if (r < 0)
                 return r;
-        uint64_t unbacked = pool_file_unbacked(lock);
-        if (store_data_check(c->pool, STORE_VOLUMES, id) == -SILO_EPRECOND)
-                log_warn("msg='deleting volume; its data file is foreign and stays untouched' "
-                         "volume_id='%s' data='%s'",
-                         id, store_data_what(c->pool, STORE_VOLUMES, id));
-        r = index_remove(c, id, &unbacked);
-        if (r < 0)
-                return controller_fail(r, "cannot remove volume '%s'", id);
-        pool_unbacked_adjust(c, -(int64_t)unbacked);
-        return 0;
+        return pool_volume_remove(c, id, lock);
 }
