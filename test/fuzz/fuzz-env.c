@@ -400,21 +400,33 @@ const char *fuzz_env_pool(void)
         return env.pool;
 }
 
-void fuzz_env_call(const char *path, const uint8_t *data, size_t len)
+static _Noreturn void fuzz_wrong(const char *path, const char *what,
+                                 const struct rpc_local_reply *reply)
+{
+        fprintf(stderr, "fuzz-env: %s %s: code %d, message '%s'\n", path, what, reply->code,
+                reply->message);
+        abort();
+}
+
+void fuzz_env_call(const char *path, const uint8_t *data, size_t len,
+                   const ProtobufCMessageDescriptor *out)
 {
         struct rpc_local_reply reply;
         env.seam_reached = false;
         if (rpc_local_call(&env.silo, env.services, 5, path, data, len, FUZZ_TIMEOUT_MS, &reply) <
             0)
                 fuzz_die(path, ENOMEM);
-        if (reply.code == ERR_UNKNOWN) {
-                fprintf(stderr, "fuzz-env: %s answered UNKNOWN: %s\n", path, reply.message);
-                abort();
-        }
-        if (reply.code == ERR_INTERNAL && !env.seam_reached && getenv("SILO_FUZZ_STRICT")) {
-                fprintf(stderr, "fuzz-env: %s answered INTERNAL before any side effect: %s\n", path,
-                        reply.message);
-                abort();
+        if (reply.code == ERR_UNKNOWN)
+                fuzz_wrong(path, "answered UNKNOWN", &reply);
+        if (reply.code != ERR_OK && !reply.message[0])
+                fuzz_wrong(path, "failed without a message", &reply);
+        if (reply.code == ERR_INTERNAL && !env.seam_reached && getenv("SILO_FUZZ_STRICT"))
+                fuzz_wrong(path, "answered INTERNAL before any side effect", &reply);
+        if (reply.code == ERR_OK && out) {
+                ProtobufCMessage *m = protobuf_c_message_unpack(out, NULL, reply.len, reply.data);
+                if (!m)
+                        fuzz_wrong(path, "sent a reply that does not decode", &reply);
+                protobuf_c_message_free_unpacked(m, NULL);
         }
         rpc_local_reply_release(&reply);
         if (fuzz_fingerprint() != env.print)
@@ -428,6 +440,6 @@ void fuzz_env_call_msg(const char *path, const ProtobufCMessage *req)
         if (!buf)
                 fuzz_die("malloc", ENOMEM);
         protobuf_c_message_pack(req, buf);
-        fuzz_env_call(path, buf, len);
+        fuzz_env_call(path, buf, len, NULL);
         free(buf);
 }

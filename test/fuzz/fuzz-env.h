@@ -35,8 +35,11 @@ const char *fuzz_env_pool(void);
 
 /* Runs one request through the server core (rpc_local_call) against every service, then
  * puts the pool and kubelet dir back the way the next input expects them. Aborts when the
- * answer is UNKNOWN, which nothing may ever produce. */
-void fuzz_env_call(const char *path, const uint8_t *data, size_t len);
+ * answer breaks what any request may expect: UNKNOWN; an error without a message; an OK
+ * reply that does not decode as out (may be NULL: not checked); with SILO_FUZZ_STRICT set,
+ * INTERNAL before any side effect was reached. */
+void fuzz_env_call(const char *path, const uint8_t *data, size_t len,
+                   const ProtobufCMessageDescriptor *out);
 
 /* fuzz_env_call() of a request built in C. */
 void fuzz_env_call_msg(const char *path, const ProtobufCMessage *req);

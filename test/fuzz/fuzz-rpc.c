@@ -26,6 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         const ProtobufCMethodDescriptor *m = &s->methods[data[0] % s->n_methods];
         snprintf(path, sizeof(path), "/%s/%s", s->name, m->name);
-        fuzz_env_call(path, data + 1, size - 1);
+        fuzz_env_call(path, data + 1, size - 1, m->output);
         return 0;
 }
