@@ -35,11 +35,12 @@ static struct {
         char root[256];
         char pool[300];
         char kubelet[300];
+        char base[300]; /* a copy of the baseline pool, restored after an input changed it */
         bool tmpfs;
         struct config cfg;
         struct silo silo;
         const struct rpc_service *services[5];
-        uint64_t print; /* fingerprint of the pool and kubelet dir after the last reset */
+        uint64_t pool_print, kubelet_print; /* fingerprints after the last reset */
         bool seam_reached;
 } env;
 
@@ -291,13 +292,10 @@ static void fuzz_create_group(const char *volume_name, const char *name)
 
 /* A hash of the names and inode numbers of the watched directories' entries: any create,
  * remove or atomic rewrite (a rename) changes it. */
-static uint64_t fuzz_fingerprint(void)
+static uint64_t fuzz_fingerprint(const char *const *dirs, size_t n)
 {
-        static const char *const dirs[] = {"pool",        "pool/volumes", "pool/snapshots",
-                                           "pool/groups", "pool/nodes",   "kubelet",
-                                           "kubelet/dir"};
         uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        for (size_t i = 0; i < n; i++) {
                 char p[400];
                 snprintf(p, sizeof(p), "%s/%s", env.root, dirs[i]);
                 DIR *d = opendir(p);
@@ -313,10 +311,63 @@ static uint64_t fuzz_fingerprint(void)
         return h;
 }
 
+static uint64_t fuzz_pool_print(void)
+{
+        static const char *const dirs[] = {"pool", "pool/volumes", "pool/snapshots", "pool/groups",
+                                           "pool/nodes"};
+        return fuzz_fingerprint(dirs, sizeof(dirs) / sizeof(dirs[0]));
+}
+
+/* A request can only create or remove entries one level beneath what exists. */
+static uint64_t fuzz_kubelet_print(void)
+{
+        static const char *const dirs[] = {"kubelet", "kubelet/dir"};
+        return fuzz_fingerprint(dirs, sizeof(dirs) / sizeof(dirs[0]));
+}
+
+/* Copies a file, keeping a file without data blocks (a fresh thin volume) sparse. */
+static int fuzz_copy_file(const char *from, const char *to, const struct stat *st)
+{
+        char buf[65536];
+        int r = 0;
+        int in = open(from, O_RDONLY | O_CLOEXEC);
+        int out = open(to, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, st->st_mode & 07777);
+        if (in < 0 || out < 0 || ftruncate(out, st->st_size) < 0)
+                r = -errno;
+        for (ssize_t n = 1; r == 0 && st->st_blocks > 0 && n > 0;) {
+                n = read(in, buf, sizeof(buf));
+                if (n < 0 || (n > 0 && write(out, buf, (size_t)n) != n))
+                        r = -EIO;
+        }
+        if (in >= 0)
+                close(in);
+        if (out >= 0)
+                close(out);
+        return r;
+}
+
+static const char *copy_from, *copy_to;
+
+static int fuzz_copy_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        char to[600];
+        (void)ftw;
+        snprintf(to, sizeof(to), "%s%s", copy_to, path + strlen(copy_from));
+        if (flag == FTW_D)
+                return mkdir(to, st->st_mode & 07777) < 0 && errno != EEXIST ? -1 : 0;
+        return flag == FTW_F ? fuzz_copy_file(path, to, st) : 0;
+}
+
+static void fuzz_copy_tree(const char *from, const char *to)
+{
+        copy_from = from;
+        copy_to = to;
+        if (nftw(from, fuzz_copy_entry, 16, FTW_PHYS) != 0)
+                fuzz_die("copying the baseline pool", errno);
+}
+
 static void fuzz_services_start(void)
 {
-        if (mkdir(env.pool, 0750) < 0)
-                fuzz_die("mkdir pool", errno);
         int r = controller_new(&env.cfg, &env.silo.controller);
         if (r < 0)
                 fuzz_die("controller_new", r);
@@ -324,11 +375,22 @@ static void fuzz_services_start(void)
         if (r < 0)
                 fuzz_die("node_new", r);
         atomic_store(&env.silo.ready, true);
+}
+
+/* The baseline is made once through the RPCs a CO would send, then kept as a copy: making it
+ * again costs more than an input (a snapshot looks through every loop device of the host). */
+static void fuzz_make_baseline(void)
+{
+        if (mkdir(env.pool, 0750) < 0)
+                fuzz_die("mkdir pool", errno);
+        fuzz_services_start();
         fuzz_create_volume(FUZZ_BASE_VOLUME, false);
         fuzz_create_volume(FUZZ_BASE_BLOCK, true);
         fuzz_create_snapshot(FUZZ_BASE_VOLUME, FUZZ_BASE_SNAPSHOT);
         fuzz_create_group(FUZZ_BASE_BLOCK, FUZZ_BASE_GROUP);
-        env.print = fuzz_fingerprint();
+        snprintf(env.base, sizeof(env.base), "%s/pool.base", env.root);
+        fuzz_copy_tree(env.pool, env.base);
+        env.pool_print = fuzz_pool_print();
 }
 
 static void fuzz_services_stop(void)
@@ -339,14 +401,23 @@ static void fuzz_services_stop(void)
         env.silo.controller = NULL;
 }
 
+/* The node keeps nothing of a path it failed on: a changed kubelet dir needs no restart. */
+static void fuzz_reset_kubelet(void)
+{
+        fuzz_empty_dir(env.kubelet);
+        fuzz_make_kubelet();
+        env.kubelet_print = fuzz_kubelet_print();
+}
+
 static void fuzz_reset(void)
 {
         fuzz_services_stop();
         fuzz_empty_dir(env.pool);
         (void)rmdir(env.pool);
-        fuzz_empty_dir(env.kubelet);
-        fuzz_make_kubelet();
+        fuzz_copy_tree(env.base, env.pool);
+        fuzz_reset_kubelet();
         fuzz_services_start();
+        env.pool_print = fuzz_pool_print();
 }
 
 static struct silo *fuzz_env_init(bool shared)
@@ -354,7 +425,7 @@ static struct silo *fuzz_env_init(bool shared)
         if (!getenv("SILO_FUZZ_LOG"))
                 log_set_level((enum log_level) - 1);
         fuzz_make_root();
-        fuzz_make_kubelet();
+        fuzz_reset_kubelet();
         char *argv[] = {"silo",
                         "--mode",
                         "all",
@@ -381,7 +452,7 @@ static struct silo *fuzz_env_init(bool shared)
         env.services[2] = &group_controller_service;
         env.services[3] = &snapshot_metadata_service;
         env.services[4] = &node_service;
-        fuzz_services_start();
+        fuzz_make_baseline();
         return &env.silo;
 }
 
@@ -429,8 +500,10 @@ void fuzz_env_call(const char *path, const uint8_t *data, size_t len,
                 protobuf_c_message_free_unpacked(m, NULL);
         }
         rpc_local_reply_release(&reply);
-        if (fuzz_fingerprint() != env.print)
+        if (fuzz_pool_print() != env.pool_print)
                 fuzz_reset();
+        else if (fuzz_kubelet_print() != env.kubelet_print)
+                fuzz_reset_kubelet();
 }
 
 void fuzz_env_call_msg(const char *path, const ProtobufCMessage *req)
