@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -205,4 +206,16 @@ const char *fileio_type_name(unsigned mode)
         default:
                 return "a special file";
         }
+}
+
+int fileio_has_writer(int fd)
+{
+        /* A read lease is refused while any open file description may write the file. It is
+         * dropped at once; a lease break meanwhile would signal SIGURG, ignored by default. */
+        if (fcntl(fd, F_SETSIG, SIGURG) < 0)
+                return neg_errno();
+        if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+                return errno == EAGAIN ? 1 : neg_errno();
+        (void)fcntl(fd, F_SETLEASE, F_UNLCK);
+        return 0;
 }

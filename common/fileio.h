@@ -23,3 +23,9 @@ int fileio_is_temp_name(const char *name);
 /* "a directory", "a regular file", "a symlink", "a FIFO", "a block device node", ... for the
  * S_IFMT bits of mode (messages). */
 const char *fileio_type_name(unsigned mode);
+
+/* Whether any open file description (another process's, the kernel's for a loop device bound
+ * read-write, or this process's own) may write the file fd (opened read-only) refers to: 1
+ * yes, 0 no, negative when leases cannot tell (no CAP_LEASE and not the owner, a filesystem
+ * without leases): the caller must find out otherwise. Two fcntl(F_SETLEASE) calls. */
+int fileio_has_writer(int fd);

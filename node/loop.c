@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "node/blkdev.h"
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/cleanup.h"
 #include "common/seam.h"
@@ -298,6 +299,13 @@ int loop_find_scan(const char *file, struct loop_dev *ret)
         return loop_scan_for(real, &st, ret);
 }
 
+static bool loop_file_has_no_writer(const char *real)
+{
+        _cleanup_close_ int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+        return fd >= 0 && fileio_has_writer(fd) == 0;
+}
+
 int loop_find(const char *file, struct loop_dev *ret)
 {
         _cleanup_free_ char *real = NULL;
@@ -316,8 +324,11 @@ int loop_find(const char *file, struct loop_dev *ret)
         }
         if (nr >= 0)
                 loop_known_forget(nr);
-        /* Not known: a device attached by someone else is still found (and then reused rather
-         * than doubled), at the cost of reading every loop device's backing path. */
+        /* Not known. A device bound read-write holds its file open for writing: when nobody
+         * does, there is none, without reading sysfs. Else a device attached by someone else
+         * is still found (and reused rather than doubled) by reading every backing path. */
+        if (loop_file_has_no_writer(real))
+                return -ENOENT;
         return loop_scan_for(real, &st, ret);
 }
 

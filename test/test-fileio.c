@@ -2,6 +2,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,6 +133,23 @@ START_TEST(concurrent_dir_syncs)
 }
 END_TEST
 
+/* A read-write opener (as a loop device is) is seen through a refused read lease. */
+START_TEST(has_writer)
+{
+        char path[96];
+        snprintf(path, sizeof(path), "%s/f", root);
+        ck_assert_int_eq(fileio_write_atomic(root, "f", "x", 1), 0);
+        _cleanup_close_ int ro = open(path, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(ro, 0);
+        ck_assert_int_eq(fileio_has_writer(ro), 0);
+        int rw = open(path, O_RDWR | O_CLOEXEC);
+        ck_assert_int_ge(rw, 0);
+        ck_assert_int_eq(fileio_has_writer(ro), 1);
+        close(rw);
+        ck_assert_int_eq(fileio_has_writer(ro), 0);
+}
+END_TEST
+
 START_TEST(temp_names)
 {
         ck_assert(fileio_is_temp_name(".vol-1.meta.tmp-12-0"));
@@ -151,6 +169,7 @@ int main(void)
         tcase_add_test(tc, write_failure_leaves_old);
         tcase_add_test(tc, temp_names);
         tcase_add_test(tc, concurrent_dir_syncs);
+        tcase_add_test(tc, has_writer);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
