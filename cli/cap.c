@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cli/siloctl.h"
+#include "common/str.h"
 #include "common/units.h"
 
 #include "common/cleanup.h"
@@ -63,11 +64,10 @@ int cli_cap_parse(const char *spec, struct cli_cap *ret, const char **ret_why)
             "SINGLE_NODE_READER_ONLY, SINGLE_NODE_SINGLE_WRITER, SINGLE_NODE_MULTI_WRITER, "
             "MULTI_NODE_READER_ONLY, MULTI_NODE_SINGLE_WRITER, MULTI_NODE_MULTI_WRITER, or rwo, "
             "rwop, rwx, rox)";
-        if (strlen(spec) >= sizeof(ret->spec)) {
+        if (STR_COPY(ret->spec, spec) < 0) {
                 *ret_why = "--cap is too long";
                 return -EINVAL;
         }
-        memcpy(ret->spec, spec, strlen(spec) + 1);
         char *rest = ret->spec;
         char *mode_s = strsep(&rest, ",");
         char *type_s = strsep(&rest, ",");

@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/cleanup.h"
 
 /* A socket left by a crashed instance is removed; one a live server answers on is not. */
@@ -42,10 +43,10 @@ static int rpc_prepare_socket(const char *path)
 static int rpc_listen_unix(struct rpc_server *srv, const char *path)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path)) /* socket_path has the same size */
-                return -ENAMETOOLONG;
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        int r = rpc_prepare_socket(path);
+        int r = STR_COPY(sa.sun_path, path); /* socket_path has the same size */
+        if (r < 0)
+                return r;
+        r = rpc_prepare_socket(path);
         if (r < 0)
                 return r;
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
