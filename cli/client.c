@@ -165,71 +165,99 @@ static void client_collect(struct client_batch *b, const ProtobufCMessageDescrip
         }
 }
 
+/* One call on its own completion queue: the request sent, the reply's pieces received. */
+struct client_exchange {
+        grpc_completion_queue *cq;
+        grpc_call *call;
+        struct client_batch b;
+        grpc_op ops[6];
+};
+
+static void client_exchange_open(struct client *c, const char *path, const void *data, size_t len,
+                                 uint64_t timeout_ms, struct client_exchange *x)
+{
+        *x = (struct client_exchange){0};
+        x->cq = grpc_completion_queue_create_for_pluck(NULL);
+        gpr_timespec deadline = gpr_time_add(
+            gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
+        grpc_slice method = grpc_slice_from_copied_string(path);
+        x->call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, x->cq, method,
+                                           NULL, deadline, NULL);
+        grpc_slice_unref(method);
+        grpc_metadata_array_init(&x->b.initial_md);
+        grpc_metadata_array_init(&x->b.trailing_md);
+        grpc_slice payload = grpc_slice_from_copied_buffer(data, len);
+        x->b.send = grpc_raw_byte_buffer_create(&payload, 1);
+        grpc_slice_unref(payload);
+        client_batch_ops(c, &x->b, x->ops);
+}
+
+static void client_exchange_close(struct client_exchange *x)
+{
+        grpc_byte_buffer_destroy(x->b.send);
+        if (x->b.recv)
+                grpc_byte_buffer_destroy(x->b.recv);
+        grpc_slice_unref(x->b.details);
+        grpc_metadata_array_destroy(&x->b.initial_md);
+        grpc_metadata_array_destroy(&x->b.trailing_md);
+        grpc_call_unref(x->call);
+        grpc_completion_queue_shutdown(x->cq);
+        grpc_completion_queue_destroy(x->cq);
+}
+
+/* Starts ops as one batch and waits for it; false when it failed. */
+static bool client_run(struct client_exchange *x, grpc_op *ops, size_t n)
+{
+        if (grpc_call_start_batch(x->call, ops, n, x, NULL) != GRPC_CALL_OK)
+                return false;
+        return grpc_completion_queue_pluck(x->cq, x, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+            .success;
+}
+
 int client_call_raw(struct client *c, const char *path, const void *data, size_t len,
                     const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
                     struct client_result *res)
 {
         *res = (struct client_result){0};
-        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-        gpr_timespec deadline = gpr_time_add(
-            gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
-        grpc_slice method = grpc_slice_from_copied_string(path);
-        grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                                   method, NULL, deadline, NULL);
-        grpc_slice_unref(method);
-
-        struct client_batch b = {0};
-        grpc_metadata_array_init(&b.initial_md);
-        grpc_metadata_array_init(&b.trailing_md);
-        grpc_slice payload = grpc_slice_from_copied_buffer(data, len);
-        b.send = grpc_raw_byte_buffer_create(&payload, 1);
-        grpc_slice_unref(payload);
-        grpc_op ops[6];
-        client_batch_ops(c, &b, ops);
+        struct client_exchange x;
+        client_exchange_open(c, path, data, len, timeout_ms, &x);
         int r = 0;
-        if (grpc_call_start_batch(call, ops, 6, &b, NULL) != GRPC_CALL_OK) {
+        if (grpc_call_start_batch(x.call, x.ops, 6, &x, NULL) != GRPC_CALL_OK) {
                 r = -EIO;
         } else {
-                grpc_completion_queue_pluck(cq, &b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-                client_collect(&b, resp_desc, res);
+                grpc_completion_queue_pluck(x.cq, &x, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                client_collect(&x.b, resp_desc, res);
         }
-        grpc_byte_buffer_destroy(b.send);
-        if (b.recv)
-                grpc_byte_buffer_destroy(b.recv);
-        grpc_slice_unref(b.details);
-        grpc_metadata_array_destroy(&b.initial_md);
-        grpc_metadata_array_destroy(&b.trailing_md);
-        grpc_call_unref(call);
-        grpc_completion_queue_shutdown(cq);
-        grpc_completion_queue_destroy(cq);
+        client_exchange_close(&x);
         return r;
+}
+
+/* The packed request, for the caller to free. */
+static uint8_t *client_pack(const ProtobufCMessage *req, size_t *ret_len)
+{
+        size_t len = protobuf_c_message_get_packed_size(req);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (buf)
+                protobuf_c_message_pack(req, buf);
+        *ret_len = len;
+        return buf;
 }
 
 int client_call(struct client *c, const char *path, const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *resp_desc, uint64_t timeout_ms,
                 struct client_result *res)
 {
-        size_t len = protobuf_c_message_get_packed_size(req);
-        uint8_t *buf = malloc(len ? len : 1);
+        size_t len;
+        uint8_t *buf = client_pack(req, &len);
         if (!buf)
                 return -ENOMEM;
-        protobuf_c_message_pack(req, buf);
         int r = client_call_raw(c, path, buf, len, resp_desc, timeout_ms, res);
         free(buf);
         return r;
 }
 
-static bool client_run(grpc_call *call, grpc_completion_queue *cq, grpc_op *ops, size_t n)
-{
-        int tag = 0;
-        if (grpc_call_start_batch(call, ops, n, &tag, NULL) != GRPC_CALL_OK)
-                return false;
-        return grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
-            .success;
-}
-
 /* Reads messages until the stream ends or on_message stops it (the call is then cancelled). */
-static int client_read_stream(grpc_call *call, grpc_completion_queue *cq,
+static int client_read_stream(struct client_exchange *x,
                               const ProtobufCMessageDescriptor *resp_desc,
                               client_stream_fn on_message, void *ctx)
 {
@@ -239,7 +267,7 @@ static int client_read_stream(grpc_call *call, grpc_completion_queue *cq,
                 memset(&op, 0, sizeof(op));
                 op.op = GRPC_OP_RECV_MESSAGE;
                 op.data.recv_message.recv_message = &bb;
-                if (!client_run(call, cq, &op, 1) || !bb)
+                if (!client_run(x, &op, 1) || !bb)
                         return 0;
                 ProtobufCMessage *m = NULL;
                 int r = client_decode(bb, resp_desc, &m);
@@ -249,7 +277,7 @@ static int client_read_stream(grpc_call *call, grpc_completion_queue *cq,
                         protobuf_c_message_free_unpacked(m, NULL);
                 }
                 if (r < 0) {
-                        grpc_call_cancel(call, NULL);
+                        grpc_call_cancel(x->call, NULL);
                         return r;
                 }
         }
@@ -260,42 +288,21 @@ int client_call_stream(struct client *c, const char *path, const ProtobufCMessag
                        client_stream_fn on_message, void *ctx, struct client_result *res)
 {
         *res = (struct client_result){0};
-        size_t len = protobuf_c_message_get_packed_size(req);
-        uint8_t *buf = malloc(len ? len : 1);
+        size_t len;
+        uint8_t *buf = client_pack(req, &len);
         if (!buf)
                 return -ENOMEM;
-        protobuf_c_message_pack(req, buf);
-        grpc_slice payload = grpc_slice_from_copied_buffer((const char *)buf, len);
+        struct client_exchange x;
+        client_exchange_open(c, path, buf, len, timeout_ms, &x);
         free(buf);
-        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-        gpr_timespec deadline = gpr_time_add(
-            gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
-        grpc_slice method = grpc_slice_from_copied_string(path);
-        grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                                   method, NULL, deadline, NULL);
-        grpc_slice_unref(method);
-
-        struct client_batch b = {0};
-        grpc_metadata_array_init(&b.initial_md);
-        grpc_metadata_array_init(&b.trailing_md);
-        b.send = grpc_raw_byte_buffer_create(&payload, 1);
-        grpc_slice_unref(payload);
-        grpc_op ops[6];
-        client_batch_ops(c, &b, ops);
         /* Send and read the initial metadata first; messages one at a time; the status last. */
         int r = 0;
-        if (client_run(call, cq, ops, 4)) /* else the status says why */
-                r = client_read_stream(call, cq, resp_desc, on_message, ctx);
-        if (!client_run(call, cq, &ops[5], 1) && r == 0)
+        if (client_run(&x, x.ops, 4)) /* else the status says why */
+                r = client_read_stream(&x, resp_desc, on_message, ctx);
+        if (!client_run(&x, &x.ops[5], 1) && r == 0)
                 r = -EIO;
         else
-                client_collect(&b, NULL, res);
-        grpc_byte_buffer_destroy(b.send);
-        grpc_slice_unref(b.details);
-        grpc_metadata_array_destroy(&b.initial_md);
-        grpc_metadata_array_destroy(&b.trailing_md);
-        grpc_call_unref(call);
-        grpc_completion_queue_shutdown(cq);
-        grpc_completion_queue_destroy(cq);
+                client_collect(&x.b, NULL, res);
+        client_exchange_close(&x);
         return r;
 }

@@ -381,3 +381,16 @@ int harness_run(const char *const *argv, int timeout_ms, char *out, size_t size)
         out[len > 0 ? len : 0] = '\0';
         return r;
 }
+
+int harness_siloctl(const char *endpoint, const char *args, char *out, size_t size)
+{
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "%s -e '%s' %s 2>&1", SILOCTL_BIN, endpoint, args);
+        FILE *p = popen(cmd, "r");
+        if (!p)
+                return -1;
+        size_t n = fread(out, 1, size - 1, p);
+        out[n] = '\0';
+        int status = pclose(p);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "cli/client.h"
@@ -52,6 +53,10 @@ int harness_call(struct harness *h, const char *path, const ProtobufCMessage *re
 
 /* Joins root and rel into buf. */
 void harness_path(const struct harness *h, const char *rel, char *buf, size_t size);
+
+/* Runs "siloctl -e <endpoint> <args>" (a shell command line); its stdout and stderr into out;
+ * returns the exit status, -1 when it did not exit normally. */
+int harness_siloctl(const char *endpoint, const char *args, char *out, size_t size);
 
 /* True when the daemon's log contains needle. */
 bool harness_log_contains(const struct harness *h, const char *needle);

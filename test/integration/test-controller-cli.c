@@ -21,19 +21,6 @@ static void teardown(void)
         harness_ctl_stop(&h);
 }
 
-/* Runs "siloctl -e <endpoint> <args>"; stdout and stderr into out; returns the exit status. */
-static int run(const char *args, char *out, size_t size)
-{
-        char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "%s -e '%s' %s 2>&1", SILOCTL_BIN, h.endpoint, args);
-        FILE *p = popen(cmd, "r");
-        ck_assert_ptr_nonnull(p);
-        size_t n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        int status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* The value after "<key>: " in text output. */
 static void field(const char *out, const char *key, char *buf, size_t size)
 {
@@ -51,106 +38,134 @@ static void field(const char *out, const char *key, char *buf, size_t size)
 START_TEST(volume_verbs)
 {
         char out[8192], id[65], cmd[256];
-        ck_assert_int_eq(run("controller create pvc-cli --size 300Mi --fs xfs "
-                             "--param provisioning=thick",
-                             out, sizeof(out)),
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "controller create pvc-cli --size 300Mi --fs xfs "
+                                         "--param provisioning=thick",
+                                         out, sizeof(out)),
                          0);
         field(out, "volume_id", id, sizeof(id));
         ck_assert_ptr_nonnull(strstr(out, "capacity_bytes=314572800"));
         ck_assert_ptr_nonnull(strstr(out, "volume_context.fsType=xfs"));
         ck_assert_ptr_nonnull(strstr(out, "volume_context.provisioning=thick"));
         snprintf(cmd, sizeof(cmd), "controller publish %s test-node --readonly", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "publish_context.readonly=true"));
         snprintf(cmd, sizeof(cmd), "controller get %s", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "status.published_node_ids=test-node"));
         snprintf(cmd, sizeof(cmd), "controller delete %s", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 9); /* FAILED_PRECONDITION */
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)),
+                         9); /* FAILED_PRECONDITION */
         ck_assert_ptr_nonnull(strstr(out, "FAILED_PRECONDITION"));
         snprintf(cmd, sizeof(cmd), "controller unpublish %s test-node", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "controller expand %s 320Mi", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "capacity_bytes=335544320"));
         snprintf(cmd, sizeof(cmd), "controller validate %s --fs xfs", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "confirmed"));
         snprintf(cmd, sizeof(cmd), "controller modify %s provisioning=thin", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 3); /* INVALID_ARGUMENT */
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)),
+                         3); /* INVALID_ARGUMENT */
         ck_assert_ptr_nonnull(strstr(out, "INVALID_ARGUMENT"));
-        ck_assert_int_eq(run("controller capacity --param provisioning=thick", out, sizeof(out)),
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "controller capacity --param provisioning=thick", out,
+                                         sizeof(out)),
                          0);
         ck_assert_ptr_nonnull(strstr(out, "available_capacity="));
-        ck_assert_int_eq(run("controller list --max 1", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "controller list --max 1", out, sizeof(out)),
+                         0);
         ck_assert_ptr_nonnull(strstr(out, id));
-        ck_assert_int_eq(run("controller caps", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "controller caps", out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "CLONE_VOLUME"));
         snprintf(cmd, sizeof(cmd), "controller delete %s", id);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
 }
 END_TEST
 
 START_TEST(snapshot_and_group_verbs)
 {
         char out[8192], vol[65], snap[65], grp[65], cmd[256];
-        ck_assert_int_eq(run("controller create src --size 8Mi", out, sizeof(out)), 0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create src --size 8Mi", out, sizeof(out)), 0);
         field(out, "volume_id", vol, sizeof(vol));
         snprintf(cmd, sizeof(cmd), "snapshot create snap-cli %s", vol);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         field(out, "snapshot_id", snap, sizeof(snap));
         ck_assert_ptr_nonnull(strstr(out, "ready_to_use=true"));
         snprintf(cmd, sizeof(cmd), "snapshot list --source %s", vol);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, snap));
         snprintf(cmd, sizeof(cmd), "controller create restored --from-snapshot %s", snap);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, snap));
         snprintf(cmd, sizeof(cmd), "group create grp-cli %s", vol);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         field(out, "group_snapshot_id", grp, sizeof(grp));
         snprintf(cmd, sizeof(cmd), "group get %s", grp);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "group delete %s", grp);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "group get %s", grp);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 5); /* NOT_FOUND */
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 5); /* NOT_FOUND */
         ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
         snprintf(cmd, sizeof(cmd), "snapshot delete %s", snap);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         snprintf(cmd, sizeof(cmd), "snapshot get %s", snap);
-        ck_assert_int_eq(run(cmd, out, sizeof(out)), 5);
-        ck_assert_int_eq(run("group caps", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 5);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "group caps", out, sizeof(out)), 0);
 }
 END_TEST
 
 START_TEST(usage_errors)
 {
         char out[8192];
-        ck_assert_int_eq(run("controller create", out, sizeof(out)), 64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "controller create", out, sizeof(out)), 64);
         ck_assert_ptr_nonnull(strstr(out, "usage: siloctl controller create NAME"));
-        ck_assert_int_eq(run("controller create x --access bogus", out, sizeof(out)), 64);
-        ck_assert_ptr_nonnull(strstr(out, "--access is rwo, rwop, rwx, rox"));
-        ck_assert_int_eq(run("controller create x --size lots", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("controller create x --size 1.5Gi", out, sizeof(out)), 64);
-        ck_assert_ptr_nonnull(strstr(out, "sizes are whole numbers"));
-        ck_assert_int_eq(run("-o yaml controller list", out, sizeof(out)), 64);
-        ck_assert_ptr_nonnull(strstr(out, "output is text or json"));
         ck_assert_int_eq(
-            run("controller create x --from-volume a --from-snapshot b", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("controller create x --cap rwo,floppy", out, sizeof(out)), 64);
+            harness_siloctl(h.endpoint, "controller create x --access bogus", out, sizeof(out)),
+            64);
+        ck_assert_ptr_nonnull(strstr(out, "--access is rwo, rwop, rwx, rox"));
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create x --size lots", out, sizeof(out)), 64);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create x --size 1.5Gi", out, sizeof(out)), 64);
+        ck_assert_ptr_nonnull(strstr(out, "sizes are whole numbers"));
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o yaml controller list", out, sizeof(out)),
+                         64);
+        ck_assert_ptr_nonnull(strstr(out, "output is text or json"));
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "controller create x --from-volume a --from-snapshot b",
+                                         out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create x --cap rwo,floppy", out, sizeof(out)),
+            64);
         ck_assert_ptr_nonnull(strstr(out, "TYPE is mount or block"));
-        ck_assert_int_eq(run("controller create x --cap rwo,mount --fs xfs", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("controller expand vol-1", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("controller modify vol-1 novalue", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("snapshot create onlyname", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("snapshot list --max -1", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("group create onlyname", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("controller get vol-0000000000000000", out, sizeof(out)), 5);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "controller create x --cap rwo,mount --fs xfs",
+                                         out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "controller expand vol-1", out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller modify vol-1 novalue", out, sizeof(out)), 64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "snapshot create onlyname", out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "snapshot list --max -1", out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "group create onlyname", out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller get vol-0000000000000000", out, sizeof(out)),
+            5);
         ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
-        ck_assert_int_eq(run("-m Bad=1 controller caps", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("--secret nokey controller caps", out, sizeof(out)), 64);
-        ck_assert_int_eq(run("--pub-context a=b controller caps", out, sizeof(out)), 64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-m Bad=1 controller caps", out, sizeof(out)),
+                         64);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "--secret nokey controller caps", out, sizeof(out)), 64);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "--pub-context a=b controller caps", out, sizeof(out)), 64);
         ck_assert_ptr_nonnull(strstr(out, "--pub-context does not apply"));
 }
 END_TEST

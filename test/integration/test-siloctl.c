@@ -22,19 +22,6 @@ static void teardown(void)
         harness_stop(&h);
 }
 
-/* Runs siloctl with args against endpoint; stdout into out; returns the exit status. */
-static int siloctl(const char *endpoint, const char *args, char *out, size_t size)
-{
-        char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "%s -e '%s' %s 2>&1", SILOCTL_BIN, endpoint, args);
-        FILE *p = popen(cmd, "r");
-        ck_assert_ptr_nonnull(p);
-        size_t n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        int status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Only stderr of siloctl into out; returns the exit status. */
 static int siloctl_err(const char *args, char *out, size_t size)
 {
@@ -85,9 +72,10 @@ static void write_file(const char *name, const char *text, char *path, size_t si
 START_TEST(probe_prints_ready)
 {
         char out[4096];
-        ck_assert_int_eq(siloctl(h.endpoint, "identity probe", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "identity probe", out, sizeof(out)), 0);
         ck_assert_str_eq(out, "ready\n");
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json identity probe", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json identity probe", out, sizeof(out)),
+                         0);
         ck_assert_str_eq(out, "{\"ready\":true}\n");
 }
 END_TEST
@@ -95,12 +83,12 @@ END_TEST
 START_TEST(info_text_and_json)
 {
         char out[4096];
-        ck_assert_int_eq(siloctl(h.endpoint, "identity info", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "identity info", out, sizeof(out)), 0);
         ck_assert_msg(strncmp(out, "name=silo.csi.io vendor_version=" SILO_VERSION "+",
                               strlen("name=silo.csi.io vendor_version=" SILO_VERSION "+")) == 0,
                       "%s", out);
         ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1); /* one line */
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json identity info", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json identity info", out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "{\"name\":\"silo.csi.io\",\"vendorVersion\":\""));
 }
 END_TEST
@@ -108,7 +96,7 @@ END_TEST
 START_TEST(caps_lists_services)
 {
         char out[4096];
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json identity caps", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json identity caps", out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "\"CONTROLLER_SERVICE\""));
         ck_assert_ptr_nonnull(strstr(out, "\"VOLUME_ACCESSIBILITY_CONSTRAINTS\""));
 }
@@ -118,11 +106,11 @@ START_TEST(errors_have_codes_and_exit_status)
 {
         char out[4096], ep[400];
         snprintf(ep, sizeof(ep), "unix://%s/nobody-here.sock", h.root);
-        ck_assert_int_eq(siloctl(ep, "identity probe", out, sizeof(out)), 14);
+        ck_assert_int_eq(harness_siloctl(ep, "identity probe", out, sizeof(out)), 14);
         ck_assert_ptr_nonnull(strstr(out, "UNAVAILABLE"));
-        ck_assert_int_eq(siloctl(h.endpoint, "identity nope", out, sizeof(out)), 64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "identity nope", out, sizeof(out)), 64);
         ck_assert_ptr_nonnull(strstr(out, "unknown command 'identity nope'"));
-        ck_assert_int_eq(siloctl("relative", "identity probe", out, sizeof(out)), 64);
+        ck_assert_int_eq(harness_siloctl("relative", "identity probe", out, sizeof(out)), 64);
         ck_assert_ptr_nonnull(strstr(out, "invalid endpoint 'relative'"));
 }
 END_TEST
@@ -132,10 +120,11 @@ START_TEST(json_lists_and_maps)
 {
         char out[8192];
         ck_assert_int_eq(
-            siloctl(h.endpoint, "controller create pvc-a --size 8Mi", out, sizeof(out)), 0);
+            harness_siloctl(h.endpoint, "controller create pvc-a --size 8Mi", out, sizeof(out)), 0);
         ck_assert_int_eq(
-            siloctl(h.endpoint, "controller create pvc-b --size 8Mi", out, sizeof(out)), 0);
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json controller list", out, sizeof(out)), 0);
+            harness_siloctl(h.endpoint, "controller create pvc-b --size 8Mi", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json controller list", out, sizeof(out)),
+                         0);
         static const char prefix[] = "{\"entries\":[{\"volume\":{";
         ck_assert_msg(strncmp(out, prefix, sizeof(prefix) - 1) == 0, "%s", out);
         ck_assert_ptr_nonnull(strstr(out, "},{\"volume\":{"));
@@ -149,14 +138,17 @@ START_TEST(empty_reply)
 {
         char out[4096];
         ck_assert_int_eq(
-            siloctl(h.endpoint, "controller delete vol-0000000000000000", out, sizeof(out)), 0);
-        ck_assert_str_eq(out, "DeleteVolume vol-0000000000000000: OK\n");
-        ck_assert_int_eq(
-            siloctl(h.endpoint, "-q controller delete vol-0000000000000000", out, sizeof(out)), 0);
-        ck_assert_str_eq(out, "");
-        ck_assert_int_eq(
-            siloctl(h.endpoint, "-o json controller delete vol-0000000000000000", out, sizeof(out)),
+            harness_siloctl(h.endpoint, "controller delete vol-0000000000000000", out, sizeof(out)),
             0);
+        ck_assert_str_eq(out, "DeleteVolume vol-0000000000000000: OK\n");
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-q controller delete vol-0000000000000000",
+                                         out, sizeof(out)),
+                         0);
+        ck_assert_str_eq(out, "");
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "-o json controller delete vol-0000000000000000", out,
+                                         sizeof(out)),
+                         0);
         ck_assert_str_eq(out, "{}\n");
 }
 END_TEST
@@ -166,14 +158,17 @@ END_TEST
 START_TEST(json_is_the_proto3_mapping)
 {
         char out[8192], cmd[256];
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json snapshot list", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json snapshot list", out, sizeof(out)), 0);
         ck_assert_str_eq(out, "{\"entries\":[],\"nextToken\":\"\"}\n");
         ck_assert_int_eq(
-            siloctl(h.endpoint, "-q controller create src --size 8Mi", out, sizeof(out)), 0);
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json snapshot create s1 vol-1f5e4ed0cd0ba571", out,
-                                 sizeof(out)),
+            harness_siloctl(h.endpoint, "-q controller create src --size 8Mi", out, sizeof(out)),
+            0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "-o json snapshot create s1 vol-1f5e4ed0cd0ba571", out,
+                                         sizeof(out)),
                          5);
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json controller list", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json controller list", out, sizeof(out)),
+                         0);
         ck_assert(is_json(out));
         char *id = strstr(out, "\"volumeId\":\"");
         ck_assert_ptr_nonnull(id);
@@ -182,7 +177,7 @@ START_TEST(json_is_the_proto3_mapping)
         ck_assert_ptr_nonnull(strstr(out, "\"publishedNodeIds\":[]"));
         ck_assert_ptr_nonnull(strstr(out, "\"abnormal\":false"));
         snprintf(cmd, sizeof(cmd), "-o json snapshot create s1 %s", vol);
-        ck_assert_int_eq(siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert(is_json(out));
         /* "creationTime":"2026-12-04T18:04:31.147287107Z" */
         char *t = strstr(out, "\"creationTime\":\"");
@@ -190,13 +185,15 @@ START_TEST(json_is_the_proto3_mapping)
         ck_assert_msg(is_rfc3339(t + 16), "%s", t);
         ck_assert_ptr_nonnull(strstr(out, "\"readyToUse\":true"));
         ck_assert_ptr_nonnull(strstr(out, "\"sizeBytes\":\"8388608\""));
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json controller capacity", out, sizeof(out)), 0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "-o json controller capacity", out, sizeof(out)), 0);
         ck_assert(is_json(out));
         ck_assert_ptr_nonnull(strstr(out, "\"minimumVolumeSize\":\"1048576\""));
         ck_assert_ptr_null(strstr(out, "\"value\""));
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json identity caps", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json identity caps", out, sizeof(out)), 0);
         ck_assert(is_json(out));
-        ck_assert_int_eq(siloctl(h.endpoint, "-o json controller caps", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json controller caps", out, sizeof(out)),
+                         0);
         ck_assert(is_json(out));
 }
 END_TEST
@@ -221,40 +218,43 @@ END_TEST
 START_TEST(paging_ids_and_idempotence)
 {
         char out[16384];
-        ck_assert_int_eq(siloctl(h.endpoint, "-q controller create a --size 8Mi", out, sizeof(out)),
-                         0);
-        ck_assert_int_eq(siloctl(h.endpoint, "-q controller create b --size 8Mi", out, sizeof(out)),
-                         0);
-        ck_assert_int_eq(siloctl(h.endpoint, "controller create c --size 8Mi", out, sizeof(out)),
-                         0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "-q controller create a --size 8Mi", out, sizeof(out)), 0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "-q controller create b --size 8Mi", out, sizeof(out)), 0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create c --size 8Mi", out, sizeof(out)), 0);
         char c_id[32] = "";
         ck_assert_int_eq(sscanf(strstr(out, "volume_id=") + 10, "%24[a-z0-9-]", c_id), 1);
-        ck_assert_int_eq(
-            siloctl(h.endpoint, "-o json controller list --max 1 --paging", out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "-o json controller list --max 1 --paging",
+                                         out, sizeof(out)),
+                         0);
         ck_assert(is_json(out));
         int n = 0;
         for (const char *p = out; (p = strstr(p, "\"volumeId\"")); p++)
                 n++;
         ck_assert_int_eq(n, 3);
         ck_assert_ptr_nonnull(strstr(out, "],\"nextToken\":\"\"}"));
-        ck_assert_int_eq(siloctl(h.endpoint, "controller list --max 1 --paging", out, sizeof(out)),
-                         0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller list --max 1 --paging", out, sizeof(out)), 0);
         n = 0;
         for (const char *p = out; (p = strchr(p, '\n')); p++)
                 n++;
         ck_assert_int_eq(n, 3); /* one line per volume */
         char cmd[256];
         snprintf(cmd, sizeof(cmd), "controller get %s vol-0000000000000000 %s", c_id, c_id);
-        ck_assert_int_eq(siloctl(h.endpoint, cmd, out, sizeof(out)), 5);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 5);
         ck_assert_int_eq(strstr(strstr(out, c_id) + 1, c_id) != NULL, 1); /* both answered */
         ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
-        ck_assert_int_eq(siloctl(h.endpoint, "controller create c --size 16Mi", out, sizeof(out)),
-                         6);
-        ck_assert_int_eq(siloctl(h.endpoint, "--already-exists-ok controller create c --size 16Mi",
-                                 out, sizeof(out)),
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create c --size 16Mi", out, sizeof(out)), 6);
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "--already-exists-ok controller create c --size 16Mi", out,
+                                         sizeof(out)),
                          0);
-        ck_assert_int_eq(siloctl(h.endpoint, "controller get vol-0000000000000000 --not-found-ok",
-                                 out, sizeof(out)),
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "controller get vol-0000000000000000 --not-found-ok", out,
+                                         sizeof(out)),
                          0);
 }
 END_TEST
@@ -263,21 +263,22 @@ END_TEST
 START_TEST(capabilities)
 {
         char out[8192], cmd[512];
-        ck_assert_int_eq(siloctl(h.endpoint,
-                                 "controller create m --size 8Mi --cap SINGLE_NODE_MULTI_WRITER,"
-                                 "mount,ext4 --cap single_node_single_writer,mount",
-                                 out, sizeof(out)),
-                         0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint,
+                            "controller create m --size 8Mi --cap SINGLE_NODE_MULTI_WRITER,"
+                            "mount,ext4 --cap single_node_single_writer,mount",
+                            out, sizeof(out)),
+            0);
         char id[32] = "";
         ck_assert_int_eq(sscanf(strstr(out, "volume_id=") + 10, "%24[a-z0-9-]", id), 1);
         snprintf(cmd, sizeof(cmd), "controller validate %s --cap rwx,mount,ext4 --cap rwop,mount",
                  id);
-        ck_assert_int_eq(siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "confirmed "));
         ck_assert_ptr_nonnull(strstr(out, "SINGLE_NODE_MULTI_WRITER"));
         snprintf(cmd, sizeof(cmd), "controller validate %s --cap MULTI_NODE_MULTI_WRITER,mount",
                  id);
-        ck_assert_int_eq(siloctl(h.endpoint, cmd, out, sizeof(out)), 65);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 65);
         ck_assert_ptr_nonnull(strstr(out, "not confirmed: "));
         static const char *const modes[] = {
             "SINGLE_NODE_WRITER",       "SINGLE_NODE_READER_ONLY", "MULTI_NODE_READER_ONLY",
@@ -287,13 +288,14 @@ START_TEST(capabilities)
         for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
                 snprintf(cmd, sizeof(cmd), "--debug controller validate %s --cap %s,block", id,
                          modes[i]);
-                siloctl(h.endpoint, cmd, out, sizeof(out));
+                harness_siloctl(h.endpoint, cmd, out, sizeof(out));
                 ck_assert_msg(strstr(out, modes[i]) != NULL, "%s: %s", modes[i], out);
         }
         /* node scope: MULTI_NODE_READER_ONLY is refused, by name */
-        ck_assert_int_eq(
-            siloctl(h.endpoint, "controller create r --size 8Mi --cap rox,mount", out, sizeof(out)),
-            3);
+        ck_assert_int_eq(harness_siloctl(h.endpoint,
+                                         "controller create r --size 8Mi --cap rox,mount", out,
+                                         sizeof(out)),
+                         3);
         ck_assert_msg(strstr(out, "access mode MULTI_NODE_READER_ONLY is not supported") != NULL,
                       "%s", out);
 }
@@ -307,15 +309,15 @@ START_TEST(request_options_and_debug)
         write_file("secrets", "# test\nuser=admin\r\npassword=hunter2\n\n", secrets,
                    sizeof(secrets));
         write_file("ctx", "a=b\n", ctx, sizeof(ctx));
-        ck_assert_int_eq(siloctl(h.endpoint, "controller create v --size 8Mi", out, sizeof(out)),
-                         0);
+        ck_assert_int_eq(
+            harness_siloctl(h.endpoint, "controller create v --size 8Mi", out, sizeof(out)), 0);
         char id[32] = "";
         ck_assert_int_eq(sscanf(strstr(out, "volume_id=") + 10, "%24[a-z0-9-]", id), 1);
         snprintf(cmd, sizeof(cmd),
                  "--debug -m x-request-id=42 --secrets-file %s --secret=token=t0 "
                  "controller validate %s --vol-context-file %s --vol-context c=d",
                  secrets, id, ctx);
-        ck_assert_int_eq(siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 0);
         ck_assert_ptr_nonnull(strstr(out, "siloctl: > metadata x-request-id=42"));
         ck_assert_ptr_nonnull(
             strstr(out, "siloctl: > /csi.v1.Controller/ValidateVolumeCapabilities {"));
@@ -325,7 +327,7 @@ START_TEST(request_options_and_debug)
         ck_assert_ptr_null(strstr(out, "hunter2"));
         ck_assert_ptr_nonnull(strstr(out, "siloctl: < OK {\"confirmed\":"));
         snprintf(cmd, sizeof(cmd), "--secrets-file %s/none controller caps", h.root);
-        ck_assert_int_eq(siloctl(h.endpoint, cmd, out, sizeof(out)), 64);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, cmd, out, sizeof(out)), 64);
         ck_assert_ptr_nonnull(strstr(out, "cannot read the file"));
 }
 END_TEST

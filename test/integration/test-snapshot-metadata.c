@@ -292,36 +292,24 @@ START_TEST(cancel_mid_stream_frees_the_snapshot)
 }
 END_TEST
 
-/* Runs siloctl against the daemon; its stdout (and stderr) into out; the exit status. */
-static int siloctl(const char *args, char *out, size_t size)
-{
-        char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "%s -e '%s' %s 2>&1", SILOCTL_BIN, h.endpoint, args);
-        FILE *p = popen(cmd, "r");
-        ck_assert_ptr_nonnull(p);
-        size_t n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        int status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 START_TEST(siloctl_prints_ranges)
 {
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
         char vol[65], s1[65], s2[65], args[256], out[4096];
         two_snapshots(vol, s1, s2);
         snprintf(args, sizeof(args), "snapshot allocated %s", s1);
-        ck_assert_int_eq(siloctl(args, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, args, out, sizeof(out)), 0);
         ck_assert_str_eq(out, "0 8192\n1052672 4096\n10485760 65536\n");
         snprintf(args, sizeof(args), "-o json snapshot delta --from 6291456 --max 1 %s %s", s1, s2);
-        ck_assert_int_eq(siloctl(args, out, sizeof(out)), 0);
+        ck_assert_int_eq(harness_siloctl(h.endpoint, args, out, sizeof(out)), 0);
         ck_assert_str_eq(out, "{\"blockMetadataType\":\"VARIABLE_LENGTH\",\"volumeCapacityBytes\":"
                               "\"67108864\",\"blockMetadata\":[{\"byteOffset\":\"20979712\","
                               "\"sizeBytes\":\"12288\"},{\"byteOffset\":\"66060288\","
                               "\"sizeBytes\":\"4096\"}]}\n");
         snprintf(args, sizeof(args), "snapshot allocated --from 1.5Mi %s", s1);
-        ck_assert_int_eq(siloctl(args, out, sizeof(out)), 64); /* usage error */
-        ck_assert_int_eq(siloctl("snapshot allocated snap-0000000000000000", out, sizeof(out)),
+        ck_assert_int_eq(harness_siloctl(h.endpoint, args, out, sizeof(out)), 64); /* usage error */
+        ck_assert_int_eq(harness_siloctl(h.endpoint, "snapshot allocated snap-0000000000000000",
+                                         out, sizeof(out)),
                          5); /* NOT_FOUND */
         ck_assert_ptr_nonnull(strstr(out, "NOT_FOUND"));
 }
