@@ -96,7 +96,7 @@ static int controller_recover_groups(struct controller *c)
                               store_group_load(c->pool, s.group_id, &g) == -SILO_ENOTFOUND;
                 if (!orphan)
                         store_group_release(&g);
-                if (orphan && store_snapshot_remove(c->pool, s.id) >= 0)
+                if (orphan && pool_snapshot_remove(c, s.id) >= 0)
                         removed++;
                 store_snapshot_release(&s);
         }
