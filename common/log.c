@@ -42,6 +42,11 @@ void log_line(enum log_level level, const char *fmt, ...)
         size_t len = (size_t)n + (size_t)(m < 0 ? 0 : m);
         if (len > sizeof(line) - 2)
                 len = sizeof(line) - 2;
+        /* One event, one line: a newline or other control character in a value (a request's
+         * id or path quoted in a message) must not start a line of its own. */
+        for (size_t i = (size_t)n; i < len; i++)
+                if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+                        line[i] = '?';
         line[len++] = '\n';
         ssize_t w = write(STDERR_FILENO, line, len);
         (void)w;

@@ -16,6 +16,8 @@
 
 static struct harness h;
 
+#define FORGED "ts=2000-01-01T00:00:00.000Z"
+
 static const ProtobufCServiceDescriptor *const services[] = {
     &csi__v1__identity__descriptor,
     &csi__v1__controller__descriptor,
@@ -25,10 +27,12 @@ static const ProtobufCServiceDescriptor *const services[] = {
 };
 
 static char huge[8192];
+/* A log line of its own, if a newline in a request reached the log as one. */
+static const char forged[] = "vol-\n" FORGED " level=error rpc=DeleteVolume msg='forged'";
 
 static const char *const hostile[] = {
-    "../../../../etc/passwd",    "/etc", "/dev/null", "..", ".", "/", "vol-\n-x", "a/b",
-    "vol-0000000000000000/../x", huge,   "",
+    "../../../../etc/passwd",    "/etc", "/dev/null", "..",   ".", "/", "vol-\n-x", "a/b",
+    "vol-0000000000000000/../x", huge,   "",          forged,
 };
 
 static void setup(void)
@@ -266,6 +270,14 @@ static void assert_alive_and_contained(void)
         client_result_release(&res);
         ck_assert_int_eq(access("/etc/passwd", F_OK), 0);
         ck_assert_int_ne(access("/etc/vol-0000000000000000", F_OK), 0);
+        /* A request's bytes never start a line of the daemon's log. */
+        FILE *f = fopen(h.log_path, "re");
+        ck_assert_ptr_nonnull(f);
+        char line[4096];
+        while (fgets(line, sizeof(line), f))
+                ck_assert_msg(strncmp(line, FORGED, strlen(FORGED)) != 0, "forged log line: %s",
+                              line);
+        fclose(f);
 }
 
 START_TEST(empty_and_random_bytes)
