@@ -80,6 +80,9 @@ void mount_table_free(struct mount_table *t)
         if (!t)
                 return;
         mnt_unref_table(t->priv);
+        for (size_t i = 0; t->owned && i < t->n; i++)
+                free(t->owned[i]);
+        free(t->owned);
         free(t->entries);
         free(t);
 }

@@ -26,10 +26,15 @@ struct mount_table {
         struct mount_info *entries; /* in mount order: later entries cover earlier ones */
         size_t n;
         void *priv;
+        char **owned; /* mount_table_load_at: each entry's strings */
 };
 
 /* Parses /proc/self/mountinfo once. Free with mount_table_free (accepts NULL). */
 int mount_table_load(struct mount_table **ret);
+/* A table of just the mounts whose roots fds (an fd of -1 is skipped) are, read by mount ID
+ * with statmount(2) instead of parsing every mount: source and fs_options are "". Kernels
+ * without statmount (before 6.8): -EOPNOTSUPP, then read the whole table. */
+int mount_table_load_at(const int *fds, size_t n, struct mount_table **ret);
 void mount_table_free(struct mount_table *t);
 static inline void mount_table_freep(struct mount_table **t)
 {

@@ -101,18 +101,30 @@ static int publish_bind(int source_fd, const struct place *target, unsigned long
         return 0;
 }
 
-/* The staged mount: the filesystem at the staging path, or the device bound on its file. */
+/* The mounts at the places (NULL or without a mount: skipped): read by mount ID where the
+ * kernel can, else, or when every mount matters (whole), the whole table. */
+static int publish_table(const struct place *const *places, size_t n, bool whole,
+                         struct mount_table **ret)
+{
+        int fds[4];
+        size_t k = 0;
+        int r = -EOPNOTSUPP;
+
+        for (size_t i = 0; i < n && k < ARRAY_SIZE(fds); i++)
+                fds[k++] = places[i] && places[i]->mnt_id ? places[i]->fd : -1;
+        if (!whole)
+                r = mount_table_load_at(fds, k, ret);
+        if (r < 0)
+                r = mount_table_load(ret);
+        return r < 0 ? node_fail(r, "cannot read the mount table") : 0;
+}
+
+/* The staged mount: the filesystem at the staging path, or the device bound on its file f. */
 static int publish_staged(const struct volstate *v, const struct mount_table *t,
-                          const struct place *p, bool block, struct place *ret_f,
+                          const struct place *p, bool block, const struct place *f,
                           struct volstate_mount *ret)
 {
-        int r = 0;
-
-        if (block && p->fd >= 0)
-                r = place_open_child(p, v->meta.id, ret_f);
-        if (r < 0)
-                return r;
-        volstate_at(v, t, block ? ret_f : p, ret);
+        volstate_at(v, t, block ? f : p, ret);
         if (ret->kind != (block ? VOLSTATE_NODE : VOLSTATE_FS))
                 return node_fail(-SILO_EPRECOND, "volume '%s' is not staged at '%s'", v->meta.id,
                                  p->path);
@@ -168,10 +180,15 @@ static int publish_volume(const struct volstate *v, const struct place *p, struc
                 r = publish_check_fs(v, cap, NULL);
         if (r < 0)
                 return r;
-        r = mount_table_load(&t);
-        if (r < 0)
-                return node_fail(r, "cannot read the mount table");
-        r = publish_staged(v, t, p, cap->block, &f, &staged);
+        if (cap->block && p->fd >= 0)
+                r = place_open_child(p, v->meta.id, &f);
+        /* A single writer needs every mount of the device; a context, the staged mount's
+         * options, which the table by ID does not carry. */
+        if (r == 0)
+                r = publish_table((const struct place *[]){p, &f, target}, 3,
+                                  cap->single_writer || context[0], &t);
+        if (r == 0)
+                r = publish_staged(v, t, p, cap->block, &f, &staged);
         if (r == 0)
                 r = publish_check_fs(v, cap, &staged);
         if (r == 0)
@@ -241,9 +258,9 @@ static int unpublish_volume(const struct volstate *v, struct place *target)
         struct volstate_mount vm;
         int r;
 
-        r = mount_table_load(&t);
+        r = publish_table((const struct place *[]){target}, 1, false, &t);
         if (r < 0)
-                return node_fail(r, "cannot read the mount table");
+                return r;
         volstate_at(v, t, target, &vm);
         if (vm.kind == VOLSTATE_OTHER)
                 return node_fail(-SILO_EPRECOND,

@@ -330,6 +330,62 @@ START_TEST(test_sb_readonly)
 }
 END_TEST
 
+/* The table read by mount ID (statmount) says what /proc/self/mountinfo says of the same
+ * mounts: a bind with per-mount flags, a read-only bind, and "/". */
+START_TEST(test_table_by_id_matches_mountinfo)
+{
+        _cleanup_mount_table_ struct mount_table *all = NULL, *byid = NULL;
+        _cleanup_close_ int src = -1, a = -1, b = -1, mnt = -1;
+        _cleanup_close_ int at_a = -1, at_b = -1, slash = -1;
+        char srcp[256], pa[256], pb[256];
+        const unsigned long cmp = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                  MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+        make_dir("isrc", srcp, sizeof(srcp));
+        make_dir("ia", pa, sizeof(pa));
+        make_dir("ib", pb, sizeof(pb));
+        src = at("isrc");
+        a = at("ia");
+        b = at("ib");
+        ck_assert_int_eq(mount_clone(src, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME, &mnt), 0);
+        ck_assert_int_eq(mount_attach(mnt, a), 0);
+        close(TAKE_FD(mnt));
+        ck_assert_int_eq(mount_clone(src, MS_RDONLY, &mnt), 0);
+        ck_assert_int_eq(mount_attach(mnt, b), 0);
+        close(TAKE_FD(mnt));
+        at_a = at("ia");
+        at_b = at("ib");
+        slash = open("/", O_PATH | O_CLOEXEC);
+        int fds[] = {at_a, -1, at_b, slash};
+        int r = mount_table_load_at(fds, 4, &byid);
+        if (r == -EOPNOTSUPP) { /* a kernel before 6.8: callers read the whole table */
+                ck_assert_ptr_null(byid);
+        } else {
+                ck_assert_int_eq(r, 0);
+                ck_assert_int_eq(mount_table_load(&all), 0);
+                ck_assert_uint_eq(byid->n, 3);
+                for (size_t i = 0; i < byid->n; i++) {
+                        const struct mount_info *m = &byid->entries[i];
+                        const struct mount_info *w = mount_table_find_id(all, m->id);
+                        ck_assert_ptr_nonnull(w);
+                        ck_assert_int_eq(m->parent_id, w->parent_id);
+                        ck_assert_uint_eq(m->devno, w->devno);
+                        ck_assert_str_eq(m->root, w->root);
+                        ck_assert_str_eq(m->target, w->target);
+                        ck_assert_str_eq(m->fstype, w->fstype);
+                        ck_assert_uint_eq(m->flags & cmp, w->flags & cmp);
+                        ck_assert_int_eq(m->sb_readonly, w->sb_readonly);
+                }
+                ck_assert_str_eq(byid->entries[0].target, pa);
+                ck_assert(byid->entries[1].flags & MS_RDONLY);
+        }
+        close(TAKE_FD(at_a)); /* our own references would keep the mounts busy */
+        close(TAKE_FD(at_b));
+        ck_assert_int_eq(umount2(pa, 0), 0);
+        ck_assert_int_eq(umount2(pb, 0), 0);
+}
+END_TEST
+
 static Suite *mount_suite(void)
 {
         Suite *s = suite_create("mount");
@@ -344,6 +400,7 @@ static Suite *mount_suite(void)
         tcase_add_test(tc, test_node_bind);
         tcase_add_test(tc, test_umount_symlink_not_followed);
         tcase_add_test(tc, test_sb_readonly);
+        tcase_add_test(tc, test_table_by_id_matches_mountinfo);
         suite_add_tcase(s, tc);
         return s;
 }
