@@ -159,7 +159,7 @@ static int stage_attach(struct volstate *v, bool *ret_new, bool *ret_blank)
 }
 
 /* Formats only a device that carries no signature at all: a blank one (see stage_attach)
- * without reading it, else what libblkid finds decides. */
+ * without reading it, else what libblkid finds decides. 1 when it formatted. */
 static int stage_format(const struct volstate *v, const struct stage_plan *plan, bool blank)
 {
         struct blkdev_signature sig = {.content = BLKDEV_EMPTY};
@@ -186,7 +186,7 @@ static int stage_format(const struct volstate *v, const struct stage_plan *plan,
         if (r < 0)
                 return node_fail(r, "cannot format volume '%s': %s", v->meta.id, why);
         log_debug("msg='formatted' volume_id='%s' fs=%s", v->meta.id, plan->fs_type);
-        return 0;
+        return 1;
 }
 
 /* true when the device has grown past the filesystem (an online grow was refused). */
@@ -322,8 +322,10 @@ static int stage_mount_device(struct volstate *v, struct place *p, const struct 
                 r = stage_attach(v, &attached_now, &blank);
         if (r == 0)
                 r = stage_format(v, plan, blank);
-        if (r == 0)
+        if (r == 0) /* a filesystem mkfs has just made has nothing to check */
                 r = stage_check(v, plan);
+        if (r == 1)
+                r = 0;
         if (r == 0)
                 r = stage_grow_offline(v, plan);
         if (r == 0)
