@@ -36,8 +36,8 @@ const char *fuzz_env_pool(void);
 /* Runs one request through the server core (rpc_local_call) against every service, then
  * puts the pool and kubelet dir back the way the next input expects them. Aborts when the
  * answer breaks what any request may expect: UNKNOWN; an error without a message; an OK
- * reply that does not decode as out (may be NULL: not checked); with SILO_FUZZ_STRICT set,
- * INTERNAL before any side effect was reached. */
+ * reply that does not decode as out (may be NULL: not checked); INTERNAL before any side
+ * effect was reached, unless SILO_FUZZ_STRICT=0. */
 void fuzz_env_call(const char *path, const uint8_t *data, size_t len,
                    const ProtobufCMessageDescriptor *out);
 
