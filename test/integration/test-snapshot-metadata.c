@@ -292,6 +292,73 @@ START_TEST(cancel_mid_stream_frees_the_snapshot)
 }
 END_TEST
 
+/* A reader that stalls: after the first message it waits past the driver's --timeout. */
+struct stall {
+        size_t msgs;
+        enum err_status delete_meanwhile;
+        const char *snapshot;
+};
+
+static int on_stalling_message(void *ctx, const ProtobufCMessage *msg)
+{
+        (void)msg;
+        struct stall *s = ctx;
+        if (s->msgs++ > 0)
+                return 0;
+        sleep(3);
+        /* The stream's flow-control window is full and the driver gave up on it: its lock is
+         * free. Another connection, since this one's window is the stalled one's too. */
+        struct client *other = NULL;
+        ck_assert_int_eq(client_new(h.endpoint, &other), 0);
+        Csi__V1__DeleteSnapshotRequest del = CSI__V1__DELETE_SNAPSHOT_REQUEST__INIT;
+        del.snapshot_id = (char *)s->snapshot;
+        struct client_result res;
+        ck_assert_int_eq(client_call(other, "/csi.v1.Controller/DeleteSnapshot", &del.base,
+                                     &csi__v1__delete_snapshot_response__descriptor, 10000, &res),
+                         0);
+        s->delete_meanwhile = res.status;
+        client_result_release(&res);
+        client_free(other);
+        return 0;
+}
+
+START_TEST(stalled_reader_is_cut_off)
+{
+        /* Thousands of one-range messages: more than the HTTP/2 window holds unread. */
+        const char *args[] = {"--timeout", "1s", NULL};
+        ck_assert_int_eq(harness_start(&h, args, NULL), 0);
+        char vol[65], snap[65];
+        struct harness_ctl_vol o = {.required = VOLSZ, .block = true};
+        ck_assert_int_eq(harness_ctl_create(&h, "stall", &o, vol), ERR_OK);
+        char path[512];
+        harness_ctl_data(&h, "volumes", vol, path, sizeof(path));
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        char block[4096];
+        memset(block, 0x33, sizeof(block));
+        for (int64_t off = 0; off < VOLSZ; off += 8 * KIB)
+                ck_assert_int_eq(pwrite(fd, block, sizeof(block), off), sizeof(block));
+        close(fd);
+        ck_assert_int_eq(harness_ctl_snapshot(&h, "stall-1", vol, snap), ERR_OK);
+
+        Csi__V1__GetMetadataAllocatedRequest req = CSI__V1__GET_METADATA_ALLOCATED_REQUEST__INIT;
+        req.snapshot_id = snap;
+        req.max_results = 1;
+        struct stall st = {.snapshot = snap};
+        struct client_result res;
+        ck_assert_int_eq(
+            client_call_stream(h.client, "/csi.v1.SnapshotMetadata/GetMetadataAllocated", &req.base,
+                               &csi__v1__get_metadata_allocated_response__descriptor, 30000,
+                               on_stalling_message, &st, &res),
+            0);
+        ck_assert_int_eq(res.status, ERR_DEADLINE_EXCEEDED);
+        ck_assert_int_lt(st.msgs, VOLSZ / (8 * KIB));
+        ck_assert_int_eq(st.delete_meanwhile, ERR_OK);
+        client_result_release(&res);
+        ck_assert(harness_log_contains(&h, "read no message for 1000 ms"));
+}
+END_TEST
+
 START_TEST(siloctl_prints_ranges)
 {
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
@@ -326,6 +393,7 @@ int main(void)
         tcase_add_test(tc, refusals);
         tcase_add_test(tc, cancel_mid_stream_frees_the_snapshot);
         tcase_add_test(tc, siloctl_prints_ranges);
+        tcase_add_test(tc, stalled_reader_is_cut_off);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
