@@ -393,7 +393,7 @@ static int loop_configure(int nr, int file_fd, struct loop_dev *ret)
         return 0;
 }
 
-SILO_SEAM int loop_attach(const char *file, struct loop_dev *ret)
+int loop_attach(const char *file, struct loop_dev *ret)
 {
         _cleanup_close_ int fd =
             open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -403,7 +403,7 @@ SILO_SEAM int loop_attach(const char *file, struct loop_dev *ret)
         return loop_attach_fd(fd, ret);
 }
 
-int loop_attach_fd(int ffd, struct loop_dev *ret)
+SILO_SEAM int loop_attach_fd(int ffd, struct loop_dev *ret)
 {
         _cleanup_close_ int ctl = -1;
         const struct timespec pause = {.tv_nsec = 1000000};
