@@ -81,12 +81,15 @@ uint64_t rpc_remaining_ms(struct rpc_call *call)
         return now >= end ? 0 : end - now;
 }
 
-/* Sends the reply (r == 0) or the status for r, unless a status already went out. Returns
- * false when the call had been answered before. */
-static bool rpc_send(struct rpc_call *call, int r, const char *text)
+/* Only the first answer of a call goes out. */
+static bool rpc_claim(struct rpc_call *call)
 {
-        if (atomic_exchange(&call->answered, true))
-                return false;
+        return !atomic_exchange(&call->answered, true);
+}
+
+/* Sends the reply (r == 0) or the status for r; the caller holds the claim. */
+static void rpc_send(struct rpc_call *call, int r, const char *text)
+{
         grpc_op ops[3];
         memset(ops, 0, sizeof(ops));
         size_t n = 0;
@@ -117,7 +120,6 @@ static bool rpc_send(struct rpc_call *call, int r, const char *text)
         if (bb)
                 grpc_byte_buffer_destroy(bb);
         grpc_slice_unref(details);
-        return true;
 }
 
 static enum log_level rpc_log_level(const struct rpc_call *call, enum err_status status)
@@ -154,12 +156,15 @@ static void rpc_observe(const struct rpc_call *call, int r)
                      (double)(workq_now_ns() - call->start_ns) / 1e9);
 }
 
+/* Logged and counted before it goes out: a client that has its answer finds it in the
+ * metrics and the log. */
 bool rpc_answer_text(struct rpc_call *call, int r, const char *text)
 {
-        if (!rpc_send(call, r, text))
+        if (!rpc_claim(call))
                 return false;
         rpc_log(call, r, text, NULL);
         rpc_observe(call, r);
+        rpc_send(call, r, text);
         return true;
 }
 
@@ -167,19 +172,15 @@ void rpc_answer(struct rpc_call *call, int r)
 {
         char text[RPC_MSG_MAX + 128];
         err_format(text, sizeof(text), r, call->msg);
-        if (rpc_send(call, r, text)) {
-                rpc_log(call, r, text, NULL);
-                rpc_observe(call, r);
-        } else {
+        if (!rpc_answer_text(call, r, text))
                 rpc_log(call, r, text, " completed_after_deadline=true");
-        }
 }
 
 void rpc_cancel(struct rpc_call *call, int r, const char *text)
 {
-        if (atomic_exchange(&call->answered, true))
+        if (!rpc_claim(call))
                 return;
-        grpc_call_cancel_with_status(call->gcall, (grpc_status_code)err_status_of(r), text, NULL);
         rpc_log(call, r, text, NULL);
         rpc_observe(call, r);
+        grpc_call_cancel_with_status(call->gcall, (grpc_status_code)err_status_of(r), text, NULL);
 }
