@@ -316,10 +316,9 @@ static int on_stalling_message(void *ctx, const ProtobufCMessage *msg)
         s->delete_meanwhile = ERR_ABORTED;
         for (int i = 0; i < 200 && s->delete_meanwhile == ERR_ABORTED; i++) {
                 struct client_result res;
-                ck_assert_int_eq(client_call(other, "/csi.v1.Controller/DeleteSnapshot",
-                                             &del.base,
-                                             &csi__v1__delete_snapshot_response__descriptor,
-                                             10000, &res),
+                ck_assert_int_eq(client_call(other, "/csi.v1.Controller/DeleteSnapshot", &del.base,
+                                             &csi__v1__delete_snapshot_response__descriptor, 10000,
+                                             &res),
                                  0);
                 s->delete_meanwhile = res.status;
                 client_result_release(&res);
