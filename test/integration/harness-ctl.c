@@ -164,6 +164,15 @@ void harness_ctl_data(const struct harness *h, const char *dir, const char *id, 
         snprintf(buf, size, "%s/%s/%s.img", h->pool, dir, id);
 }
 
+struct stat harness_ctl_data_stat(const struct harness *h, const char *dir, const char *id)
+{
+        char path[512];
+        struct stat st;
+        harness_ctl_data(h, dir, id, path, sizeof(path));
+        ck_assert_int_eq(stat(path, &st), 0);
+        return st;
+}
+
 void harness_ctl_write_pattern(const char *path, off_t off, size_t len, unsigned seed)
 {
         int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -3,6 +3,7 @@
 
 #include <csi.pb-c.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "test/integration/harness.h"
 
@@ -46,6 +47,8 @@ void harness_ctl_stop(struct harness *h);
 /* "<pool>/<dir>/<id>.img" */
 void harness_ctl_data(const struct harness *h, const char *dir, const char *id, char *buf,
                       size_t size);
+/* stat(2) of the data file of `id`; fails the test when it is missing. */
+struct stat harness_ctl_data_stat(const struct harness *h, const char *dir, const char *id);
 /* Fills a file region with a pattern derived from seed / compares two files' full content. */
 void harness_ctl_write_pattern(const char *path, off_t off, size_t len, unsigned seed);
 bool harness_ctl_same_content(const char *a, const char *b);
