@@ -7,6 +7,7 @@
 #include "common/beneath.h"
 #include "common/err.h"
 #include "common/fileio.h"
+#include "common/server/workq.h"
 #include "node/mount.h"
 #include "node/node.h"
 #include "common/cleanup.h"
@@ -183,8 +184,12 @@ int place_umount(struct place *p)
         return 0;
 }
 
-void place_remove_empty(const struct place *p)
+void place_remove_empty(struct place *p)
 {
-        if (p->dir >= 0)
-                (void)beneath_remove_empty(p->dir, p->name);
+        if (p->dir < 0 || beneath_remove_empty(p->dir, p->name) <= 0 || p->fd < 0)
+                return;
+        /* The last reference to a removed directory frees its inode: not on the answer's path */
+        workq_defer_close(p->fd);
+        p->fd = -1;
+        p->type = 0;
 }

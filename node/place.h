@@ -39,5 +39,6 @@ int place_make(struct place *p, mode_t type);
 /* Unmounts p's mount (p->mnt_id) when it is still the one at p; then p holds no mount. */
 int place_umount(struct place *p);
 
-/* Removes the object when it is an empty directory or an empty regular file. */
-void place_remove_empty(const struct place *p);
+/* Removes the object when it is an empty directory or an empty regular file; p->fd is then
+ * closed only after the call's answer (workq_defer_close). */
+void place_remove_empty(struct place *p);

@@ -1,8 +1,10 @@
 #include <check.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/server/workq.h"
@@ -169,6 +171,68 @@ START_TEST(drain_waits_for_done_to_return)
 }
 END_TEST
 
+/* A deferred fd stays open while done answers, and is closed once done has returned. */
+static int deferred_fd = -1;
+static atomic_int deferred_open_in_done;
+
+static void defer_run(struct workq_item *it)
+{
+        (void)it;
+        workq_defer_close(deferred_fd);
+}
+
+static void defer_done(struct workq_item *it)
+{
+        (void)it;
+        atomic_store(&deferred_open_in_done, fcntl(deferred_fd, F_GETFD) >= 0);
+}
+
+START_TEST(deferred_close_after_done)
+{
+        static const struct workq_ops ops = {defer_run, noop, defer_done};
+        struct workq *q;
+        int pipefd[2];
+        ck_assert_int_eq(pipe(pipefd), 0);
+        close(pipefd[1]);
+        deferred_fd = pipefd[0];
+        ck_assert_int_eq(workq_new(1, 4, &q), 0);
+        struct workq_item it = {.ops = &ops};
+        ck_assert_int_eq(workq_push(q, &it), 0);
+        ck_assert_int_eq(workq_drain(q, 10000), 0);
+        ck_assert(atomic_load(&deferred_open_in_done));
+        ck_assert_int_eq(fcntl(deferred_fd, F_GETFD), -1);
+        workq_free(q);
+
+        /* Not on a worker: closed at once. */
+        ck_assert_int_eq(pipe(pipefd), 0);
+        close(pipefd[1]);
+        workq_defer_close(pipefd[0]);
+        ck_assert_int_eq(fcntl(pipefd[0], F_GETFD), -1);
+}
+END_TEST
+
+/* An item pushed while the timer sleeps until a later deadline still expires on time. */
+START_TEST(earlier_deadline_wakes_the_timer)
+{
+        struct workq *q;
+        struct titem late, early;
+        ck_assert_int_eq(workq_new(2, 4, &q), 0);
+        titem_init(&late, workq_now_ms() + 60000);
+        ck_assert_int_eq(workq_push(q, &late.item), 0);
+        titem_wait(&late, &late.ran);
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL); /* the timer sleeps until late's deadline now */
+        titem_init(&early, workq_now_ms() + 50);
+        ck_assert_int_eq(workq_push(q, &early.item), 0);
+        titem_wait(&early, &early.expired);
+        ck_assert(!late.expired);
+        titem_release(&early);
+        titem_release(&late);
+        ck_assert_int_eq(workq_drain(q, 10000), 0);
+        workq_free(q);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("workq");
@@ -177,6 +241,8 @@ int main(void)
         tcase_add_test(tc, expiry_does_not_interrupt);
         tcase_add_test(tc, drain_refuses_new_work_and_times_out);
         tcase_add_test(tc, drain_waits_for_done_to_return);
+        tcase_add_test(tc, deferred_close_after_done);
+        tcase_add_test(tc, earlier_deadline_wakes_the_timer);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -43,4 +43,8 @@ int workq_drain(struct workq *q, uint64_t timeout_ms);
 /* Joins the threads (after a successful drain) and frees; accepts NULL. */
 void workq_free(struct workq *q);
 
+/* Closes fd once the calling worker's current item is done (its answer sent), or at once when
+ * not called on a worker: for an fd whose last close is slow and nobody waits for. */
+void workq_defer_close(int fd);
+
 void workq_stats(struct workq *q, unsigned *ret_running, unsigned *ret_queued);
