@@ -31,8 +31,10 @@ void rpc_stream_on_sent(struct rpc_call *call, bool ok)
         rpc_call_drop(call, 1);
 }
 
-/* Waits for the message in flight; after timeout_ms cancels the call and waits for the
- * cancellation to complete it. Returns whether it was sent, false on timeout too. */
+/* Waits for the message in flight; after timeout_ms cancels the call and returns at once:
+ * the batch keeps its reference to the call, and gRPC may complete a send stuck on flow
+ * control only when its poller next wakes, which must not hold the handler's locks.
+ * Returns whether it was sent, false on timeout too. */
 static bool rpc_stream_wait(struct rpc_call *call, uint64_t timeout_ms, bool *ret_timed_out)
 {
         struct rpc_stream *s = &call->stream;
@@ -40,19 +42,13 @@ static bool rpc_stream_wait(struct rpc_call *call, uint64_t timeout_ms, bool *re
         workq_abstime(timeout_ms, &until);
         *ret_timed_out = false;
         pthread_mutex_lock(&s->mu);
-        while (s->pending) {
-                if (!*ret_timed_out &&
-                    pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->pending) {
-                        *ret_timed_out = true;
-                        pthread_mutex_unlock(&s->mu);
-                        rpc_cancel(call, -SILO_ETIMEOUT, "the client read nothing in time");
-                        pthread_mutex_lock(&s->mu);
-                } else if (*ret_timed_out) {
-                        pthread_cond_wait(&s->cv, &s->mu);
-                }
-        }
+        while (s->pending && !*ret_timed_out)
+                *ret_timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT &&
+                                 s->pending;
         bool ok = s->ok && !*ret_timed_out;
         pthread_mutex_unlock(&s->mu);
+        if (*ret_timed_out)
+                rpc_cancel(call, -SILO_ETIMEOUT, "the client read nothing in time");
         return ok;
 }
 
