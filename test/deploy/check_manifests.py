@@ -13,7 +13,6 @@ usage: check_manifests.py --silo BUILD/silo --source SOURCE_DIR
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -22,8 +21,12 @@ import yaml
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import manifests as known  # noqa: E402
+from kustomize import (USED_FILES, Report, build, ident, kubectl_build,  # noqa: E402
+                       load_docs, pod_of)
+from check_rbac import check_rbac  # noqa: E402
+from check_examples import check_examples, check_readme  # noqa: E402
+from syntax import duration_s, flagmap, parse_help, quantity, split_args  # noqa: E402
 
-USED_FILES = set()  # every manifest file some kustomization lists
 VARIANTS = {"deploy/kubernetes": "node", "deploy/kubernetes-shared": "shared",
             "deploy/kubernetes-shared-snapshot-metadata": "shared"}
 KIND_RANK = {"Namespace": 0, "CSIDriver": 1, "ServiceAccount": 2, "ClusterRole": 2, "Role": 2,
@@ -31,118 +34,6 @@ KIND_RANK = {"Namespace": 0, "CSIDriver": 1, "ServiceAccount": 2, "ClusterRole":
              "Service": 4, "StorageClass": 5, "VolumeSnapshotClass": 6}
 CLUSTER_SCOPED = {"Namespace", "CSIDriver", "ClusterRole", "ClusterRoleBinding", "StorageClass",
                   "VolumeSnapshotClass", "VolumeAttributesClass"}
-
-
-class Report:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, what, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   {what}")
-        else:
-            self.failed += 1
-            print(f"FAIL {what}" + (f": {detail}" if detail else ""))
-        return ok
-
-    def skip(self, what, why):
-        print(f"skip {what}: {why}")
-
-
-def load_docs(path):
-    with open(path, encoding="utf-8") as f:
-        return [d for d in yaml.safe_load_all(f) if d is not None]
-
-
-def build(directory, rep, seen=None):
-    """kustomize build, for the subset we allow (resources, components, sortOptions fifo):
-    the objects in listed order, directories expanded depth-first, then each component's
-    resources and patches."""
-    seen = seen if seen is not None else set()
-    kfile = os.path.join(directory, "kustomization.yaml")
-    k = load_docs(kfile)[0]
-    extra = set(k) - {"apiVersion", "kind", "resources", "components", "sortOptions"}
-    rep.check(not extra, f"{os.path.relpath(kfile)}: only resources/components/sortOptions used",
-              f"unsupported keys {sorted(extra)} (this test would not see their effect)")
-    if "sortOptions" in k:
-        rep.check(k["sortOptions"] == {"order": "fifo"}, f"{os.path.relpath(kfile)}: fifo order")
-    objs = load_resources(directory, kfile, k.get("resources", []), rep, seen)
-    for comp in k.get("components", []):
-        objs += build_component(os.path.normpath(os.path.join(directory, comp)), objs, rep, seen)
-    return objs
-
-
-def load_resources(directory, kfile, resources, rep, seen):
-    objs = []
-    for res in resources:
-        path = os.path.normpath(os.path.join(directory, res))
-        if os.path.isdir(path):
-            objs += build(path, rep, seen)
-        elif rep.check(os.path.isfile(path), f"{os.path.relpath(kfile)}: '{res}' exists"):
-            USED_FILES.add(os.path.abspath(path))
-            try:
-                docs = load_docs(path)
-            except yaml.YAMLError as e:
-                rep.check(False, f"{os.path.relpath(path)} parses", str(e).splitlines()[0])
-                continue
-            for d in docs:
-                key = (d.get("kind"), d.get("metadata", {}).get("namespace"),
-                       d.get("metadata", {}).get("name"))
-                if key in seen:
-                    rep.check(False, f"{os.path.relpath(path)}: {key} defined once")
-                seen.add(key)
-                objs.append(d)
-    return objs
-
-
-def merge(into, patch):
-    """Strategic merge as kustomize does it for what our patches touch: maps merge key by
-    key, lists of named items (containers, volumes, mounts, ports, env) merge by name, other
-    lists are replaced."""
-    for key, val in patch.items():
-        cur = into.get(key)
-        if isinstance(cur, dict) and isinstance(val, dict):
-            merge(cur, val)
-        elif (isinstance(cur, list) and isinstance(val, list) and
-              all(isinstance(x, dict) and "name" in x for x in cur + val)):
-            for item in val:
-                same = [x for x in cur if x["name"] == item["name"]]
-                if same:
-                    merge(same[0], item)
-                else:
-                    cur.append(item)
-        else:
-            into[key] = val
-
-
-def build_component(directory, base, rep, seen):
-    """A kustomize Component: its resources are added (marked, since they come after the
-    base's in apply order) and its patches merged into the base's objects."""
-    kfile = os.path.join(directory, "kustomization.yaml")
-    k = load_docs(kfile)[0]
-    where = os.path.relpath(kfile)
-    rep.check(k.get("kind") == "Component" and
-              k.get("apiVersion") == "kustomize.config.k8s.io/v1alpha1",
-              f"{where}: is a kustomize Component")
-    extra = set(k) - {"apiVersion", "kind", "resources", "patches"}
-    rep.check(not extra, f"{where}: only resources/patches used", f"unsupported {sorted(extra)}")
-    objs = load_resources(directory, kfile, k.get("resources", []), rep, seen)
-    for o in objs:
-        o["__component__"] = directory
-    for p in k.get("patches", []):
-        path = os.path.normpath(os.path.join(directory, p.get("path", "")))
-        if not rep.check(set(p) == {"path"} and os.path.isfile(path),
-                         f"{where}: patch {p} is a strategic-merge file"):
-            continue
-        USED_FILES.add(os.path.abspath(path))
-        for d in load_docs(path):
-            target = [o for o in base if ident(o) == ident(d)]
-            if rep.check(len(target) == 1, f"{where}: patch target {ident(d)} exists"):
-                merge(target[0], {kk: vv for kk, vv in d.items()
-                                  if kk not in ("apiVersion", "kind", "metadata")})
-    return objs
 
 
 def check_every_yaml(rep, source, used):
@@ -163,75 +54,6 @@ def check_every_yaml(rep, source, used):
             rep.check(f == "kustomization.yaml" or os.path.abspath(path) in used or
                       rel.startswith("deploy/examples/"),
                       f"{rel} is part of a deployment or an example")
-
-
-def kubectl_build(directory):
-    kubectl = shutil.which("kubectl")
-    if os.environ.get("SILO_DEPLOY_NO_KUBECTL"):
-        return None, "SILO_DEPLOY_NO_KUBECTL is set"
-    if not kubectl:
-        return None, "kubectl not installed"
-    try:
-        p = subprocess.run([kubectl, "kustomize", directory], capture_output=True, text=True,
-                           timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"kubectl kustomize did not run: {e}"
-    if p.returncode != 0:
-        return None, "kubectl kustomize failed: " + p.stderr.strip()[:300]
-    return [d for d in yaml.safe_load_all(p.stdout) if d], None
-
-
-def ident(o):
-    m = o.get("metadata", {})
-    return (o.get("kind"), m.get("namespace"), m.get("name"))
-
-
-def parse_help(silo):
-    """Flags from `silo --help`: {name: takes_value}."""
-    p = subprocess.run([silo, "--help"], capture_output=True, text=True, timeout=30, check=False)
-    flags = {}
-    for line in p.stdout.splitlines():
-        m = re.match(r"^\s+(?:-([a-zA-Z]), )?--([a-z][a-z0-9-]*)(?: (\S+))?(?:\s{2,}|$)", line)
-        if m:
-            flags[m.group(2)] = m.group(3) is not None
-            if m.group(1):
-                flags[m.group(1)] = m.group(3) is not None
-    return p.returncode, flags, p.stdout
-
-
-def split_args(args):
-    """['--a=b', '--c', '-v'] -> [('a', 'b'), ('c', None), ('v', None)] (one leading dash or
-    two). Every item must be one flag: '--x value' as two items is not used here."""
-    out = []
-    for a in args:
-        m = re.match(r"^--?([A-Za-z][A-Za-z0-9_-]*)(?:=(.*))?$", str(a))
-        out.append((m.group(1), m.group(2)) if m else (None, a))
-    return out
-
-
-def flagmap(args):
-    return {k: v for k, v in split_args(args) if k}
-
-
-def duration_s(text):
-    total, pos = 0.0, 0
-    for m in re.finditer(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text):
-        if m.start() != pos:
-            raise ValueError(text)
-        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or pos == 0:
-        raise ValueError(text)
-    return total
-
-
-def quantity(text):
-    m = re.match(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G)?$", str(text))
-    if not m:
-        raise ValueError(text)
-    mult = {None: 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 1024, "Mi": 1024**2,
-            "Gi": 1024**3, "Ti": 1024**4}[m.group(2)]
-    return float(m.group(1)) * mult
 
 
 def sidecar_of(image):
@@ -375,10 +197,6 @@ def check_classes(v, rep):
         check_sc_parameters(rep, f"{where}: {n}", params)
         fs_seen.add(params.get(known.SIDECAR_PREFIX + "fstype", "ext4"))
     rep.check(fs_seen == {"ext4", "xfs"}, f"{where}: one StorageClass per filesystem", str(fs_seen))
-
-
-def pod_of(w):
-    return w["spec"]["template"]["spec"]
 
 
 def volume(pod, name):
@@ -598,61 +416,6 @@ def check_pod(v, rep, w, ns, help_flags, silo, driver_name, version):
     return sf, sidecars
 
 
-def check_rbac(v, rep, ns, pods, attach):
-    """pods: [(workload, [(sidecar, flags)])]. Needs of every sidecar are granted, and nothing
-    else is."""
-    where = v.path
-    roles = {("ClusterRole", r["metadata"]["name"]): r for r in v.of("ClusterRole")}
-    roles.update({("Role", r["metadata"]["name"]): r for r in v.of("Role")})
-    granted = {}  # sa -> set of (namespace or '*', group, resource, verb)
-    for b in v.of("ClusterRoleBinding") + v.of("RoleBinding"):
-        ref = (b["roleRef"]["kind"], b["roleRef"]["name"])
-        role = roles.get(ref)
-        rep.check(role is not None, f"{where}: {b['kind']} {b['metadata']['name']} role {ref} exists")
-        scope = "*" if b["kind"] == "ClusterRoleBinding" else b["metadata"]["namespace"]
-        for s in b.get("subjects", []):
-            ok = s.get("kind") == "ServiceAccount" and v.find("ServiceAccount", s["name"],
-                                                              s.get("namespace"))
-            rep.check(ok, f"{where}: {b['metadata']['name']} subject {s.get('name')} exists")
-            for rule in (role or {}).get("rules", []):
-                rep.check("*" not in rule.get("verbs", []) + rule.get("resources", []),
-                          f"{where}: {ref[1]} has no wildcards")
-                for g in rule.get("apiGroups", []):
-                    for res in rule.get("resources", []):
-                        for verb in rule.get("verbs", []):
-                            granted.setdefault(s["name"], set()).add((scope, g, res, verb))
-    wanted = {}
-    for w, sidecars in pods:
-        pod = pod_of(w)
-        sa = pod.get("serviceAccountName", "default")
-        rep.check(v.find("ServiceAccount", sa, ns) is not None,
-                  f"{where}: {w['metadata']['name']} ServiceAccount {sa} exists")
-        mine = set()
-        for sc, flags in sidecars:
-            for namespaced, g, res, verbs in known.needs(sc, flags, w["kind"], attach):
-                for verb in verbs:
-                    mine.add((ns if namespaced else "*", g, res, verb))
-            have = granted.get(sa, set())
-            rows = known.needs(sc, flags, w["kind"], attach)
-            missing = sorted(
-                (g, res, verb) for namespaced, g, res, verbs in rows for verb in verbs
-                if ("*", g, res, verb) not in have and
-                (not namespaced or (ns, g, res, verb) not in have))
-            rep.check(not missing, f"{where}: {sc} in {w['metadata']['name']} has all it needs",
-                      f"missing {missing}")
-        wanted.setdefault(sa, set()).update(mine)
-        if not mine:
-            sa_obj = v.find("ServiceAccount", sa, ns) or {}
-            rep.check(pod.get("automountServiceAccountToken") is False or
-                      sa_obj.get("automountServiceAccountToken") is False,
-                      f"{where}: {w['metadata']['name']} needs no API token and mounts none")
-    for sa, g in granted.items():
-        extra = sorted(x for x in g if x not in wanted.get(sa, set()) and
-                       not (x[0] != "*" and ("*",) + x[1:] in wanted.get(sa, set())))
-        rep.check(not extra, f"{where}: {sa} holds nothing its sidecars do not use",
-                  f"extra {extra}")
-
-
 def check_variant(path, scope, rep, silo, help_flags, version, source):
     objs = build(os.path.join(source, path), rep)
     v = Variant(path, scope, objs)
@@ -690,126 +453,6 @@ def check_variant(path, scope, rep, silo, help_flags, version, source):
     if ns:
         check_rbac(v, rep, ns, pods, attach)
     return v
-
-
-def check_inline(rep, what, csi, driver, pod):
-    """A CSI inline volume: the attributes silo takes (node/ephemeral.c)."""
-    rep.check(csi.get("driver") == driver, f"{what} is for {driver}")
-    attrs = {k: str(v) for k, v in (csi.get("volumeAttributes") or {}).items()}
-    rep.check(re.fullmatch(r"[0-9]+(Ki|Mi|Gi|Ti|k|K|M|G|T)?", attrs.get("size", "")) is not None,
-              f"{what} has volume attribute size (such as 1Gi)")
-    for key, val in attrs.items():
-        rep.check(key == "size" or (key in known.SC_PARAMS and val in known.SC_PARAMS[key]),
-                  f"{what} volume attribute {key}={val} is one silo accepts")
-    rep.check(csi.get("fsType", "ext4") in known.FSTYPE_VALUES,
-              f"{what} fsType is a filesystem silo makes")
-    used = [c for c in pod["spec"]["containers"]
-            if any(m["name"] == csi_name(pod, csi) for m in c.get("volumeMounts", []))]
-    rep.check(used, f"{what} is mounted by a container")
-
-
-def csi_name(pod, csi):
-    return next(v["name"] for v in pod["spec"]["volumes"] if v.get("csi") is csi)
-
-
-def check_examples(rep, source, base):
-    where = "deploy/examples"
-    docs = []
-    for f in sorted(os.listdir(os.path.join(source, where))):
-        if f.endswith(".yaml"):
-            docs += [(f, d) for d in load_docs(os.path.join(source, where, f))]
-    driver = base.of("CSIDriver")[0]["metadata"]["name"]
-    scs = {o["metadata"]["name"] for o in base.of("StorageClass")}
-    vscs = {o["metadata"]["name"] for o in base.of("VolumeSnapshotClass")}
-    pvcs = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "PersistentVolumeClaim"}
-    snaps = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "VolumeSnapshot"}
-    vacs = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "VolumeAttributesClass"}
-    for f, d in docs:
-        n, k = d["metadata"]["name"], d["kind"]
-        w = f"{where}/{f}: {k} {n}"
-        if k == "PersistentVolumeClaim":
-            spec = d["spec"]
-            rep.check(spec.get("storageClassName") in scs, f"{w} uses a silo StorageClass")
-            src = spec.get("dataSource")
-            if src and src.get("kind") == "VolumeSnapshot":
-                rep.check(src["name"] in snaps and src.get("apiGroup") == "snapshot.storage.k8s.io",
-                          f"{w} restores an example VolumeSnapshot")
-            elif src:
-                rep.check(src.get("kind") == "PersistentVolumeClaim" and src["name"] in pvcs,
-                          f"{w} clones an example claim")
-            if "volumeAttributesClassName" in spec:
-                rep.check(spec["volumeAttributesClassName"] in vacs, f"{w} names an example VAC")
-        elif k == "VolumeSnapshot":
-            rep.check(d["spec"].get("volumeSnapshotClassName") in vscs, f"{w} uses silo's class")
-            rep.check(d["spec"]["source"].get("persistentVolumeClaimName") in pvcs,
-                      f"{w} snapshots an example claim")
-        elif k == "VolumeAttributesClass":
-            rep.check(d.get("driverName") == driver, f"{w} is for {driver}")
-            for key, val in d.get("parameters", {}).items():
-                rep.check(str(val) in known.MUTABLE_PARAMS.get(key, ()),
-                          f"{w} parameter {key}={val} is mutable in silo")
-        elif k == "Pod":
-            sources = []
-            for c in d["spec"]["containers"]:
-                res = c.get("resources", {})
-                rep.check(all(r in res.get(x, {}) for x in ("requests", "limits")
-                              for r in ("cpu", "memory")), f"{w}: {c['name']} has resources")
-            for vol in d["spec"].get("volumes", []):
-                if "csi" in vol:
-                    check_inline(rep, f"{w} inline volume {vol['name']}", vol["csi"], driver, d)
-                    continue
-                claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
-                if not claim:
-                    continue
-                if not rep.check(claim in pvcs, f"{w} mounts example claim {claim}"):
-                    continue
-                block = pvcs[claim]["spec"].get("volumeMode") == "Block"
-                used = [c for c in d["spec"]["containers"] if any(
-                    m["name"] == vol["name"]
-                    for m in c.get("volumeDevices" if block else "volumeMounts", []))]
-                rep.check(used, f"{w} uses {claim} as a {'device' if block else 'mount'}")
-                if pvcs[claim]["spec"].get("dataSource"):
-                    sources.append(claim)
-            if sources:
-                rep.check("podAffinity" in d["spec"].get("affinity", {}) or
-                          d["spec"].get("nodeSelector"),
-                          f"{w} runs on the source volume's node (needed with pool scope node)")
-        else:
-            rep.check(False, f"{w}: unexpected kind in examples")
-    rep.check({"Block"} <= {p["spec"].get("volumeMode") for p in pvcs.values()} and snaps and
-              any(p["spec"].get("dataSource", {}).get("kind") == "PersistentVolumeClaim"
-                  for p in pvcs.values()) and vacs,
-              f"{where}: has raw block, snapshot, clone and modify examples")
-    rep.check(any("csi" in vol for _, d in docs if d["kind"] == "Pod"
-                  for vol in d["spec"].get("volumes", [])),
-              f"{where}: has an inline ephemeral volume example")
-
-
-def check_readme(rep, source, help_flags):
-    path = os.path.join(source, "README.md")
-    if not rep.check(os.path.isfile(path), "README.md exists"):
-        return
-    text = open(path, encoding="utf-8").read()
-    lines = text.splitlines()
-    rep.check(len(lines) > 6 and lines[0].startswith("# ") and lines[1] == "" and
-              lines[2].strip().endswith(".") and lines[3] == "" and lines[4].startswith("```") and
-              [x.strip() for x in lines[5:7]] == ["make run", "make test"] and
-              lines[7].startswith("```"),
-              "README.md starts with a title, one sentence, then `make run` and `make test`")
-    guide = os.path.join(source, "docs", "operator-guide.md")
-    if rep.check(os.path.isfile(guide), "docs/operator-guide.md exists"):
-        rows = [x for x in open(guide, encoding="utf-8").read().splitlines()
-                if x.startswith("| `-")]
-        for f in sorted(help_flags):
-            if len(f) > 1:
-                rep.check(any(re.match(rf"^\| (`-[a-z]`, )?`--{re.escape(f)}[ `]", x)
-                              for x in rows),
-                          f"docs/operator-guide.md documents silo --{f} in its flag table")
-    k8s = os.path.join(source, "docs", "kubernetes.md")
-    if rep.check(os.path.isfile(k8s), "docs/kubernetes.md exists"):
-        ktext = open(k8s, encoding="utf-8").read()
-        for sc, tag in sorted(known.PINNED.items()):
-            rep.check(f"{sc}:{tag}" in ktext, f"docs/kubernetes.md names the pinned {sc}:{tag}")
 
 
 def main():
