@@ -43,8 +43,8 @@ static bool rpc_stream_wait(struct rpc_call *call, uint64_t timeout_ms, bool *re
         *ret_timed_out = false;
         pthread_mutex_lock(&s->mu);
         while (s->pending && !*ret_timed_out)
-                *ret_timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT &&
-                                 s->pending;
+                *ret_timed_out =
+                    pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->pending;
         bool ok = s->ok && !*ret_timed_out;
         pthread_mutex_unlock(&s->mu);
         if (*ret_timed_out)
