@@ -166,8 +166,8 @@ static int path_normalise_input(const char *path, char *why, size_t size, char *
         return r;
 }
 
-int path_check(const char *path, const char *kubelet_dir, const char *pool, char *why,
-               size_t why_size, char **ret)
+static int path_check_at(const char *path, const char *kubelet_dir, const char *pool, bool resolve,
+                         char *why, size_t why_size, char **ret)
 {
         char p[PATH_CHECK_MAX + 1], kdir[PATH_CHECK_MAX + 1], pl[PATH_CHECK_MAX + 1];
         char *copy;
@@ -181,7 +181,7 @@ int path_check(const char *path, const char *kubelet_dir, const char *pool, char
         r = path_check_text(p, kdir, pl, why, why_size);
         if (r < 0)
                 return r;
-        r = path_resolve(p, kdir, pl, why, why_size);
+        r = resolve ? path_resolve(p, kdir, pl, why, why_size) : 0;
         if (r < 0)
                 return r;
         copy = strdup(p);
@@ -189,4 +189,16 @@ int path_check(const char *path, const char *kubelet_dir, const char *pool, char
                 return -ENOMEM;
         *ret = copy;
         return 0;
+}
+
+int path_check(const char *path, const char *kubelet_dir, const char *pool, char *why,
+               size_t why_size, char **ret)
+{
+        return path_check_at(path, kubelet_dir, pool, true, why, why_size, ret);
+}
+
+int path_check_name(const char *path, const char *kubelet_dir, const char *pool, char *why,
+                    size_t why_size, char **ret)
+{
+        return path_check_at(path, kubelet_dir, pool, false, why, why_size, ret);
 }

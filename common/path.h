@@ -20,6 +20,12 @@
 int path_check(const char *path, const char *kubelet_dir, const char *pool, char *why,
                size_t why_size, char **ret);
 
+/* path_check without the filesystem: the text checks only, for a caller that opens the path
+ * itself beneath the kubelet dir without symlinks and checks what it opened against the pool
+ * (node/place.c). */
+int path_check_name(const char *path, const char *kubelet_dir, const char *pool, char *why,
+                    size_t why_size, char **ret);
+
 /* Normalises an absolute path: collapses repeated slashes, drops a trailing one. -EINVAL for
  * relative or empty paths; -ENAMETOOLONG above PATH_CHECK_MAX. */
 int path_normalise(const char *path, char **ret);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <linux/loop.h>
+#include <linux/major.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -351,6 +352,10 @@ int loop_from_devno(dev_t devno, struct loop_dev *ret)
         struct loop_dev d = {.devno = devno};
         ssize_t n;
 
+        /* A loop device is always LOOP_MAJOR (its partitions, which have no backing file,
+         * are not): any other device is no loop device without asking sysfs. */
+        if (major(devno) != LOOP_MAJOR)
+                return -ENODEV;
         snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", major(devno),
                  minor(devno));
         if (access(path, F_OK) < 0)

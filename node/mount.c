@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "common/beneath.h"
 #include "common/fileio.h"
@@ -301,17 +302,29 @@ SILO_SEAM int mount_attach(int mnt, int target_fd)
         return 0;
 }
 
-int mount_fd_id(int fd, int *ret_id, bool *ret_is_root)
+int mount_fd_stat(int fd, int *ret_id, bool *ret_is_root, struct stat *ret_st)
 {
         struct statx sx;
 
-        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+                  STATX_MNT_ID | STATX_TYPE | STATX_INO, &sx) < 0)
                 return neg_errno();
         if (!(sx.stx_mask & STATX_MNT_ID) || !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
                 return -EOPNOTSUPP;
         *ret_id = (int)sx.stx_mnt_id;
         *ret_is_root = sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+        if (ret_st)
+                *ret_st = (struct stat){
+                    .st_mode = sx.stx_mode,
+                    .st_ino = sx.stx_ino,
+                    .st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor),
+                };
         return 0;
+}
+
+int mount_fd_id(int fd, int *ret_id, bool *ret_is_root)
+{
+        return mount_fd_stat(fd, ret_id, ret_is_root, NULL);
 }
 
 SILO_SEAM int mount_umount_at(int dirfd, const char *name, int id)

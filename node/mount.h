@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* One line of /proc/self/mountinfo. Strings are borrowed from the table. */
@@ -89,6 +90,9 @@ int mount_attach(int mnt, int target_fd);
 /* The mountinfo id of the mount fd is on, and whether fd is that mount's root: opened through
  * a mount point, fd is the root of the topmost mount there. */
 int mount_fd_id(int fd, int *ret_id, bool *ret_is_root);
+/* mount_fd_id, and with the same statx the object's type, inode and device (only st_mode,
+ * st_ino and st_dev of *ret_st are set). */
+int mount_fd_stat(int fd, int *ret_id, bool *ret_is_root, struct stat *ret_st);
 
 /* Unmounts the topmost mount at name in directory dirfd when it is still mount id, checked
  * through a fresh open of name just before (a mount point cannot be renamed or removed in

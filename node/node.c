@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "common/path.h"
@@ -53,11 +54,13 @@ static int node_path_resolve_prefix(const struct node *n, char **p)
         return 0;
 }
 
-int node_path(const struct node *n, const char *what, const char *path, char **ret)
+static int node_path_at(const struct node *n, const char *what, const char *path, bool resolve,
+                        char **ret)
 {
         char why[NODE_WHY_MAX - 64] = "";
         char *p = NULL;
-        int r = path_check(path, n->kubelet_dir, n->pool, why, sizeof(why), &p);
+        int r = resolve ? path_check(path, n->kubelet_dir, n->pool, why, sizeof(why), &p)
+                        : path_check_name(path, n->kubelet_dir, n->pool, why, sizeof(why), &p);
 
         if (r < 0 || !p)
                 return node_fail(r < 0 ? r : -EINVAL, "invalid %s: %s", what,
@@ -71,11 +74,25 @@ int node_path(const struct node *n, const char *what, const char *path, char **r
         return 0;
 }
 
+int node_path(const struct node *n, const char *what, const char *path, char **ret)
+{
+        return node_path_at(n, what, path, true, ret);
+}
+
+int node_path_name(const struct node *n, const char *what, const char *path, char **ret)
+{
+        return node_path_at(n, what, path, false, ret);
+}
+
 static int node_init(struct node *n, const struct config *cfg)
 {
+        struct stat st;
+
         n->pool = realpath(cfg->pool, NULL);
-        if (!n->pool)
+        if (!n->pool || stat(n->pool, &st) < 0)
                 return neg_errno();
+        n->pool_dev = st.st_dev;
+        n->pool_ino = st.st_ino;
         if (asprintf(&n->volumes_dir, "%s/volumes", n->pool) < 0)
                 return -ENOMEM;
         if (path_normalise(cfg->kubelet_dir, &n->kubelet_dir) < 0)

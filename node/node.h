@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/mntflags.h"
 #include "common/server/config.h"
@@ -35,6 +36,8 @@
 
 struct node {
         char *pool;         /* canonical (realpath) */
+        dev_t pool_dev;     /* the pool directory's identity at start: a path whose object */
+        ino_t pool_ino;     /* is this is the pool (bind-mounted) */
         char *volumes_dir;  /* <pool>/volumes, canonical */
         char *kubelet_dir;  /* as configured (normalised): requests use this prefix */
         char *kubelet_real; /* its realpath: what the mount table shows */
@@ -76,6 +79,8 @@ void node_why_clear(void);
  * kubelet dir's prefix resolved when that dir is reached through a symlink (nothing beneath
  * it may be a symlink). what names it in the message ("staging path"). */
 int node_path(const struct node *n, const char *what, const char *path, char **ret);
+/* node_path without opening anything: for place_open, which opens the path itself. */
+int node_path_name(const struct node *n, const char *what, const char *path, char **ret);
 
 /* The capability of a stage or publish request. */
 struct node_cap {

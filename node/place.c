@@ -23,23 +23,49 @@ static int place_fail_open(const struct place *p, int r, const char *which)
         return node_fail(r, "cannot open the %s of %s '%s'", which, p->what, p->path);
 }
 
-/* Fills type and mnt_id from fd. */
+/* Fills type, dev, ino and mnt_id from fd (one statx). */
 static int place_stat(struct place *p)
 {
         struct stat st;
         bool root = false;
         int r;
 
-        if (fstat(p->fd, &st) < 0)
-                return node_fail(neg_errno(), "cannot stat %s '%s'", p->what, p->path);
+        r = mount_fd_stat(p->fd, &p->mnt_id, &root, &st);
+        if (r < 0)
+                return node_fail(r, "cannot stat %s '%s'", p->what, p->path);
         p->type = st.st_mode & S_IFMT;
+        p->dev = st.st_dev;
+        p->ino = st.st_ino;
         if (p->type == S_IFLNK) /* O_PATH|O_NOFOLLOW opens a final symlink itself */
                 return place_fail_open(p, -ELOOP, "object");
-        r = mount_fd_id(p->fd, &p->mnt_id, &root);
-        if (r < 0)
-                return node_fail(r, "cannot read the mount of %s '%s'", p->what, p->path);
         if (!root)
                 p->mnt_id = 0;
+        return 0;
+}
+
+/* Fills parent_dev; the object, or its parent when it does not exist, must not be the pool
+ * (a bind mount of it). */
+static int place_check_pool(const struct node *n, struct place *p)
+{
+        struct stat st = {.st_dev = p->dev, .st_ino = p->ino};
+
+        if (p->dir < 0)
+                return 0;
+        if (p->fd >= 0 && !p->mnt_id) {
+                p->parent_dev = p->dev; /* not a mount root: on its parent's filesystem */
+        } else {
+                struct stat d;
+
+                if (fstat(p->dir, &d) < 0)
+                        return node_fail(neg_errno(), "cannot stat the parent of %s '%s'", p->what,
+                                         p->path);
+                p->parent_dev = d.st_dev;
+                if (p->fd < 0)
+                        st = d;
+        }
+        if (st.st_dev == n->pool_dev && st.st_ino == n->pool_ino)
+                return node_fail(-SILO_EINVALID, "invalid %s: path '%s' is the volume pool",
+                                 p->what, p->path);
         return 0;
 }
 
@@ -91,13 +117,15 @@ int place_open(const struct node *n, const char *what, const char *path, struct 
         const char *rel;
         int r;
 
-        r = node_path(n, what, path, &p.path);
+        r = node_path_name(n, what, path, &p.path);
         if (r < 0)
                 return r;
-        /* node_path: strictly beneath the kubelet dir, normalised, its real prefix. */
+        /* node_path_name: strictly beneath the kubelet dir, normalised, its real prefix. */
         rel = p.path + klen + (klen > 1);
         p.name = strrchr(p.path, '/') + 1;
         r = place_open_at(&p, n->kubelet_fd, rel);
+        if (r == 0)
+                r = place_check_pool(n, &p);
         if (r < 0) {
                 place_release(&p);
                 return r;

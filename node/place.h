@@ -16,11 +16,15 @@ struct place {
         const char *name; /* last component, inside path */
         int fd;           /* O_PATH fd of the object itself; -1 when it does not exist */
         mode_t type;      /* S_IFMT bits of fd's object, 0 when none */
+        dev_t dev;        /* fd's object (with type) */
+        ino_t ino;
+        dev_t parent_dev; /* the filesystem dir is on (place_open); 0: not known */
         int mnt_id;       /* the mount whose root fd is; 0 when fd is no mount point */
         bool made;        /* place_make made the object */
 };
 
-/* Checks path (node_path) and opens its parent and the object beneath the kubelet dir. A
+/* Checks path (node_path_name) and opens its parent and the object beneath the kubelet dir;
+ * the object (when missing, its parent) must not be the pool (a bind mount of it). A
  * missing parent or object is not an error (dir/fd stay -1): the caller decides. A symlink
  * or a file on the way is -SILO_EINVALID; every error has its message in node_why(). */
 int place_open(const struct node *n, const char *what, const char *path, struct place *ret);

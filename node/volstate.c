@@ -181,9 +181,8 @@ int volstate_check_outside(const struct node *n, const struct place *p)
 {
         _cleanup_free_ char *backing = NULL;
         struct loop_dev l;
-        struct stat st;
 
-        if (p->dir < 0 || fstat(p->dir, &st) < 0 || loop_from_devno(st.st_dev, &l) < 0 ||
+        if (p->dir < 0 || loop_from_devno(p->parent_dev, &l) < 0 ||
             loop_backing_file(&l, &backing, NULL) < 0)
                 return 0;
         if (path_is_within(backing, n->volumes_dir))

@@ -315,6 +315,12 @@ START_TEST(test_target_inside_other_volume)
                       ERR_INVALID_ARGUMENT);
         ck_assert_int_eq(harness_node_volume(&h, "vol-c", 64 * HN_MIB, "ext4", false), 0);
         ASSERT_STATUS(harness_node_stage(&h, "vol-c", inside, &cap), ERR_INVALID_ARGUMENT);
+        /* The same when the directory there exists (its own filesystem is the volume's). */
+        ck_assert_int_eq(mkdir(inside, 0750), 0);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-b", other, inside, &cap, false),
+                      ERR_INVALID_ARGUMENT);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-c", inside, &cap), ERR_INVALID_ARGUMENT);
+        ck_assert_int_eq(rmdir(inside), 0);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-a", staging), ERR_OK);
         ASSERT_STATUS(harness_node_unstage(&h, "vol-b", other), ERR_OK);
         harness_node_assert_clean(&h);

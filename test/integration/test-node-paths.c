@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -158,6 +159,33 @@ START_TEST(test_target_fifo)
 }
 END_TEST
 
+/* The pool bind-mounted beneath the kubelet dir: neither it nor a path in it is a staging or
+ * target path, and nothing is made in the pool. */
+START_TEST(test_pool_bind_mounted)
+{
+        char bind[600], inside[640], made[640];
+        struct stat st;
+
+        snprintf(bind, sizeof(bind), "%s/poolbind", h.kubelet_dir);
+        snprintf(inside, sizeof(inside), "%s/new", bind);
+        snprintf(made, sizeof(made), "%s/new", h.pool);
+        ck_assert_int_eq(mkdir(bind, 0755), 0);
+        ck_assert_int_eq(mount(h.pool, bind, NULL, MS_BIND, NULL), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-fs", bind, &fs_cap), ERR_INVALID_ARGUMENT);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-fs", inside, &fs_cap), ERR_INVALID_ARGUMENT);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-fs", staging, &fs_cap), ERR_OK);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-fs", staging, bind, &fs_cap, false),
+                      ERR_INVALID_ARGUMENT);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-fs", staging, inside, &fs_cap, false),
+                      ERR_INVALID_ARGUMENT);
+        ASSERT_STATUS(harness_node_unpublish(&h, "vol-fs", bind), ERR_INVALID_ARGUMENT);
+        ck_assert_int_eq(lstat(made, &st), -1);
+        ck_assert_int_eq(umount2(bind, 0), 0);
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-fs", staging), ERR_OK);
+        harness_node_assert_clean(&h);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("node-paths");
@@ -171,6 +199,7 @@ int main(void)
         tcase_add_test(tc, test_block_stage_file_fifo);
         tcase_add_test(tc, test_target_regular_file);
         tcase_add_test(tc, test_target_fifo);
+        tcase_add_test(tc, test_pool_bind_mounted);
         suite_add_tcase(s, tc);
         return harness_node_run(s);
 }
