@@ -9,6 +9,7 @@
 #include <csi.pb-c.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/silo.h"
 #include "common/server/vlock.h"
 #include "common/cleanup.h"
@@ -48,17 +49,24 @@ static void testhook_begin_call(const char *method)
         hook_paused = false;
 }
 
+/* The line tells a test that the call is inside its pause now (a sleep on the test's side
+ * cannot know when the call got there on a loaded machine). */
+static void testhook_sleep_ms(const char *point, long ms)
+{
+        if (ms <= 0)
+                return;
+        log_debug("msg='test hook: pausing' point=%s ms=%ld", point, ms);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0)
+                ;
+}
+
 static void testhook_pause_locked(void)
 {
         if (!hook_method || hook_paused)
                 return;
         hook_paused = true;
-        long ms = testhook_delay_ms(hook_method);
-        if (ms <= 0)
-                return;
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0)
-                ;
+        testhook_sleep_ms(hook_method, testhook_delay_ms(hook_method));
 }
 
 static void testhook_end_call(void)
@@ -69,10 +77,7 @@ static void testhook_end_call(void)
 
 void testhook_pause_at(const char *point)
 {
-        long ms = testhook_delay_ms(point);
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (ms > 0 && nanosleep(&ts, &ts) < 0)
-                ;
+        testhook_sleep_ms(point, testhook_delay_ms(point));
 }
 
 static int testhook_sleep(struct rpc_call *call, const ProtobufCMessage *req)

@@ -1,7 +1,9 @@
 /* Test-only fault injection, compiled to nothing unless SILO_TEST_HOOKS is on (never in
  * release builds). SILO_TEST_DELAY="Method:ms[:count][,...]" makes a call of Method sleep
  * right after its handler takes its first operation lock (or before an unlocked handler),
- * so tests can observe timeouts, pending-operation conflicts and crashes mid-operation. */
+ * so tests can observe timeouts, pending-operation conflicts and crashes mid-operation. Each
+ * pause first logs "msg='test hook: pausing' point=<Method>" at debug: a test waits for that
+ * line, never for a fixed time, to know the call is inside its pause. */
 #pragma once
 
 #include "common/server/rpc.h"

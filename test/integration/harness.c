@@ -350,6 +350,29 @@ bool harness_log_contains(const struct harness *h, const char *needle)
         return found;
 }
 
+unsigned harness_log_count(const struct harness *h, const char *needle)
+{
+        FILE *f = fopen(h->log_path, "re");
+        if (!f)
+                return 0;
+        char line[4096];
+        unsigned n = 0;
+        while (fgets(line, sizeof(line), f))
+                n += strstr(line, needle) != NULL;
+        fclose(f);
+        return n;
+}
+
+bool harness_wait_log(const struct harness *h, const char *needle, unsigned n)
+{
+        for (int i = 0; i < 3000; i++) {
+                if (harness_log_count(h, needle) >= n)
+                        return true;
+                harness_sleep_ms(10);
+        }
+        return harness_log_count(h, needle) >= n;
+}
+
 int harness_run(const char *const *argv, int timeout_ms, char *out, size_t size)
 {
         char path[] = "/tmp/silo-run-XXXXXX";

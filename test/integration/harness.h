@@ -61,6 +61,14 @@ int harness_siloctl(const char *endpoint, const char *args, char *out, size_t si
 /* True when the daemon's log contains needle. */
 bool harness_log_contains(const struct harness *h, const char *needle);
 
+/* Lines of the daemon's log that contain needle. */
+unsigned harness_log_count(const struct harness *h, const char *needle);
+
+/* Waits until at least n lines of the daemon's log contain needle; false after 30 s. For
+ * what the daemon does on its own time (a timer, a background thread, a test-hook pause:
+ * "msg='test hook: pausing' point=Sleep"); returns as soon as the lines are there. */
+bool harness_wait_log(const struct harness *h, const char *needle, unsigned n);
+
 /* Runs silo with argv (argv[0] is ignored; NULL-terminated) to completion, with stdout and
  * stderr captured into out (NUL-terminated, truncated to size). Returns the exit status
  * (0..255), -1 for a death by signal, or -2 when it still ran after timeout_ms (then killed):
