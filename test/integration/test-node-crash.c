@@ -4,12 +4,10 @@
 /* ctest-labels: privileged */
 #include <check.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "common/store/store.h"
 #include "node/loop.h"
@@ -31,18 +29,10 @@ static void teardown(void)
         harness_stop(&h);
 }
 
-static void pause_ms(long ms)
-{
-        struct timespec ts = {0, ms * 1000000L};
-
-        nanosleep(&ts, NULL);
-}
-
 struct async_call {
         pthread_t th;
         const char *id;
         bool publish;
-        atomic_bool done;
         enum err_status st;
 };
 
@@ -52,44 +42,27 @@ static void *async_run(void *arg)
 
         a->st = a->publish ? harness_node_publish(&h, a->id, staging, target, &ext4, false)
                            : harness_node_stage(&h, a->id, staging, &ext4);
-        atomic_store(&a->done, true);
         return NULL;
 }
 
-/* True once the delayed call holds the volume's lock (another call on it gets ABORTED);
- * false when the call ended first (our probe took the lock just when it tried). */
-static bool wait_until_locked(struct async_call *a)
-{
-        /* A head start: a probe racing the call for the lock makes the call itself ABORTED,
-         * which under ASan's slower calls happened often enough to exhaust the attempts. */
-        pause_ms(100);
-        while (!atomic_load(&a->done)) {
-                if (harness_node_stats(&h, a->id, target, NULL) == ERR_ABORTED)
-                        return true;
-                pause_ms(5);
-        }
-        return false;
-}
-
-/* Starts the (delayed) call, kills the daemon while it sleeps holding the lock, restarts. */
+/* Starts the (delayed) call, kills the daemon while it sleeps holding the volume's lock (the
+ * test hook logs its pause once the lock is taken: probing the lock with other calls raced
+ * the call for it), restarts. */
 static void kill_during(const char *id, bool publish)
 {
-        for (int attempt = 0; attempt < 5; attempt++) {
-                struct async_call a = {.id = id, .publish = publish};
-                bool locked;
+        const char *point = publish ? "point=NodePublishVolume" : "point=NodeStageVolume";
+        unsigned before = harness_log_count(&h, point);
+        struct async_call a = {.id = id, .publish = publish};
+        bool paused;
 
-                ck_assert_int_eq(pthread_create(&a.th, NULL, async_run, &a), 0);
-                locked = wait_until_locked(&a);
-                if (locked)
-                        harness_kill9(&h);
-                pthread_join(a.th, NULL);
-                if (!locked)
-                        continue;
-                ck_assert_int_ne(a.st, ERR_OK);
-                ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
-                return;
-        }
-        ck_abort_msg("the delayed call never held the lock");
+        ck_assert_int_eq(pthread_create(&a.th, NULL, async_run, &a), 0);
+        paused = harness_wait_log(&h, point, before + 1);
+        if (paused)
+                harness_kill9(&h);
+        pthread_join(a.th, NULL);
+        ck_assert_msg(paused, "the delayed call never paused holding the lock");
+        ck_assert_int_ne(a.st, ERR_OK);
+        ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
 }
 
 START_TEST(test_kill_mid_stage)
