@@ -85,7 +85,8 @@ uint64_t hi_writer_fsynced(const struct hi_writer *w)
 
 bool hi_writer_wait(const struct hi_writer *w, uint64_t seq)
 {
-        for (int i = 0; i < 1000 && hi_writer_fsynced(w) < seq; i++)
+        /* Generous: fsync through a loop device on a busy disk can take a while. */
+        for (int i = 0; i < 6000 && hi_writer_fsynced(w) < seq; i++)
                 hi_sleep_ms(10);
         return hi_writer_fsynced(w) >= seq;
 }

@@ -16,7 +16,7 @@ struct hi_writer;
 int hi_writer_start(const char *const *paths, size_t n, struct hi_writer **ret);
 /* The last sequence number fsync'd to every file. */
 uint64_t hi_writer_fsynced(const struct hi_writer *w);
-/* Waits until the writer passed at least seq (up to 10 s); false when it did not. */
+/* Waits until the writer passed at least seq (up to 60 s); false when it did not. */
 bool hi_writer_wait(const struct hi_writer *w, uint64_t seq);
 /* Stops and reaps the writer; accepts NULL. */
 void hi_writer_stop(struct hi_writer *w);

@@ -226,13 +226,10 @@ START_TEST(test_crash_while_frozen_is_thawed)
         start(NULL, env);
         volume_up("crash", "ext4", false, a.id, staging, sizeof(staging));
         ck_assert_int_eq(pthread_create(&t, NULL, snapshot_thread, &a), 0);
-        bool frozen = false;
-        for (int i = 0; i < 100 && !frozen; i++) {
-                struct timespec ts = {0, 20 * 1000000L};
-                nanosleep(&ts, NULL);
-                frozen = hi_is_frozen(staging);
-        }
-        ck_assert_msg(frozen, "the snapshot never froze the staging mount");
+        /* The hook logs its pause inside the frozen window (a 2 s poll for the freeze was
+         * too short on a loaded machine). */
+        ck_assert(harness_wait_log(&h, "point=Frozen", 1));
+        ck_assert_msg(hi_is_frozen(staging), "the snapshot never froze the staging mount");
         harness_kill9(&h);
         pthread_join(t, NULL);
         ck_assert_int_ne(a.st, ERR_OK);
@@ -262,9 +259,10 @@ START_TEST(test_freeze_bounded_by_timeout)
         ck_assert_int_eq(harness_ctl_snapshot(&h, "slow-snap", id, NULL), ERR_DEADLINE_EXCEEDED);
         /* Past the bound the writer moves again although the copy still runs. */
         ck_assert(hi_writer_wait(w, hi_writer_fsynced(w) + 20));
-        struct timespec ts = {2, 0};
-        nanosleep(&ts, NULL);
         ck_assert(harness_log_contains(&h, "thawed"));
+        /* The retry below needs the snapshot's lock: wait for the copy to end (a fixed 2 s
+         * wait was not enough on a loaded machine). */
+        ck_assert(harness_wait_log(&h, "completed_after_deadline=true", 1));
         uint64_t before = hi_writer_fsynced(w);
         ck_assert_int_eq(harness_ctl_snapshot(&h, "slow-snap", id, snap), ERR_OK);
         check_image("snapshots", snap, "ext4", before);
