@@ -144,10 +144,9 @@ START_TEST(fd_exhaustion_does_not_leave_the_socket_deaf)
         struct rlimit lim = {n, n};
         ck_assert_int_eq(prlimit(h.pid, RLIMIT_NOFILE, &lim, NULL), 0);
         open_idle(300);
-        sleep_ms(1000);
-        ck_assert(harness_log_contains(&h, "refusing connections: Too many open files"));
+        ck_assert(harness_wait_log(&h, "refusing connections: Too many open files", 1));
         close_idle();
-        ck_assert(answers_within(5000));
+        ck_assert(answers_within(30000));
         ck_assert_int_eq(probe_fresh(1000), ERR_OK);
         ck_assert_int_eq(client_new(h.endpoint, &h.client), 0);
 }
@@ -162,12 +161,19 @@ START_TEST(connections_are_bounded)
         drop_harness_client();
         size_t base = count_sockets(h.pid);
         open_idle(40);
-        sleep_ms(1000);
-        ck_assert_uint_le(count_sockets(h.pid), base + 8);
+        /* Once silo refuses, it holds all it will take (a fixed wait was too short when the
+         * machine was busy). */
+        ck_assert(harness_wait_log(&h, "refusing connections: 8 are open, the limit is 8", 1));
+        /* A socket accepted to be closed at once may be seen open for a moment. */
+        size_t held = count_sockets(h.pid);
+        for (int i = 0; i < 100 && held > base + 8; i++) {
+                sleep_ms(100);
+                held = count_sockets(h.pid);
+        }
+        ck_assert_uint_le(held, base + 8);
         ck_assert_int_ne(probe_fresh(1000), ERR_OK); /* the bound holds for everybody */
-        ck_assert(harness_log_contains(&h, "--max-connections"));
         close_idle();
-        ck_assert(answers_within(5000));
+        ck_assert(answers_within(30000));
         ck_assert_int_eq(client_new(h.endpoint, &h.client), 0);
 }
 END_TEST
