@@ -290,7 +290,7 @@ START_TEST(thin_accounting_refreshes_in_background)
         ck_assert_int_eq(ftruncate(fd, 100 * MIB), 0);
         ck_assert_int_eq(pool_available(c, STORE_THIN, &avail), 0);
         ck_assert_uint_eq(cached_unbacked(c), 0);
-        for (int i = 0; i < 60 && cached_unbacked(c) != 100 * MIB; i++) {
+        for (int i = 0; i < 600 && cached_unbacked(c) != 100 * MIB; i++) { /* 30 s */
                 usleep(50 * 1000);
                 ck_assert_int_eq(pool_available(c, STORE_THIN, &avail), 0);
         }
@@ -334,7 +334,7 @@ START_TEST(thin_accounting_node_scope_is_incremental)
         _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
         ck_assert_int_ge(fd, 0);
         ck_assert_int_eq(fallocate(fd, 0, 0, 40 * MIB), 0);
-        for (int i = 0; i < 60 && cached_unbacked(c) != 120 * MIB; i++) {
+        for (int i = 0; i < 600 && cached_unbacked(c) != 120 * MIB; i++) { /* 30 s */
                 usleep(50 * 1000);
                 ck_assert_int_eq(pool_available(c, STORE_THIN, &avail), 0);
         }
