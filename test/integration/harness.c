@@ -363,6 +363,14 @@ unsigned harness_log_count(const struct harness *h, const char *needle)
         return n;
 }
 
+bool harness_retry_slow(enum err_status st, int *tries)
+{
+        if ((st != ERR_DEADLINE_EXCEEDED && st != ERR_ABORTED) || (*tries)++ >= 300)
+                return false;
+        harness_sleep_ms(100);
+        return true;
+}
+
 bool harness_wait_log(const struct harness *h, const char *needle, unsigned n)
 {
         for (int i = 0; i < 3000; i++) {

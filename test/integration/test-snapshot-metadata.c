@@ -340,7 +340,9 @@ START_TEST(stalled_reader_is_cut_off)
         ck_assert_int_eq(harness_start(&h, args, NULL), 0);
         char vol[65], snap[65];
         struct harness_ctl_vol o = {.required = VOLSZ, .block = true};
-        ck_assert_int_eq(harness_ctl_create(&h, "stall", &o, vol), ERR_OK);
+        /* The 1 s --timeout is for the stream: setup calls may outlast it on a loaded
+         * machine. */
+        ck_assert_int_eq(HARNESS_RETRY_SLOW(harness_ctl_create(&h, "stall", &o, vol)), ERR_OK);
         char path[512];
         harness_ctl_data(&h, "volumes", vol, path, sizeof(path));
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -350,7 +352,8 @@ START_TEST(stalled_reader_is_cut_off)
         for (int64_t off = 0; off < VOLSZ; off += 8 * KIB)
                 ck_assert_int_eq(pwrite(fd, block, sizeof(block), off), sizeof(block));
         close(fd);
-        ck_assert_int_eq(harness_ctl_snapshot(&h, "stall-1", vol, snap), ERR_OK);
+        ck_assert_int_eq(HARNESS_RETRY_SLOW(harness_ctl_snapshot(&h, "stall-1", vol, snap)),
+                         ERR_OK);
 
         Csi__V1__GetMetadataAllocatedRequest req = CSI__V1__GET_METADATA_ALLOCATED_REQUEST__INIT;
         req.snapshot_id = snap;
