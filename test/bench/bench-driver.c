@@ -102,7 +102,9 @@ static int bench_driver_xfs_pool(struct bench *b)
 
 int bench_driver_setup(struct bench *b)
 {
-        snprintf(b->root, sizeof(b->root), "/var/tmp/silo-bench-XXXXXX");
+        int n = snprintf(b->root, sizeof(b->root), "%s/silo-bench-XXXXXX", b->opt.tmp_dir);
+        if (n < 0 || (size_t)n >= sizeof(b->root))
+                return -ENAMETOOLONG;
         if (!mkdtemp(b->root))
                 return neg_errno();
         snprintf(b->pool, sizeof(b->pool), "%s/pool", b->root);

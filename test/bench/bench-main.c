@@ -49,6 +49,7 @@ static void bench_usage(FILE *out)
                      "  --kubelet-dir DIR  its kubelet dir (staging/target paths go beneath it)\n"
                      "  --nodeid ID        its node id (ControllerPublish)\n"
                      "  --pool-fs xfs|host pool on a reflink XFS image (default) or a plain dir\n"
+                     "  --tmp-dir DIR      make the temp root in DIR (default /var/tmp)\n"
                      "  --keep             keep the temp root\n");
 }
 
@@ -81,6 +82,7 @@ enum {
         OPT_KUBELET,
         OPT_NODE,
         OPT_POOLFS,
+        OPT_TMPDIR,
         OPT_KEEP,
         OPT_QUICK
 };
@@ -123,6 +125,9 @@ static int bench_parse_opt(struct bench *b, int opt, char *selected, size_t size
         case OPT_POOLFS:
                 b->opt.pool_fs = optarg;
                 return 0;
+        case OPT_TMPDIR:
+                b->opt.tmp_dir = optarg;
+                return 0;
         case OPT_KEEP:
                 b->opt.keep = true;
                 return 0;
@@ -145,6 +150,7 @@ static int bench_parse(struct bench *b, int argc, char **argv, char *selected, s
             {"kubelet-dir", required_argument, NULL, OPT_KUBELET},
             {"nodeid", required_argument, NULL, OPT_NODE},
             {"pool-fs", required_argument, NULL, OPT_POOLFS},
+            {"tmp-dir", required_argument, NULL, OPT_TMPDIR},
             {"keep", no_argument, NULL, OPT_KEEP},
             {"quick", no_argument, NULL, OPT_QUICK},
             {"help", no_argument, NULL, 'h'},
@@ -261,7 +267,7 @@ static void bench_run_phases(struct bench *b, const char *selected)
 
 int main(int argc, char **argv)
 {
-        static struct bench b = {.opt.pool_fs = "xfs"};
+        static struct bench b = {.opt.pool_fs = "xfs", .opt.tmp_dir = "/var/tmp"};
         char selected[512];
         int r = bench_parse(&b, argc, argv, selected, sizeof(selected));
         if (r != 0)

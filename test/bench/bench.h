@@ -22,6 +22,7 @@ struct bench_opts {
         pid_t driver_pid;     /* external driver's pid for CPU/memory; 0: unknown */
         const char *phase;    /* NULL: all */
         const char *pool_fs;  /* "xfs" (reflink image, default) or "host" */
+        const char *tmp_dir;  /* where the temp root goes (default /var/tmp) */
         bool quick;
         bool keep;     /* leave the temp root for inspection */
         unsigned runs; /* repetitions per figure */
