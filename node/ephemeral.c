@@ -239,6 +239,10 @@ int node_ephemeral_unpublish(struct node *n, const char *id, const char *target)
         int r = store_volume_load(n->pool, id, &v);
         bool ephemeral = r == 0 && v.ephemeral;
 
+        if (r == 0 && !ephemeral) { /* the common case: read the metadata once */
+                r = node_unpublish_meta(n, &v, target);
+                return r < 0 ? r : 1;
+        }
         store_volume_release(&v);
         if (r == -SILO_ENOTFOUND && ephemeral_is_kubelet_handle(id))
                 return ephemeral_gone(n, id, target);

@@ -119,6 +119,8 @@ int node_publish(struct node *n, const char *volume_id, const char *staging, con
 
 /* Unmounts target and removes what node_publish created. Not published: 0. */
 int node_unpublish(struct node *n, const char *volume_id, const char *target);
+/* The same for a volume whose metadata the caller has loaded (taken over, left empty). */
+int node_unpublish_meta(struct node *n, struct store_volume *meta, const char *target);
 
 /* stats.c ------------------------------------------------------------------------------- */
 
@@ -201,5 +203,6 @@ int node_ephemeral_publish(struct node *n, const char *id, const char *target,
 
 /* When id is an inline ephemeral volume: unpublishes it from target, unstages and removes
  * it, returns 1. A volume that is gone and carries kubelet's inline handle ("csi-<sha256>"):
- * 1 (a repeated unpublish). Any other volume: 0, untouched. */
+ * 1 (a repeated unpublish). Any other existing volume: node_unpublish with the metadata read
+ * here, 1. A volume whose metadata cannot be read: 0, for node_unpublish to answer. */
 int node_ephemeral_unpublish(struct node *n, const char *id, const char *target);

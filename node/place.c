@@ -43,29 +43,41 @@ static int place_stat(struct place *p)
         return 0;
 }
 
-/* Fills parent_dev; the object, or its parent when it does not exist, must not be the pool
- * (a bind mount of it). */
+/* The object, or its parent when it does not exist, must not be the pool (a bind mount of
+ * it). Fills parent_dev when that costs nothing more. */
 static int place_check_pool(const struct node *n, struct place *p)
 {
         struct stat st = {.st_dev = p->dev, .st_ino = p->ino};
 
-        if (p->dir < 0)
-                return 0;
-        if (p->fd >= 0 && !p->mnt_id) {
+        if (p->fd >= 0 && !p->mnt_id)
                 p->parent_dev = p->dev; /* not a mount root: on its parent's filesystem */
-        } else {
-                struct stat d;
-
-                if (fstat(p->dir, &d) < 0)
+        if (p->fd < 0) {
+                if (p->dir < 0)
+                        return 0;
+                if (fstat(p->dir, &st) < 0)
                         return node_fail(neg_errno(), "cannot stat the parent of %s '%s'", p->what,
                                          p->path);
-                p->parent_dev = d.st_dev;
-                if (p->fd < 0)
-                        st = d;
+                p->parent_dev = st.st_dev;
         }
         if (st.st_dev == n->pool_dev && st.st_ino == n->pool_ino)
                 return node_fail(-SILO_EINVALID, "invalid %s: path '%s' is the volume pool",
                                  p->what, p->path);
+        return 0;
+}
+
+int place_parent_dev(const struct place *p, dev_t *ret)
+{
+        struct stat st;
+
+        if (p->dir < 0)
+                return -ENOENT;
+        if (p->parent_dev == 0) {
+                if (fstat(p->dir, &st) < 0)
+                        return neg_errno();
+                *ret = st.st_dev;
+                return 0;
+        }
+        *ret = p->parent_dev;
         return 0;
 }
 
@@ -214,7 +226,16 @@ int place_umount(struct place *p)
 
 void place_remove_empty(struct place *p)
 {
-        if (p->dir < 0 || beneath_remove_empty(p->dir, p->name) <= 0 || p->fd < 0)
+        bool removed;
+
+        if (p->dir < 0)
+                return;
+        /* rmdir removes a directory only when empty and not mounted on: no need to reopen it */
+        if (p->fd >= 0 && p->type == S_IFDIR)
+                removed = unlinkat(p->dir, p->name, AT_REMOVEDIR) == 0;
+        else
+                removed = beneath_remove_empty(p->dir, p->name) > 0;
+        if (!removed || p->fd < 0)
                 return;
         /* The last reference to a removed directory frees its inode: not on the answer's path */
         workq_defer_close(p->fd);

@@ -18,7 +18,7 @@ struct place {
         mode_t type;      /* S_IFMT bits of fd's object, 0 when none */
         dev_t dev;        /* fd's object (with type) */
         ino_t ino;
-        dev_t parent_dev; /* the filesystem dir is on (place_open); 0: not known */
+        dev_t parent_dev; /* the filesystem dir is on, when known (place_parent_dev) */
         int mnt_id;       /* the mount whose root fd is; 0 when fd is no mount point */
         bool made;        /* place_make made the object */
 };
@@ -34,6 +34,9 @@ int place_open(const struct node *n, const char *what, const char *path, struct 
 int place_open_child(const struct place *p, const char *name, struct place *ret);
 
 void place_release(struct place *p);
+
+/* The device of the filesystem p->dir is on; -ENOENT without a parent. */
+int place_parent_dev(const struct place *p, dev_t *ret);
 
 /* Makes the object when missing: a directory (S_IFDIR) or an empty regular file (S_IFREG).
  * -SILO_EPRECOND with a message when the parent is missing or the object (not mounted on)

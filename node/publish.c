@@ -276,6 +276,15 @@ static int unpublish_volume(const struct volstate *v, struct place *target)
         return 0;
 }
 
+static int unpublish_at(struct node *n, const struct volstate *v, struct place *tp)
+{
+        int r = unpublish_volume(v, tp);
+
+        if (r == 0)
+                known_remove(n->known, v->meta.id, tp->path);
+        return r;
+}
+
 int node_unpublish(struct node *n, const char *volume_id, const char *target)
 {
         struct place tp;
@@ -287,11 +296,27 @@ int node_unpublish(struct node *n, const char *volume_id, const char *target)
                 return r;
         r = volstate_load(n, volume_id, &v);
         if (r == 0) {
-                r = unpublish_volume(&v, &tp);
-                if (r == 0)
-                        known_remove(n->known, volume_id, tp.path);
+                r = unpublish_at(n, &v, &tp);
                 volstate_release(&v);
         }
         place_release(&tp);
+        return r;
+}
+
+int node_unpublish_meta(struct node *n, struct store_volume *meta, const char *target)
+{
+        struct place tp;
+        struct volstate v = {0};
+        int r;
+
+        r = volstate_of(n, meta, &v);
+        if (r < 0)
+                return r;
+        r = place_open(n, "target path", target, &tp);
+        if (r == 0) {
+                r = unpublish_at(n, &v, &tp);
+                place_release(&tp);
+        }
+        volstate_release(&v);
         return r;
 }

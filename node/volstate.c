@@ -11,18 +11,28 @@
 
 int volstate_load(const struct node *n, const char *id, struct volstate *ret)
 {
-        struct volstate v = {0};
+        struct store_volume meta = {0};
         int r;
 
-        r = store_volume_load(n->pool, id, &v.meta);
+        r = store_volume_load(n->pool, id, &meta);
         if (r == -SILO_ENOTFOUND)
                 return node_fail(r, "volume '%s' does not exist", id);
         if (r < 0)
                 return node_fail(r, "cannot read volume '%s'", id);
-        r = store_volume_data_path(n->pool, id, &v.data_path);
+        return volstate_of(n, &meta, ret);
+}
+
+int volstate_of(const struct node *n, struct store_volume *meta, struct volstate *ret)
+{
+        struct volstate v = {.meta = *meta};
+        int r;
+
+        *meta = (struct store_volume){0};
+        r = store_volume_data_path(n->pool, v.meta.id, &v.data_path);
         if (r < 0) {
+                r = node_fail(r, "cannot locate volume '%s'", v.meta.id);
                 store_volume_release(&v.meta);
-                return node_fail(r, "cannot locate volume '%s'", id);
+                return r;
         }
         v.pool = n->pool;
         *ret = v;
@@ -117,14 +127,20 @@ static int volstate_mount_loop(const struct mount_info *m, const struct place *p
 static bool volstate_is_ours(const struct volstate *v, const struct loop_dev *l, bool *deleted)
 {
         _cleanup_free_ char *backing = NULL;
-
         struct stat st;
+        bool gone = false;
 
-        if (loop_backing_file(l, &backing, deleted) < 0 || strcmp(backing, v->data_path) != 0)
+        *deleted = false;
+        /* Backed by the inode at data_path: ours, without reading sysfs. */
+        if (lstat(v->data_path, &st) == 0 && S_ISREG(st.st_mode) && loop_has_backing_inode(l, &st))
+                return true;
+        /* Else only when it is backed by our path's file, deleted since. data_path is canonical
+         * (as the kernel reports backing paths): no realpath. */
+        if (loop_backing_file(l, &backing, &gone) < 0 || !gone ||
+            strcmp(backing, v->data_path) != 0)
                 return false;
-        /* data_path is canonical (as the kernel reports backing paths): no realpath. */
-        return *deleted || (lstat(v->data_path, &st) == 0 && S_ISREG(st.st_mode) &&
-                            loop_has_backing_inode(l, &st));
+        *deleted = true;
+        return true;
 }
 
 void volstate_at(const struct volstate *v, const struct mount_table *t, const struct place *p,
@@ -181,8 +197,9 @@ int volstate_check_outside(const struct node *n, const struct place *p)
 {
         _cleanup_free_ char *backing = NULL;
         struct loop_dev l;
+        dev_t dev;
 
-        if (p->dir < 0 || loop_from_devno(p->parent_dev, &l) < 0 ||
+        if (place_parent_dev(p, &dev) < 0 || loop_from_devno(dev, &l) < 0 ||
             loop_backing_file(&l, &backing, NULL) < 0)
                 return 0;
         if (path_is_within(backing, n->volumes_dir))

@@ -18,6 +18,8 @@ struct volstate {
 
 /* Loads the metadata; -SILO_ENOTFOUND (with a message) for an unknown volume. */
 int volstate_load(const struct node *n, const char *id, struct volstate *ret);
+/* The same from metadata already loaded: takes meta over (it is left empty), even on error. */
+int volstate_of(const struct node *n, struct store_volume *meta, struct volstate *ret);
 void volstate_release(struct volstate *v);
 
 /* For the calls about a volume at a path (NodeGetVolumeStats, NodeExpandVolume): loads the

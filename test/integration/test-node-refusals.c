@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/store/store.h"
 #include "test/integration/harness-node.h"
 #include "common/cleanup.h"
 
@@ -110,6 +111,31 @@ START_TEST(single_node_single_writer_one_target)
 }
 END_TEST
 
+/* The staged device is the volume's by its file's inode: another file put at the volume's
+ * path meanwhile makes the staged mount not the volume's (publish refused, nothing bound). */
+START_TEST(publish_checks_the_backing_inode)
+{
+        struct harness_node_cap ext4 = {.fs_type = "ext4"};
+        _cleanup_free_ char *data = NULL, *moved = NULL;
+        struct stat st;
+
+        ck_assert_int_eq(harness_node_volume(&h, "vol-ino", 64 * HN_MIB, "ext4", false), 0);
+        ASSERT_STATUS(harness_node_stage(&h, "vol-ino", staging, &ext4), ERR_OK);
+        ck_assert_int_eq(store_volume_data_path(h.pool, "vol-ino", &data), 0);
+        ck_assert_int_ge(asprintf(&moved, "%s.moved", data), 0);
+        ck_assert_int_eq(rename(data, moved), 0);
+        ck_assert_int_eq(harness_node_write_file(data, "other"), 0);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-ino", staging, target, &ext4, false),
+                      ERR_FAILED_PRECONDITION);
+        ck_assert_int_eq(lstat(target, &st), -1);
+        ck_assert_int_eq(rename(moved, data), 0);
+        ASSERT_STATUS(harness_node_publish(&h, "vol-ino", staging, target, &ext4, false), ERR_OK);
+        ASSERT_STATUS(harness_node_unpublish(&h, "vol-ino", target), ERR_OK);
+        ASSERT_STATUS(harness_node_unstage(&h, "vol-ino", staging), ERR_OK);
+        harness_node_assert_clean(&h);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("node-refusals");
@@ -119,6 +145,7 @@ int main(void)
         tcase_add_test(tc, publish_checks_fs_type);
         tcase_add_test(tc, stats_and_expand_find_the_volume_first);
         tcase_add_test(tc, single_node_single_writer_one_target);
+        tcase_add_test(tc, publish_checks_the_backing_inode);
         suite_add_tcase(s, tc);
         return harness_node_run(s);
 }
