@@ -1,6 +1,7 @@
 /* Attach decisions (ControllerPublishVolume / ControllerUnpublishVolume), recorded in each
  * volume's metadata under the flock of its data file, so that two driver instances sharing a
- * pool see each other's decisions. */
+ * pool see each other's decisions. A decision is one in-place slot write and one flush
+ * (pool_volume_save_attach). */
 #include "controller/controller.h"
 
 #include <string.h>
@@ -98,7 +99,7 @@ static int attach_record(struct controller *c, struct store_volume *v, const cha
         p->readonly = readonly;
         p->block = cap->access == PARAMS_ACCESS_BLOCK;
         p->mode = cap->mode;
-        int r = pool_volume_save(c, v);
+        int r = pool_volume_save_attach(c, v);
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 
@@ -170,7 +171,7 @@ int attach_unpublish(struct controller *c, const char *id, const char *node_id)
                         v.published[kept++] = v.published[i];
         if (kept != v.n_published) {
                 v.n_published = kept;
-                r = pool_volume_save(c, &v);
+                r = pool_volume_save_attach(c, &v);
                 if (r < 0)
                         r = controller_fail(r, "cannot write metadata of volume '%s'", id);
         }

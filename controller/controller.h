@@ -224,6 +224,10 @@ struct pool_source {
 int pool_volume_make(struct controller *c, struct store_volume *v, const struct pool_source *src);
 /* Commits a changed volume's metadata (store_volume_save) and updates the index. */
 int pool_volume_save(struct controller *c, const struct store_volume *v);
+/* Commits a change of v->published only: in place, one flush, when v was read with slots and
+ * the records fit them; else as pool_volume_save. Call with the data file locked
+ * (pool_lock_data). */
+int pool_volume_save_attach(struct controller *c, struct store_volume *v);
 /* Removes volume id's metadata, then its data (foreign data stays, with a warning), from the
  * index and from the unbacked sum. lock_fd: the data file locked by pool_lock_data(), or -1. */
 int pool_volume_remove(struct controller *c, const char *id, int lock_fd);

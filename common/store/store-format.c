@@ -45,27 +45,35 @@ static int store_format_line(char *line, store_format_fn fn, void *ctx, bool *se
         return fn(line, eq + 1, ctx);
 }
 
-int store_format_load(const char *pool, enum store_kind kind, const char *id, store_format_fn fn,
-                      void *ctx)
+int store_format_read(const char *pool, enum store_kind kind, const char *id, char **ret_buf,
+                      size_t *ret_len)
 {
         _cleanup_free_ char *path = NULL;
-        _cleanup_free_ char *buf = NULL;
         int r = store_path(pool, kind, id, ".meta", &path);
         if (r < 0)
                 return r;
-        r = fileio_read_all(path, STORE_META_MAX, &buf, NULL);
-        if (r == -ENOENT)
-                return -SILO_ENOTFOUND;
-        if (r < 0)
-                return r;
+        r = fileio_read_all(path, STORE_META_MAX, ret_buf, ret_len);
+        return r == -ENOENT ? -SILO_ENOTFOUND : r;
+}
+
+int store_format_parse(char *text, const char *id, store_format_fn fn, void *ctx)
+{
         bool seen_id = false;
         char *save = NULL;
-        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                r = store_format_line(line, fn, ctx, &seen_id, id);
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                int r = store_format_line(line, fn, ctx, &seen_id, id);
                 if (r < 0)
                         return r;
         }
         return seen_id ? 0 : -EBADMSG;
+}
+
+int store_format_load(const char *pool, enum store_kind kind, const char *id, store_format_fn fn,
+                      void *ctx)
+{
+        _cleanup_free_ char *buf = NULL;
+        int r = store_format_read(pool, kind, id, &buf, NULL);
+        return r < 0 ? r : store_format_parse(buf, id, fn, ctx);
 }
 
 int store_format_load_named(const char *pool, enum store_kind kind, const char *id,
@@ -84,17 +92,23 @@ FILE *store_format_open(char **buf, size_t *len)
         return open_memstream(buf, len);
 }
 
+int store_format_write(const char *pool, enum store_kind kind, const char *id, const char *buf,
+                       size_t len)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *name = NULL;
+        if (store_dir(pool, kind, &dir) < 0 || asprintf(&name, "%s.meta", id) < 0)
+                return -ENOMEM;
+        return fileio_write_atomic(dir, name, buf, len);
+}
+
 int store_format_commit(const char *pool, enum store_kind kind, const char *id, FILE *f, char **buf,
                         size_t *len)
 {
         bool bad = ferror(f);
         if (fclose(f) != 0 || bad)
                 return -ENOMEM;
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_free_ char *name = NULL;
-        if (store_dir(pool, kind, &dir) < 0 || asprintf(&name, "%s.meta", id) < 0)
-                return -ENOMEM;
-        return fileio_write_atomic(dir, name, *buf, *len);
+        return store_format_write(pool, kind, id, *buf, *len);
 }
 
 int store_format_u64(const char *value, uint64_t *ret)

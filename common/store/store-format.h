@@ -12,6 +12,11 @@ typedef int (*store_format_fn)(const char *key, const char *value, void *ctx);
  * -EBADMSG for a malformed line or a missing/mismatched "id". */
 int store_format_load(const char *pool, enum store_kind kind, const char *id, store_format_fn fn,
                       void *ctx);
+/* The two halves of store_format_load(): reads the whole file (NUL-terminated; *ret_len,
+ * when not NULL, its length), then calls fn for each line of text up to its first NUL. */
+int store_format_read(const char *pool, enum store_kind kind, const char *id, char **ret_buf,
+                      size_t *ret_len);
+int store_format_parse(char *text, const char *id, store_format_fn fn, void *ctx);
 /* store_format_load() for a record that must have a "name": -EBADMSG when *name (set by fn)
  * is still NULL afterwards. On error the caller releases what fn filled in. */
 int store_format_load_named(const char *pool, enum store_kind kind, const char *id,
@@ -22,6 +27,9 @@ int store_format_load_named(const char *pool, enum store_kind kind, const char *
 FILE *store_format_open(char **buf, size_t *len);
 int store_format_commit(const char *pool, enum store_kind kind, const char *id, FILE *f, char **buf,
                         size_t *len);
+/* Writes buf as <id>.meta atomically. */
+int store_format_write(const char *pool, enum store_kind kind, const char *id, const char *buf,
+                       size_t len);
 
 /* Parses helpers for values; -EBADMSG on junk or overflow. */
 int store_format_u64(const char *value, uint64_t *ret);

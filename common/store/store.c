@@ -6,6 +6,7 @@
 
 #include "common/err.h"
 #include "common/str.h"
+#include "common/store/store-attach.h"
 #include "common/store/store-format.h"
 #include "common/cleanup.h"
 
@@ -30,49 +31,6 @@ static int store_enum_parse(const char *const *names, size_t n, const char *valu
         return -EBADMSG;
 }
 
-/* Splits "<node> <ro 0|1> <block 0|1> <mode>" into p. */
-static int store_publish_fields(char *buf, struct store_publish *p)
-{
-        char *save = NULL, *tok[4];
-        uint64_t num[3];
-        for (int i = 0; i < 4; i++)
-                if (!(tok[i] = strtok_r(i ? NULL : buf, " ", &save)))
-                        return -EBADMSG;
-        for (int i = 0; i < 3; i++)
-                if (store_format_u64(tok[i + 1], &num[i]) < 0 || num[i] > 64)
-                        return -EBADMSG;
-        if (strtok_r(NULL, " ", &save) || !id_node_is_valid(tok[0]))
-                return -EBADMSG;
-        if (STR_COPY(p->node_id, tok[0]) < 0)
-                return -EBADMSG;
-        p->readonly = num[0] != 0;
-        p->block = num[1] != 0;
-        p->mode = (int)num[2];
-        return 0;
-}
-
-/* "publish=<node> <ro 0|1> <block 0|1> <mode>" */
-static int store_publish_parse(struct store_volume *v, const char *value)
-{
-        if (v->n_published >= STORE_PUBLISH_MAX)
-                return -EBADMSG;
-        struct store_publish p = {0};
-        char *buf = strdup(value);
-        if (!buf)
-                return -ENOMEM;
-        int r = store_publish_fields(buf, &p);
-        free(buf);
-        if (r < 0)
-                return r;
-        struct store_publish *a =
-            realloc(v->published, (v->n_published + 1) * sizeof(struct store_publish));
-        if (!a)
-                return -ENOMEM;
-        a[v->n_published++] = p;
-        v->published = a;
-        return 0;
-}
-
 static int store_volume_enum(struct store_volume *v, const char *key, const char *value)
 {
         int e;
@@ -84,6 +42,17 @@ static int store_volume_enum(struct store_volume *v, const char *key, const char
                 v->source_kind = (enum store_source)e;
         }
         return e < 0 ? e : 0;
+}
+
+/* "attach=<slot size>": the records are in the slots (store-attach.h). */
+static int store_volume_attach_field(struct store_volume *v, const char *value)
+{
+        uint64_t size = 0;
+        if (v->attach_size || store_format_u64(value, &size) < 0 || size == 0 ||
+            size > STORE_ATTACH_SLOT_MAX)
+                return -EBADMSG;
+        v->attach_size = (uint32_t)size;
+        return 0;
 }
 
 static int store_volume_field(const char *key, const char *value, void *ctx)
@@ -112,7 +81,9 @@ static int store_volume_field(const char *key, const char *value, void *ctx)
         else if (strcmp(key, "ephemeral") == 0)
                 v->ephemeral = strcmp(value, "1") == 0;
         else if (strcmp(key, "publish") == 0)
-                r = store_publish_parse(v, value);
+                r = store_attach_parse_record(v, value);
+        else if (strcmp(key, "attach") == 0)
+                r = store_volume_attach_field(v, value);
         /* Unknown keys come from a newer version: keep reading. */
         return r;
 }
@@ -120,7 +91,18 @@ static int store_volume_field(const char *key, const char *value, void *ctx)
 int store_volume_load(const char *pool, const char *id, struct store_volume *ret)
 {
         struct store_volume v = {0};
-        int r = store_format_load_named(pool, STORE_VOLUMES, id, store_volume_field, &v, &v.name);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, text = 0;
+        int r = store_format_read(pool, STORE_VOLUMES, id, &buf, &len);
+        if (r >= 0) {
+                text = strlen(buf); /* the parse cuts it into lines */
+                r = store_format_parse(buf, id, store_volume_field, &v);
+        }
+        if (r >= 0 && !v.name)
+                r = -EBADMSG;
+        /* With slots, records in the text would be a second truth: refused. */
+        if (r >= 0 && v.attach_size)
+                r = v.n_published ? -EBADMSG : store_attach_decode(&v, buf, len, text);
         if (r < 0)
                 store_volume_release(&v);
         else
@@ -144,27 +126,40 @@ int store_volume_data_path(const char *pool, const char *id, char **ret)
         return store_path(pool, STORE_VOLUMES, id, ".img", ret);
 }
 
+/* The text of v's .meta into buf (STORE_ATTACH_BLOCK bytes): its length, -EINVAL when it does
+ * not fit the block with a NUL after it. */
+static int store_volume_text(const struct store_volume *v, size_t slot, char *buf)
+{
+        int n = snprintf(buf, STORE_ATTACH_BLOCK,
+                         "version=2\nid=%s\nname=%s\ncapacity=%" PRIu64 "\nfs_type=%s\n"
+                         "provisioning=%s\nsource_kind=%s\nsource_id=%s\nnode=%s\ncaps=%u\n"
+                         "created_ns=%" PRIu64 "\n%sattach=%zu\n",
+                         v->id, v->name, v->capacity_bytes, v->fs_type,
+                         store_prov_names[v->provisioning], store_source_names[v->source_kind],
+                         v->source_id, v->node_id, v->caps, v->created_ns,
+                         v->ephemeral ? "ephemeral=1\n" : "", slot);
+        return n < 0 || (size_t)n >= STORE_ATTACH_BLOCK ? -EINVAL : n;
+}
+
 int store_volume_save(const char *pool, const struct store_volume *v)
 {
         if (!store_name_is_valid(v->name) || !id_is_valid(v->id))
                 return -EINVAL;
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        FILE *f = store_format_open(&buf, &len);
-        if (!f)
+        size_t slot = store_attach_slot_size(v);
+        size_t len = STORE_ATTACH_BLOCK + 2 * slot;
+        char text[STORE_ATTACH_BLOCK];
+        int n = store_volume_text(v, slot, text);
+        if (n < 0)
+                return n;
+        /* Every block is written (none a hole): an in-place slot write then allocates
+         * nothing. */
+        _cleanup_free_ char *buf = calloc(1, len);
+        if (!buf)
                 return -ENOMEM;
-        fprintf(f, "version=1\nid=%s\nname=%s\ncapacity=%" PRIu64 "\nfs_type=%s\n", v->id, v->name,
-                v->capacity_bytes, v->fs_type);
-        fprintf(f, "provisioning=%s\nsource_kind=%s\nsource_id=%s\nnode=%s\n",
-                store_prov_names[v->provisioning], store_source_names[v->source_kind], v->source_id,
-                v->node_id);
-        fprintf(f, "caps=%u\ncreated_ns=%" PRIu64 "\n", v->caps, v->created_ns);
-        if (v->ephemeral)
-                fprintf(f, "ephemeral=1\n");
-        for (size_t i = 0; i < v->n_published; i++)
-                fprintf(f, "publish=%s %d %d %d\n", v->published[i].node_id,
-                        v->published[i].readonly, v->published[i].block, v->published[i].mode);
-        return store_format_commit(pool, STORE_VOLUMES, v->id, f, &buf, &len);
+        memcpy(buf, text, (size_t)n);
+        /* A new file: its generation only has to be valid. */
+        int r = store_attach_encode(v, v->attach_gen + 1, buf + STORE_ATTACH_BLOCK, slot);
+        return r < 0 ? r : store_format_write(pool, STORE_VOLUMES, v->id, buf, len);
 }
 
 int store_volume_remove(const char *pool, const char *id)

@@ -9,7 +9,9 @@
  *   <pool>/nodes/<node_id>    a node plugin registered itself (shared pools)
  *   <pool>/owner.lock         flocked by every instance using the pool (store_owner_claim)
  * The .meta file is the commit point: a data file without one is a crash leftover. Files named
- * ".<something>.tmp-<...>" are in-progress temp files. Metadata is "key=value" lines.
+ * ".<something>.tmp-<...>" are in-progress temp files. Metadata is "key=value" lines; a
+ * volume's attach records sit in two fixed slots of its .meta, rewritten in place
+ * (store-attach.h).
  * All functions expect IDs already validated with id_is_valid() (node IDs with
  * id_node_is_valid()) and return -SILO_ENOTFOUND for an absent object.
  * OWNER: controller engineer. The node service depends on store_volume_load(),
@@ -62,6 +64,10 @@ struct store_volume {
         uint64_t created_ns; /* CLOCK_REALTIME */
         struct store_publish *published;
         size_t n_published;
+        /* Where the records live (store_volume_load fills these; see store-attach.h). */
+        uint32_t attach_size; /* slot size; 0: a .meta written before slots existed */
+        unsigned attach_slot; /* 0 or 1: the slot holding the records */
+        uint64_t attach_gen;  /* that slot's generation */
 };
 
 struct store_snapshot {
@@ -125,8 +131,20 @@ int store_data_check(const char *pool, enum store_kind kind, const char *id);
  * "missing". (node) */
 const char *store_data_what(const char *pool, enum store_kind kind, const char *id);
 
-/* Writes the metadata atomically (the commit point of a create). */
+/* Writes the metadata atomically (the commit point of a create): a new file with slots holding
+ * v's attach records. */
 int store_volume_save(const char *pool, const struct store_volume *v);
+/* The attach records alone, in place, for a v loaded with slots (v->attach_size != 0) that
+ * still holds the same generation on disk (the caller holds the data file's flock):
+ * store_volume_attach_fits() says whether v->published fits the slots (else a full
+ * store_volume_save() is needed); store_volume_attach_write() writes them into the other
+ * slot (not yet durable) and hands out the open .meta as *ret_fd (-ESTALE when the file
+ * changed since v was read); store_volume_attach_sync() makes them durable (one fdatasync)
+ * and moves v to the new slot; on failure the written slot is voided and v is unchanged. The
+ * caller closes the fd. */
+bool store_volume_attach_fits(const struct store_volume *v);
+int store_volume_attach_write(const char *pool, const struct store_volume *v, int *ret_fd);
+int store_volume_attach_sync(struct store_volume *v, int fd);
 /* Removes metadata first, then data; absent is not an error. Foreign data (see
  * store_data_open) is left where it is, untouched. */
 int store_volume_remove(const char *pool, const char *id);

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/id.h"
+#include "common/store/store.h"
 #include "test/fuzz/fuzz-env.h"
 
 #define K FUZZ_KUBELET_DIR
@@ -384,6 +386,63 @@ static void meta_seeds(void)
         WRITE_LITERAL("fuzz-meta", "volume-nul", "\x00id=\0\nname=\0");
 }
 
+/* Appends the .meta the store writes for the base volume (with slots) as seed name, after
+ * the kind byte; flip: offsets of bytes to damage (0: none). */
+static void slot_seed(const char *pool, const char *name, const off_t *flip, size_t n_flip)
+{
+        static char buf[1 + STORE_META_MAX];
+        char path[512];
+        snprintf(path, sizeof(path), "%s/volumes/%s.meta", pool, vol_id);
+        FILE *f = fopen(path, "rbe");
+        size_t n = f ? fread(buf + 1, 1, sizeof(buf) - 1, f) : 0;
+        if (!f || fclose(f) != 0 || n == 0)
+                exit(1);
+        buf[0] = 0;
+        for (size_t i = 0; i < n_flip; i++)
+                buf[1 + flip[i]] ^= 0x20;
+        write_raw("fuzz-meta", name, buf, n + 1);
+}
+
+/* fuzz-meta seeds in the layout with attach slots (common/store/store-attach.h), written by
+ * the store itself: one slot valid, both (the newer wins), the newer torn, both torn. */
+static void meta_slot_seeds(void)
+{
+        char pool[] = "/tmp/silo-seeds-XXXXXX";
+        struct store_publish pub = {.node_id = "fuzz-node", .mode = 1};
+        struct store_volume v = {.name = (char *)"fuzz-base",
+                                 .capacity_bytes = 1048576,
+                                 .fs_type = "ext4",
+                                 .node_id = "fuzz-node",
+                                 .caps = 6,
+                                 .created_ns = 1,
+                                 .published = &pub,
+                                 .n_published = 1};
+        snprintf(v.id, sizeof(v.id), "%s", vol_id);
+        int fd = -1;
+        if (!mkdtemp(pool) || store_init(pool) < 0 || store_volume_save(pool, &v) < 0)
+                exit(1);
+        slot_seed(pool, "volume-slots", NULL, 0);
+        struct store_volume l;
+        if (store_volume_load(pool, vol_id, &l) < 0)
+                exit(1);
+        l.n_published = 0;
+        if (store_volume_attach_write(pool, &l, &fd) < 0 || store_volume_attach_sync(&l, fd) < 0)
+                exit(1);
+        close(fd);
+        store_volume_release(&l);
+        const off_t gen1 = 2 * 4096 + 8, text0 = 4096 + 40, magic0 = 4096;
+        slot_seed(pool, "volume-slots-both", NULL, 0);
+        slot_seed(pool, "volume-slots-torn", &gen1, 1);
+        const off_t both[] = {gen1, text0};
+        slot_seed(pool, "volume-slots-none-valid", both, 2);
+        const off_t magic[] = {gen1, magic0};
+        slot_seed(pool, "volume-slots-no-magic", magic, 2);
+        char cmd[64];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pool);
+        if (system(cmd) != 0)
+                exit(1);
+}
+
 /* fuzz-config: arguments after "silo", NUL-separated. */
 static void config_seeds(void)
 {
@@ -436,6 +495,7 @@ int main(int argc, char **argv)
             id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0)
                 return 1;
         meta_seeds();
+        meta_slot_seeds();
         config_seeds();
         listing_seeds();
         for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
