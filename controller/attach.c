@@ -103,6 +103,14 @@ static int attach_record(struct controller *c, struct store_volume *v, const cha
         return r < 0 ? controller_fail(r, "cannot write metadata of volume '%s'", v->id) : 0;
 }
 
+/* The state found is the answer: a decision written just before a crash (in the page cache,
+ * not yet flushed) must be durable before it is answered. */
+static int attach_sync(struct controller *c, const struct store_volume *v)
+{
+        int r = store_volume_sync(c->pool, v);
+        return r < 0 ? controller_fail(r, "cannot sync metadata of volume '%s'", v->id) : 0;
+}
+
 int attach_publish(struct controller *c, const char *id, const char *node_id,
                    const struct params_cap *cap, bool readonly, struct store_volume *ret)
 {
@@ -138,6 +146,8 @@ int attach_publish(struct controller *c, const char *id, const char *node_id,
                 r = attach_limits(c, &v, node_id);
         if (r == 0)
                 r = attach_record(c, &v, node_id, cap, readonly);
+        else if (r == 1)
+                r = attach_sync(c, &v);
         if (r < 0) {
                 store_volume_release(&v);
                 return r;
@@ -174,6 +184,8 @@ int attach_unpublish(struct controller *c, const char *id, const char *node_id)
                 r = pool_volume_save_attach(c, &v);
                 if (r < 0)
                         r = controller_fail(r, "cannot write metadata of volume '%s'", id);
+        } else {
+                r = attach_sync(c, &v);
         }
         store_volume_release(&v);
         return r;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/str.h"
 #include "common/store/store-format.h"
 #include "common/cleanup.h"
@@ -266,4 +267,20 @@ int store_volume_attach_sync(struct store_volume *v, int fd)
         v->attach_slot ^= 1u;
         v->attach_gen++;
         return 0;
+}
+
+int store_volume_sync(const char *pool, const struct store_volume *v)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *dir = NULL;
+        if (store_path(pool, STORE_VOLUMES, v->id, ".meta", &path) < 0 ||
+            store_dir(pool, STORE_VOLUMES, &dir) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -SILO_ENOTFOUND : neg_errno();
+        if (fdatasync(fd) < 0)
+                return neg_errno();
+        /* A file from before the slots was last changed by a rename. */
+        return v->attach_size ? 0 : fileio_fsync_dir(dir);
 }

@@ -145,6 +145,9 @@ int store_volume_save(const char *pool, const struct store_volume *v);
 bool store_volume_attach_fits(const struct store_volume *v);
 int store_volume_attach_write(const char *pool, const struct store_volume *v, int *ret_fd);
 int store_volume_attach_sync(struct store_volume *v, int fd);
+/* Makes durable what a load of v has just read (an answer that the state is already as asked
+ * must not rest on a write that a crash interrupted before its flush). */
+int store_volume_sync(const char *pool, const struct store_volume *v);
 /* Removes metadata first, then data; absent is not an error. Foreign data (see
  * store_data_open) is left where it is, untouched. */
 int store_volume_remove(const char *pool, const char *id);
