@@ -288,8 +288,9 @@ static int main_serve(const struct config *cfg)
                  config_mode_name(cfg->mode));
         r = main_startup(&silo);
         if (r == 0) {
-                atomic_store(&silo.ready, true);
+                /* Logged first: whoever sees Probe say ready finds the line. */
                 log_info("msg='serving' endpoint='%s'", cfg->endpoint);
+                atomic_store(&silo.ready, true);
                 int sig = main_wait_for_signal();
                 log_info("msg='shutting down' signal=%s", strsignal(sig));
         }
