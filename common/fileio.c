@@ -181,6 +181,37 @@ int fileio_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_le
         return 0;
 }
 
+int fileio_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *ret_done)
+{
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return neg_errno();
+                if (n == 0)
+                        break;
+                done += (size_t)n;
+        }
+        *ret_done = done;
+        return 0;
+}
+
+int fileio_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return neg_errno();
+                done += (size_t)n;
+        }
+        return 0;
+}
+
 int fileio_is_temp_name(const char *name)
 {
         return name[0] == '.' && strstr(name, ".tmp-") != NULL;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Replaces dir/name with data so that a crash leaves either the old or the new content, never
  * a mix: writes ".<name>.tmp-XXXXXX" beside it, fsyncs it, renames it over name, fsyncs dir.
@@ -11,6 +12,11 @@ int fileio_write_atomic(const char *dir, const char *name, const void *data, siz
 /* Reads all of path into a NUL-terminated buffer (caller frees). -EFBIG when the file is larger
  * than max bytes; -ENOENT when absent. */
 int fileio_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* pread/pwrite of all len bytes at off, across short transfers and EINTR. A read stops
+ * early only at end of file; *ret_done says how much it read. */
+int fileio_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *ret_done);
+int fileio_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /* fsyncs a directory (after creating, renaming or removing entries in it). Thread-safe group
  * commit: returns once a sync of dir that started after the call has finished, so concurrent

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/cleanup.h"
 
 #define EXTENTS_WINDOW  (8u << 20) /* delta works on this much at a time */
@@ -132,16 +133,9 @@ static int extents_read(int fd, char *buf, uint64_t off, size_t len, uint64_t si
 {
         size_t have = off >= size ? 0 : (size - off < len ? (size_t)(size - off) : len);
         size_t done = 0;
-        while (done < have) {
-                ssize_t n = pread(fd, buf + done, have - done, (off_t)(off + done));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return neg_errno();
-                if (n == 0)
-                        break;
-                done += (size_t)n;
-        }
+        int r = fileio_pread_full(fd, buf, have, off, &done);
+        if (r < 0)
+                return r;
         memset(buf + done, 0, len - done);
         return 0;
 }

@@ -13,22 +13,8 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fileio.h"
 #include "common/cleanup.h"
-
-static int pool_write_full(int fd, const char *buf, size_t len, off_t off)
-{
-        while (len > 0) {
-                ssize_t n = pwrite(fd, buf, len, off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return neg_errno();
-                buf += n;
-                off += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
 
 #define POOL_COPY_BUF (1 << 20)
 
@@ -47,7 +33,7 @@ static int pool_copy_user(int src_fd, int dst_fd, off_t off, off_t end, char **b
                         return neg_errno();
                 if (n == 0)
                         break;
-                int r = pool_write_full(dst_fd, *buf, (size_t)n, off);
+                int r = fileio_pwrite_full(dst_fd, *buf, (size_t)n, (uint64_t)off);
                 if (r < 0)
                         return r;
                 off += n;

@@ -150,6 +150,35 @@ START_TEST(has_writer)
 }
 END_TEST
 
+START_TEST(positional_io)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/pos", root);
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(fileio_pwrite_full(fd, "0123456789", 10, 5), 0);
+        char buf[32];
+        size_t done = 99;
+        /* A read past the end stops there and says how much it read. */
+        ck_assert_int_eq(fileio_pread_full(fd, buf, sizeof(buf), 0, &done), 0);
+        ck_assert_uint_eq(done, 15);
+        ck_assert_int_eq(memcmp(buf,
+                                "\0\0\0\0\0"
+                                "0123456789",
+                                15),
+                         0);
+        ck_assert_int_eq(fileio_pread_full(fd, buf, 4, 8, &done), 0);
+        ck_assert_uint_eq(done, 4);
+        ck_assert_int_eq(memcmp(buf, "3456", 4), 0);
+        ck_assert_int_eq(fileio_pread_full(fd, buf, 4, 100, &done), 0);
+        ck_assert_uint_eq(done, 0);
+        _cleanup_close_ int ro = open(path, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_eq(fileio_pwrite_full(ro, "x", 1, 0), -EBADF);
+        _cleanup_close_ int wo = open(path, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_eq(fileio_pread_full(wo, buf, 1, 0, &done), -EBADF);
+}
+END_TEST
+
 START_TEST(temp_names)
 {
         ck_assert(fileio_is_temp_name(".vol-1.meta.tmp-12-0"));
@@ -167,6 +196,7 @@ int main(void)
         tcase_add_test(tc, write_then_read);
         tcase_add_test(tc, read_bounds);
         tcase_add_test(tc, write_failure_leaves_old);
+        tcase_add_test(tc, positional_io);
         tcase_add_test(tc, temp_names);
         tcase_add_test(tc, concurrent_dir_syncs);
         tcase_add_test(tc, has_writer);
