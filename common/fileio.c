@@ -162,20 +162,52 @@ static int fileio_read_fd(int fd, size_t max, char *buf, size_t *ret_len)
         return 0;
 }
 
+#define FILEIO_READ_SMALL 16384 /* a .meta with its attach slots: 12 KiB */
+
+/* Copies the head read so far into a buffer of max bytes and reads the rest into it. */
+static int fileio_read_rest(int fd, size_t max, const char *head, size_t len, char **ret_buf,
+                            size_t *ret_len)
+{
+        char *buf = malloc(max + 2);
+        size_t more = 0;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        memcpy(buf, head, len);
+        r = fileio_read_fd(fd, max - len, buf + len, &more);
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        buf[len + more] = '\0';
+        *ret_buf = buf;
+        if (ret_len)
+                *ret_len = len + more;
+        return 0;
+}
+
 int fileio_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return neg_errno();
-        _cleanup_free_ char *buf = malloc(max + 2);
-        if (!buf)
-                return -ENOMEM;
-        size_t len = 0;
-        int r = fileio_read_fd(fd, max, buf, &len);
+        /* Most files are small: read them on the stack and allocate what they hold. A buffer
+         * of max bytes (64 KiB for a .meta) grew and shrank the heap, and faulted its pages in,
+         * on every read of a volume's metadata. */
+        char small[FILEIO_READ_SMALL];
+        size_t len = 0, head = max < sizeof(small) ? max : sizeof(small) - 1;
+        int r = fileio_read_fd(fd, head, small, &len);
+        if (r == -EFBIG && head < max) /* head + 1 bytes read, more may follow */
+                return fileio_read_rest(fd, max, small, head + 1, ret_buf, ret_len);
         if (r < 0)
                 return r;
+        char *buf = malloc(len + 1);
+        if (!buf)
+                return -ENOMEM;
+        memcpy(buf, small, len);
         buf[len] = '\0';
-        *ret_buf = TAKE_PTR(buf);
+        *ret_buf = buf;
         if (ret_len)
                 *ret_len = len;
         return 0;

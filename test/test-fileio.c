@@ -71,6 +71,42 @@ START_TEST(read_bounds)
 }
 END_TEST
 
+/* Around the size read on the stack (16384): every byte, and the bound still holds. */
+START_TEST(read_sizes)
+{
+        static const size_t sizes[] = {0, 1, 4095, 4097, 16383, 16384, 16385, 40000};
+        static char data[40000];
+        char path[128];
+
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (char)('a' + i % 26);
+        snprintf(path, sizeof(path), "%s/f", root);
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+                size_t n = sizes[i], len = 0;
+                char *buf = NULL;
+
+                ck_assert_int_eq(fileio_write_atomic(root, "f", data, n), 0);
+                ck_assert_int_eq(fileio_read_all(path, 65536, &buf, &len), 0);
+                ck_assert_uint_eq(len, n);
+                ck_assert_int_eq(memcmp(buf, data, n), 0);
+                ck_assert_int_eq(buf[n], '\0');
+                free(buf);
+                buf = NULL;
+                ck_assert_int_eq(fileio_read_all(path, 4096, &buf, &len), n > 4096 ? -EFBIG : 0);
+                if (n <= 4096)
+                        ck_assert_int_eq(memcmp(buf, data, n), 0);
+                free(buf);
+                buf = NULL;
+                if (n > 0) {
+                        ck_assert_int_eq(fileio_read_all(path, n - 1, &buf, &len), -EFBIG);
+                        ck_assert_int_eq(fileio_read_all(path, n, &buf, &len), 0);
+                        ck_assert_uint_eq(len, n);
+                        free(buf);
+                }
+        }
+}
+END_TEST
+
 START_TEST(write_failure_leaves_old)
 {
         char path[128];
@@ -195,6 +231,7 @@ int main(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, write_then_read);
         tcase_add_test(tc, read_bounds);
+        tcase_add_test(tc, read_sizes);
         tcase_add_test(tc, write_failure_leaves_old);
         tcase_add_test(tc, positional_io);
         tcase_add_test(tc, temp_names);
