@@ -221,7 +221,7 @@ int store_volume_attach_write(const char *pool, const struct store_volume *v, in
         struct stat st;
         unsigned cur = 0;
         uint64_t gen = 0;
-        size_t len = 0;
+        size_t len = 0, done = 0;
         if (store_path(pool, STORE_VOLUMES, v->id, ".meta", &path) < 0)
                 return -ENOMEM;
         /* slots[0..2*size): what is on disk; new: the slot to write (36 KiB at most) */
@@ -241,14 +241,14 @@ int store_volume_attach_write(const char *pool, const struct store_volume *v, in
         /* The file must still hold the state v was read from (callers hold the data file's
          * flock, so only a writer that does not is caught here): never undo a decision. */
         if (!S_ISREG(st.st_mode) || st.st_size != (off_t)(STORE_ATTACH_BLOCK + 2 * size) ||
-            pread(fd, slots, 2 * size, STORE_ATTACH_BLOCK) != (ssize_t)(2 * size) ||
-            store_attach_current(slots, size, &cur, &gen, &len) < 0 || cur != v->attach_slot ||
-            gen != v->attach_gen)
+            fileio_pread_full(fd, slots, 2 * size, STORE_ATTACH_BLOCK, &done) < 0 ||
+            done != 2 * size || store_attach_current(slots, size, &cur, &gen, &len) < 0 ||
+            cur != v->attach_slot || gen != v->attach_gen)
                 return -ESTALE;
         off_t next = (off_t)(STORE_ATTACH_BLOCK + (cur ^ 1u) * size);
-        ssize_t w = pwrite(fd, new, (size_t)n, next);
-        if (w != n)
-                return w < 0 ? neg_errno() : -EIO;
+        int r = fileio_pwrite_full(fd, new, (size_t)n, (uint64_t)next);
+        if (r < 0)
+                return r;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
@@ -261,7 +261,7 @@ int store_volume_attach_sync(struct store_volume *v, int fd)
                 /* The page cache may still hold the new slot: void it, so that nobody reads a
                  * state that was not made durable. */
                 static const char zero[STORE_ATTACH_HEADER];
-                (void)!pwrite(fd, zero, sizeof(zero), next);
+                (void)fileio_pwrite_full(fd, zero, sizeof(zero), (uint64_t)next);
                 return r;
         }
         v->attach_slot ^= 1u;
