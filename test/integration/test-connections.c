@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +180,37 @@ START_TEST(connections_are_bounded)
 }
 END_TEST
 
+struct siloctl_run {
+        char out[1024];
+        int status;
+};
+
+static void *siloctl_probe_thread(void *arg)
+{
+        struct siloctl_run *r = arg;
+        r->status = harness_siloctl(h.endpoint, "identity probe", r->out, sizeof(r->out));
+        return NULL;
+}
+
+/* A client's first call waits for a slow connection handshake (a busy driver, a loaded
+ * node) within its deadline: it used to give the handshake 100 ms and fail UNAVAILABLE
+ * ("connection attempt timed out before receiving SETTINGS frame"). siloctl is a process of
+ * its own: a client in this one may reuse a connection. */
+START_TEST(slow_handshake_is_waited_for)
+{
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        /* Stopped, the daemon neither accepts nor answers; the kernel queues the connect. */
+        ck_assert_int_eq(kill(h.pid, SIGSTOP), 0);
+        struct siloctl_run r = {.status = -1};
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, siloctl_probe_thread, &r), 0);
+        sleep_ms(1000);
+        ck_assert_int_eq(kill(h.pid, SIGCONT), 0);
+        pthread_join(t, NULL);
+        ck_assert_msg(r.status == 0, "siloctl exited %d: %s", r.status, r.out);
+}
+END_TEST
+
 /* The soft fd limit is raised to the hard one before anything opens. */
 START_TEST(soft_fd_limit_raised_to_hard)
 {
@@ -204,6 +237,7 @@ int main(void)
         tcase_add_test(tc, fd_exhaustion_does_not_leave_the_socket_deaf);
         tcase_add_test(tc, connections_are_bounded);
         tcase_add_test(tc, soft_fd_limit_raised_to_hard);
+        tcase_add_test(tc, slow_handshake_is_waited_for);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
