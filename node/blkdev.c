@@ -2,6 +2,7 @@
 
 #include <blkid.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libudev.h>
 #include <linux/fs.h>
 #include <stdbool.h>
@@ -82,10 +83,17 @@ int blkdev_probe(const char *devnode, struct blkdev_signature *ret)
         return blkdev_probe_fd(fd, ret);
 }
 
-static int blkdev_udev_device(dev_t devno, struct udev **ret_udev, struct udev_device **ret)
+/* A first look only at the kernel's name: devtmpfs creates it before the attach returns. */
+#define BLKDEV_FAST_MS 100
+
+/* The node udev names block device devno: "/dev/" and the DEVNAME the kernel gives in sysfs
+ * (libudev reads /sys/dev/block/M:m; no udev database, no events). */
+static int blkdev_udev_devnode(dev_t devno, char *buf, size_t size)
 {
         struct udev *udev;
         struct udev_device *d;
+        const char *name;
+        int r = 0;
 
         errno = 0;
         udev = udev_new();
@@ -94,13 +102,18 @@ static int blkdev_udev_device(dev_t devno, struct udev **ret_udev, struct udev_d
         errno = 0;
         d = udev_device_new_from_devnum(udev, 'b', devno);
         if (!d) {
-                int r = errno == ENOENT || errno == ENODEV ? -ENODEV : neg_errno();
+                r = errno == ENOENT || errno == ENODEV ? -ENODEV : neg_errno();
                 udev_unref(udev);
                 return r;
         }
-        *ret_udev = udev;
-        *ret = d;
-        return 0;
+        name = udev_device_get_devnode(d);
+        if (!name)
+                r = -ENODEV;
+        else if ((size_t)snprintf(buf, size, "%s", name) >= size)
+                r = -ENAMETOOLONG;
+        udev_device_unref(d);
+        udev_unref(udev);
+        return r;
 }
 
 static bool blkdev_node_ready(const char *node, dev_t devno)
@@ -110,45 +123,47 @@ static bool blkdev_node_ready(const char *node, dev_t devno)
         return stat(node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno;
 }
 
-static int blkdev_poll_node(const char *node, dev_t devno, unsigned timeout_ms)
+static uint64_t blkdev_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A stat per millisecond until node is devno or the monotonic clock passes deadline. */
+static int blkdev_poll_node(const char *node, dev_t devno, uint64_t deadline)
 {
         const struct timespec step = {.tv_nsec = 1000000};
 
-        for (unsigned waited = 0;; waited++) {
+        for (;;) {
                 if (blkdev_node_ready(node, devno))
                         return 0;
-                if (waited >= timeout_ms)
+                if (blkdev_now_ms() >= deadline)
                         return -ETIMEDOUT;
                 nanosleep(&step, NULL);
         }
 }
 
-int blkdev_wait_node(const char *node, dev_t devno, unsigned timeout_ms)
+int blkdev_wait_node(char *node, size_t size, dev_t devno, unsigned timeout_ms)
 {
-        return blkdev_poll_node(node, devno, timeout_ms);
-}
-
-int blkdev_property(dev_t devno, const char *key, char **ret)
-{
-        struct udev *udev = NULL;
-        struct udev_device *d = NULL;
-        const char *v;
-        char *copy = NULL;
+        uint64_t start = blkdev_now_ms();
+        char named[PATH_MAX];
         int r;
 
-        r = blkdev_udev_device(devno, &udev, &d);
+        r = blkdev_poll_node(node, devno,
+                             start + (timeout_ms < BLKDEV_FAST_MS ? timeout_ms : BLKDEV_FAST_MS));
+        if (r != -ETIMEDOUT)
+                return r;
+        r = blkdev_udev_devnode(devno, named, sizeof(named));
         if (r < 0)
                 return r;
-        v = udev_device_get_property_value(d, key);
-        if (!v)
-                r = -ENOENT;
-        else if (!(copy = strdup(v)))
-                r = -ENOMEM;
-        udev_device_unref(d);
-        udev_unref(udev);
+        if (strlen(named) >= size)
+                return -ENAMETOOLONG;
+        r = blkdev_poll_node(named, devno, start + timeout_ms);
         if (r < 0)
                 return r;
-        *ret = copy;
+        memcpy(node, named, strlen(named) + 1);
         return 0;
 }
 

@@ -1,7 +1,8 @@
-/* Block devices: what a device holds (libblkid) and its node and properties (libudev).
+/* Block devices: what a device holds (libblkid) and its node (libudev).
  * blkdev.c is the only file that includes libblkid and libudev. Thread-safe. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,14 +21,13 @@ struct blkdev_signature {
 /* Probes the device (superblocks and partition tables). Never writes to it. */
 int blkdev_probe(const char *devnode, struct blkdev_signature *ret);
 
-/* Waits up to timeout_ms for node ("/dev/loop3", the kernel's name, which devtmpfs creates)
- * to be the block device devno: a stat per millisecond, no walk of sysfs. -ETIMEDOUT when it
- * does not appear. */
-int blkdev_wait_node(const char *node, dev_t devno, unsigned timeout_ms);
-
-/* Reads the udev property key ("DEVNAME", "ID_FS_TYPE", ...) of block device devno.
- * -ENOENT when the device has no such property. */
-int blkdev_property(dev_t devno, const char *key, char **ret);
+/* Waits up to timeout_ms for the node of block device devno. node (size bytes) names it on
+ * entry: the kernel's name ("/dev/loop3"), which devtmpfs creates as the device appears, is
+ * stat'ed every millisecond. When that is not devno within the first 100 ms, the wait goes on
+ * with the name libudev gives the device ("/dev/" and its DEVNAME in sysfs), and node is
+ * rewritten to it on success. -ETIMEDOUT when neither appears, -ENODEV when devno is no block
+ * device, -ENAMETOOLONG when udev's name does not fit. */
+int blkdev_wait_node(char *node, size_t size, dev_t devno, unsigned timeout_ms);
 
 /* Size in bytes of the open block device fd. */
 int blkdev_size(int fd, uint64_t *ret);

@@ -9,7 +9,7 @@
 struct loop_dev {
         int nr;        /* N of /dev/loopN */
         dev_t devno;   /* major:minor of the block device */
-        char node[32]; /* "/dev/loopN" */
+        char node[32]; /* "/dev/loopN"; stage may take udev's name (blkdev_wait_node) */
 };
 
 /* Attaches the open regular file fd (read-write) to a free loop device with one

@@ -152,7 +152,8 @@ static int stage_attach(struct volstate *v, bool *ret_new, bool *ret_blank)
         v->attached = true;
         if (ret_blank)
                 *ret_blank = blank;
-        r = blkdev_wait_node(v->loop.node, v->loop.devno, NODE_DEVICE_WAIT_MS);
+        r = blkdev_wait_node(v->loop.node, sizeof(v->loop.node), v->loop.devno,
+                             NODE_DEVICE_WAIT_MS);
         if (r < 0)
                 return node_fail(r, "device node of '%s' did not appear", v->loop.node);
         return 0;

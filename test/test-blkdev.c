@@ -1,10 +1,16 @@
-/* Unit tests for block device probing and udev look-ups (node/blkdev.c). */
+/* Unit tests for block device probing and waiting for device nodes (node/blkdev.c). */
 /* ctest-labels: privileged */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "node/blkdev.h"
 #include "node/loop.h"
@@ -134,18 +140,68 @@ START_TEST(test_swap_is_other)
 }
 END_TEST
 
-START_TEST(test_wait_node_and_property)
+START_TEST(test_wait_node)
 {
-        _cleanup_free_ char *name = NULL;
         struct loop_dev d;
-        char file[256];
+        char file[256], node[32], small[8];
 
         attach_new("node.img", &d, file, sizeof(file));
-        ck_assert_int_eq(blkdev_wait_node(d.node, d.devno, 1000), 0);
-        ck_assert_int_eq(blkdev_wait_node("/dev/null", d.devno, 10), -ETIMEDOUT);
-        ck_assert_int_eq(blkdev_property(d.devno, "DEVNAME", &name), 0);
-        ck_assert_str_eq(name, d.node);
-        ck_assert_int_eq(blkdev_property(d.devno, "SILO_NO_SUCH_KEY", &name), -ENOENT);
+        /* The kernel's name: taken as it is. */
+        snprintf(node, sizeof(node), "%s", d.node);
+        ck_assert_int_eq(blkdev_wait_node(node, sizeof(node), d.devno, 1000), 0);
+        ck_assert_str_eq(node, d.node);
+        /* A name that does not exist, or is another device: libudev's name is found. */
+        snprintf(node, sizeof(node), "/dev/silo-test-no-such-node");
+        ck_assert_int_eq(blkdev_wait_node(node, sizeof(node), d.devno, 1000), 0);
+        ck_assert_str_eq(node, d.node);
+        snprintf(node, sizeof(node), "/dev/null");
+        ck_assert_int_eq(blkdev_wait_node(node, sizeof(node), d.devno, 1000), 0);
+        ck_assert_str_eq(node, d.node);
+        /* udev's name does not fit the caller's buffer. */
+        snprintf(small, sizeof(small), "/dev/x");
+        ck_assert_int_eq(blkdev_wait_node(small, strlen("/dev/x") + 1, d.devno, 200),
+                         -ENAMETOOLONG);
+        ck_assert_str_eq(small, "/dev/x");
+        ck_assert_int_eq(loop_detach(&d), 0);
+        /* No such block device: nothing to wait for. */
+        snprintf(node, sizeof(node), "/dev/silo-test-no-such-node");
+        ck_assert_int_eq(blkdev_wait_node(node, sizeof(node), makedev(7, 1U << 19), 1000), -ENODEV);
+}
+END_TEST
+
+/* Neither name appears (a /dev without the node): -ETIMEDOUT after timeout_ms, node kept.
+ * The empty /dev is a tmpfs in a mount namespace of a child's own. */
+START_TEST(test_wait_node_timeout)
+{
+        struct loop_dev d;
+        char file[256];
+        int status;
+        pid_t pid;
+
+        attach_new("gone.img", &d, file, sizeof(file));
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                char node[32];
+                struct timespec a, b;
+                long ms;
+                int r;
+
+                if (unshare(CLONE_NEWNS) < 0 ||
+                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("tmpfs", "/dev", "tmpfs", 0, NULL) < 0)
+                        _exit(2);
+                snprintf(node, sizeof(node), "%s", d.node);
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                r = blkdev_wait_node(node, sizeof(node), d.devno, 300);
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+                _exit(r == -ETIMEDOUT && strcmp(node, d.node) == 0 && ms >= 300 && ms < 2000 ? 0
+                                                                                             : 1);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
         ck_assert_int_eq(loop_detach(&d), 0);
 }
 END_TEST
@@ -168,7 +224,8 @@ static Suite *blkdev_suite(void)
         tcase_add_test(tc, test_filesystem);
         tcase_add_test(tc, test_partition_table);
         tcase_add_test(tc, test_swap_is_other);
-        tcase_add_test(tc, test_wait_node_and_property);
+        tcase_add_test(tc, test_wait_node);
+        tcase_add_test(tc, test_wait_node_timeout);
         tcase_add_test(tc, test_probe_missing);
         suite_add_tcase(s, tc);
         return s;
