@@ -368,7 +368,11 @@ def check_pod(v, rep, w, ns, help_flags, silo, driver_name, version):
         dm = mount_at(s, "/dev")
         rep.check(dm is not None and (volume(pod, dm["name"]).get("hostPath") or {}).get("path")
                   == "/dev", f"{where}: host /dev mounted (loop devices)")
-        rep.check(pod.get("hostNetwork") is True, f"{where}: hostNetwork (udev events)")
+        # silo listens to no udev events and libudev names device nodes from sysfs; the
+        # sidecars talk over the unix socket: nothing needs the host's network or udev's data.
+        rep.check(not pod.get("hostNetwork"), f"{where}: pod network, no hostNetwork")
+        rep.check(mount_at(s, "/run/udev") is None,
+                  f"{where}: no /run/udev mount (libudev reads sysfs)")
     if serves_ctrl:
         rep.check({"csi-provisioner", "csi-resizer", "csi-snapshotter"} <= names,
                   f"{where}: controller has provisioner, resizer and snapshotter")
@@ -410,9 +414,12 @@ def check_pod(v, rep, w, ns, help_flags, silo, driver_name, version):
         rep.check(any(resolve_port(s, p.get("targetPort")) == mport
                       for x in svcs for p in x["spec"].get("ports", [])),
                   f"{where}: a Service targets the metrics port")
-    if pod.get("hostNetwork"):
-        ports = [p["containerPort"] for c in containers for p in c.get("ports", [])]
-        rep.check(len(ports) == len(set(ports)), f"{where}: host ports do not collide")
+    # The containers share the pod's network namespace; kubelet probes and Prometheus scrape
+    # the pod IP, so no port is bound on the host.
+    ports = [p["containerPort"] for c in containers for p in c.get("ports", [])]
+    rep.check(len(ports) == len(set(ports)), f"{where}: container ports do not collide")
+    rep.check(not any("hostPort" in p for c in containers for p in c.get("ports", [])),
+              f"{where}: no hostPort (ports are the pod's)")
     return sf, sidecars
 
 
