@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/cleanup.h"
+#include "common/str.h"
 
 static void blkdev_signature_set(struct blkdev_signature *s, enum blkdev_content c,
                                  const char *type)
@@ -123,15 +124,16 @@ static bool blkdev_node_ready(const char *node, dev_t devno)
         return stat(node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devno;
 }
 
-static uint64_t blkdev_now_ms(void)
+/* Nanoseconds: a deadline kept in whole milliseconds could end up to 1 ms early. */
+static uint64_t blkdev_now_ns(void)
 {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-/* A stat per millisecond until node is devno or the monotonic clock passes deadline. */
+/* A stat per millisecond until node is devno or the monotonic clock (ns) passes deadline. */
 static int blkdev_poll_node(const char *node, dev_t devno, uint64_t deadline)
 {
         const struct timespec step = {.tv_nsec = 1000000};
@@ -139,7 +141,7 @@ static int blkdev_poll_node(const char *node, dev_t devno, uint64_t deadline)
         for (;;) {
                 if (blkdev_node_ready(node, devno))
                         return 0;
-                if (blkdev_now_ms() >= deadline)
+                if (blkdev_now_ns() >= deadline)
                         return -ETIMEDOUT;
                 nanosleep(&step, NULL);
         }
@@ -147,12 +149,12 @@ static int blkdev_poll_node(const char *node, dev_t devno, uint64_t deadline)
 
 int blkdev_wait_node(char *node, size_t size, dev_t devno, unsigned timeout_ms)
 {
-        uint64_t start = blkdev_now_ms();
+        uint64_t start = blkdev_now_ns();
+        unsigned fast_ms = timeout_ms < BLKDEV_FAST_MS ? timeout_ms : BLKDEV_FAST_MS;
         char named[PATH_MAX];
         int r;
 
-        r = blkdev_poll_node(node, devno,
-                             start + (timeout_ms < BLKDEV_FAST_MS ? timeout_ms : BLKDEV_FAST_MS));
+        r = blkdev_poll_node(node, devno, start + fast_ms * 1000000ULL);
         if (r != -ETIMEDOUT)
                 return r;
         r = blkdev_udev_devnode(devno, named, sizeof(named));
@@ -160,11 +162,10 @@ int blkdev_wait_node(char *node, size_t size, dev_t devno, unsigned timeout_ms)
                 return r;
         if (strlen(named) >= size)
                 return -ENAMETOOLONG;
-        r = blkdev_poll_node(named, devno, start + timeout_ms);
+        r = blkdev_poll_node(named, devno, start + timeout_ms * 1000000ULL);
         if (r < 0)
                 return r;
-        memcpy(node, named, strlen(named) + 1);
-        return 0;
+        return str_copy(node, size, named);
 }
 
 int blkdev_size(int fd, uint64_t *ret)
