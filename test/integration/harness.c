@@ -96,10 +96,16 @@ static void harness_exec(const struct harness *h, const char *const *extra, cons
         _exit(127);
 }
 
-/* Waits until Probe answers ready=true, the daemon exits, or 30 s pass. */
-static int harness_wait_ready(struct harness *h)
+static uint64_t harness_now_ms(void)
 {
-        for (int i = 0; i < 1500; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int harness_probe_ready(struct harness *h)
+{
+        for (uint64_t until = harness_now_ms() + 30000; harness_now_ms() < until;) {
                 int status;
                 if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
                         h->pid = 0;
@@ -126,6 +132,18 @@ static int harness_wait_ready(struct harness *h)
                 harness_sleep_ms(20);
         }
         return -ETIMEDOUT;
+}
+
+/* Waits until Probe answers ready=true, the daemon exits, or 30 s pass. */
+static int harness_wait_ready(struct harness *h)
+{
+        /* The probes wait for the connection: failing at once while a restarted daemon's
+         * socket is still the stale one left its handshake to gRPC's backup poller (up to 5 s
+         * per restart). */
+        client_set_wait_for_ready(h->client, true);
+        int r = harness_probe_ready(h);
+        client_set_wait_for_ready(h->client, false);
+        return r;
 }
 
 static int harness_touch(const char *path)
