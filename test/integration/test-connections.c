@@ -233,7 +233,7 @@ int main(void)
         Suite *s = suite_create("connections");
         TCase *tc = tcase_create("connections");
         tcase_add_checked_fixture(tc, NULL, stop);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, fd_exhaustion_does_not_leave_the_socket_deaf);
         tcase_add_test(tc, connections_are_bounded);
         tcase_add_test(tc, soft_fd_limit_raised_to_hard);

@@ -176,7 +176,7 @@ int main(void)
         Suite *s = suite_create("controller-attach-durability");
         TCase *tc = tcase_create("durability");
         tcase_add_checked_fixture(tc, NULL, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, kill_between_slot_write_and_flush);
         tcase_add_test(tc, old_layout_upgrade_and_torn_slot);
         suite_add_tcase(s, tc);

@@ -181,7 +181,7 @@ int main(void)
         TCase *tc = tcase_create("paths");
 
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_parent_missing);
         tcase_add_test(tc, test_staging_regular_file);
         tcase_add_test(tc, test_staging_fifo);

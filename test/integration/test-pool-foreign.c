@@ -211,7 +211,7 @@ int main(void)
         TCase *tc = tcase_create("foreign");
 
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_block_device_node);
         tcase_add_test(tc, test_symlink);
         tcase_add_test(tc, test_fifo);

@@ -114,7 +114,7 @@ int main(void)
         Suite *s = suite_create("shutdown");
         TCase *tc = tcase_create("shutdown");
         tcase_add_checked_fixture(tc, NULL, stop);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, sigterm_past_the_drain_bound_exits_0);
         tcase_add_test(tc, work_outliving_twice_the_bound_is_left);
         suite_add_tcase(s, tc);
