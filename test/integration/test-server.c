@@ -82,7 +82,7 @@ START_TEST(identity_rpcs)
         ck_assert_int_eq(res.status, ERR_OK);
         client_result_release(&res);
 
-        ck_assert_int_eq(probe(h.client, 5000), ERR_OK);
+        ck_assert_int_eq(probe(h.client, 30000), ERR_OK);
         ck_assert(harness_log_contains(&h, "msg='serving'"));
 }
 END_TEST
@@ -107,11 +107,11 @@ START_TEST(unknown_methods_are_unimplemented)
         Csi__V1__ProbeRequest req = CSI__V1__PROBE_REQUEST__INIT;
         char msg[256];
         ck_assert_int_eq(call_status(h.client, "/csi.v1.Identity/Nope", &req.base,
-                                     &csi__v1__probe_response__descriptor, 5000, msg, sizeof(msg)),
+                                     &csi__v1__probe_response__descriptor, 30000, msg, sizeof(msg)),
                          ERR_UNIMPLEMENTED);
         ck_assert_ptr_nonnull(strstr(msg, "/csi.v1.Identity/Nope"));
         ck_assert_int_eq(call_status(h.client, "/no.such.Service/Probe", &req.base,
-                                     &csi__v1__probe_response__descriptor, 5000, NULL, 0),
+                                     &csi__v1__probe_response__descriptor, 30000, NULL, 0),
                          ERR_UNIMPLEMENTED);
 }
 END_TEST
@@ -122,7 +122,7 @@ START_TEST(undecodable_and_oversize_requests)
         struct client_result res;
         static const unsigned char junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
         ck_assert_int_eq(client_call_raw(h.client, "/csi.v1.Identity/Probe", junk, sizeof(junk),
-                                         &csi__v1__probe_response__descriptor, 5000, &res),
+                                         &csi__v1__probe_response__descriptor, 30000, &res),
                          0);
         ck_assert_int_eq(res.status, ERR_INVALID_ARGUMENT);
         client_result_release(&res);
@@ -130,13 +130,13 @@ START_TEST(undecodable_and_oversize_requests)
         size_t big = 5 * 1024 * 1024;
         void *buf = calloc(1, big);
         ck_assert_int_eq(client_call_raw(h.client, "/csi.v1.Identity/Probe", buf, big,
-                                         &csi__v1__probe_response__descriptor, 5000, &res),
+                                         &csi__v1__probe_response__descriptor, 30000, &res),
                          0);
         free(buf);
         ck_assert_int_eq(res.status, ERR_RESOURCE_EXHAUSTED);
         client_result_release(&res);
         /* Still serving. */
-        ck_assert_int_eq(probe(h.client, 5000), ERR_OK);
+        ck_assert_int_eq(probe(h.client, 30000), ERR_OK);
 }
 END_TEST
 
@@ -364,7 +364,7 @@ START_TEST(live_instance_is_not_displaced)
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
         const char *args[] = {SILO_BIN, "--endpoint", h.endpoint, "--pool", h.pool, NULL};
         ck_assert_int_eq(run_silo(args), 1);
-        ck_assert_int_eq(probe(h.client, 5000), ERR_OK);
+        ck_assert_int_eq(probe(h.client, 30000), ERR_OK);
 }
 END_TEST
 
