@@ -388,6 +388,23 @@ bool harness_log_contains(const struct harness *h, const char *needle)
         return found;
 }
 
+unsigned harness_metrics_port(const struct harness *h)
+{
+        FILE *f = fopen(h->log_path, "re");
+        if (!f)
+                return 0;
+        char line[4096];
+        unsigned port = 0;
+        while (!port && fgets(line, sizeof(line), f)) {
+                const char *p = strstr(line, "msg='serving metrics'");
+                p = p ? strstr(p, " port=") : NULL;
+                if (p && sscanf(p, " port=%u", &port) != 1)
+                        port = 0;
+        }
+        fclose(f);
+        return port;
+}
+
 unsigned harness_log_count(const struct harness *h, const char *needle)
 {
         FILE *f = fopen(h->log_path, "re");

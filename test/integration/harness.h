@@ -69,6 +69,11 @@ int harness_siloctl(const char *endpoint, const char *args, char *out, size_t si
 /* True when the daemon's log contains needle. */
 bool harness_log_contains(const struct harness *h, const char *needle);
 
+/* The port of the daemon's /metrics endpoint, from its "serving metrics" line (written before
+ * it is ready), or 0. Start it with --metrics-address 127.0.0.1:0: the kernel picks a free
+ * port as it binds, where a port picked beforehand could be taken by then. */
+unsigned harness_metrics_port(const struct harness *h);
+
 /* Lines of the daemon's log that contain needle. */
 unsigned harness_log_count(const struct harness *h, const char *needle);
 
