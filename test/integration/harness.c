@@ -398,8 +398,10 @@ unsigned harness_metrics_port(const struct harness *h)
         while (!port && fgets(line, sizeof(line), f)) {
                 const char *p = strstr(line, "msg='serving metrics'");
                 p = p ? strstr(p, " port=") : NULL;
-                if (p && sscanf(p, " port=%u", &port) != 1)
-                        port = 0;
+                char *end;
+                unsigned long v = p ? strtoul(p + strlen(" port="), &end, 10) : 0;
+                if (p && end != p + strlen(" port=") && v < 65536)
+                        port = (unsigned)v;
         }
         fclose(f);
         return port;
