@@ -20,6 +20,7 @@ struct client {
         grpc_channel *channel;
         grpc_metadata metadata[CLIENT_METADATA_MAX];
         size_t n_metadata;
+        bool wait_for_ready;
 };
 
 static int client_target(const char *endpoint, char *buf, size_t size)
@@ -86,6 +87,11 @@ int client_add_metadata(struct client *c, const char *key, const char *value)
         return 0;
 }
 
+void client_set_wait_for_ready(struct client *c, bool on)
+{
+        c->wait_for_ready = on;
+}
+
 void client_free(struct client *c)
 {
         if (!c)
@@ -118,6 +124,9 @@ static void client_batch_ops(const struct client *c, struct client_batch *b, grp
 {
         memset(ops, 0, 6 * sizeof(*ops));
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        if (c->wait_for_ready)
+                ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY |
+                               GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
         ops[0].data.send_initial_metadata.count = c->n_metadata;
         ops[0].data.send_initial_metadata.metadata =
             c->n_metadata ? (grpc_metadata *)c->metadata : NULL;

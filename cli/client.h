@@ -4,6 +4,7 @@
 #pragma once
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -17,6 +18,12 @@ void client_free(struct client *c);
 /* Adds gRPC metadata (lowercase key) sent with every later call. Not while calls are in
  * flight. -E2BIG beyond 64 entries. */
 int client_add_metadata(struct client *c, const char *key, const char *value);
+
+/* With on, later calls wait for a connection until their deadline instead of failing at once
+ * (UNAVAILABLE) while the driver cannot be reached, and drive the connection's handshake
+ * themselves: for a caller that knows the driver is (re)starting. Default off. Not while
+ * calls are in flight. */
+void client_set_wait_for_ready(struct client *c, bool on);
 
 struct client_result {
         enum err_status status; /* gRPC status code */

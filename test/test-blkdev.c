@@ -170,7 +170,8 @@ START_TEST(test_wait_node)
 END_TEST
 
 /* Neither name appears (a /dev without the node): -ETIMEDOUT after timeout_ms, node kept.
- * The empty /dev is a tmpfs in a mount namespace of a child's own. */
+ * The empty /dev is a tmpfs in a mount namespace of a child's own. Never before the timeout;
+ * how long after depends on the machine, so the upper bound only says it gives up. */
 START_TEST(test_wait_node_timeout)
 {
         struct loop_dev d;
@@ -196,8 +197,8 @@ START_TEST(test_wait_node_timeout)
                 r = blkdev_wait_node(node, sizeof(node), d.devno, 300);
                 clock_gettime(CLOCK_MONOTONIC, &b);
                 ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-                _exit(r == -ETIMEDOUT && strcmp(node, d.node) == 0 && ms >= 300 && ms < 2000 ? 0
-                                                                                             : 1);
+                _exit(r == -ETIMEDOUT && strcmp(node, d.node) == 0 && ms >= 300 && ms < 30000 ? 0
+                                                                                              : 1);
         }
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert(WIFEXITED(status));

@@ -15,7 +15,8 @@ struct titem {
         struct workq_item item;
         pthread_mutex_t mu;
         pthread_cond_t cv;
-        bool release, ran, expired;
+        bool release, ran, expired, finished;
+        uint64_t expired_at_ms;
         atomic_int done;
 };
 
@@ -35,13 +36,19 @@ static void titem_expire(struct workq_item *it)
         struct titem *t = (struct titem *)it;
         pthread_mutex_lock(&t->mu);
         t->expired = true;
+        t->expired_at_ms = workq_now_ms();
         pthread_cond_broadcast(&t->cv);
         pthread_mutex_unlock(&t->mu);
 }
 
 static void titem_done(struct workq_item *it)
 {
-        atomic_fetch_add(&((struct titem *)it)->done, 1);
+        struct titem *t = (struct titem *)it;
+        atomic_fetch_add(&t->done, 1);
+        pthread_mutex_lock(&t->mu);
+        t->finished = true;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
 }
 
 static const struct workq_ops titem_ops = {titem_run, titem_expire, titem_done};
@@ -96,26 +103,47 @@ START_TEST(bounded_queue_overloads)
 }
 END_TEST
 
-/* The deadline answers for a running item without interrupting it; a waiting item that
- * expires is never run. */
+/* Waits until t ran or was done without running; returns whether it ran. */
+static bool titem_wait_started(struct titem *t)
+{
+        pthread_mutex_lock(&t->mu);
+        while (!t->ran && !t->finished)
+                pthread_cond_wait(&t->cv, &t->mu);
+        bool ran = t->ran;
+        pthread_mutex_unlock(&t->mu);
+        return ran;
+}
+
+/* The deadline answers for a running item without interrupting it, never before the deadline;
+ * a waiting item that expires is never run. */
 START_TEST(expiry_does_not_interrupt)
 {
         struct workq *q;
         ck_assert_int_eq(workq_new(1, 4, &q), 0);
-        struct titem slow, waiting;
-        /* Margin so that even a loaded machine starts the first item before its deadline. */
-        titem_init(&slow, workq_now_ms() + 1000);
-        titem_init(&waiting, workq_now_ms() + 1000);
-        ck_assert_int_eq(workq_push(q, &slow.item), 0);
+        struct titem tries[11], *slow = NULL, waiting;
+        /* The worker must start slow before its deadline: on a machine too loaded for that it
+         * expires waiting and is done unrun, and the next try gets twice as long. */
+        uint64_t ms = 100;
+        for (size_t i = 0; !slow; i++, ms *= 2) {
+                ck_assert_uint_lt(i, ARRAY_SIZE(tries));
+                titem_init(&tries[i], workq_now_ms() + ms);
+                ck_assert_int_eq(workq_push(q, &tries[i].item), 0);
+                if (titem_wait_started(&tries[i]))
+                        slow = &tries[i];
+                else
+                        ck_assert(tries[i].expired);
+        }
+        /* slow holds the only worker: waiting expires in the queue. */
+        titem_init(&waiting, workq_now_ms() + 50);
         ck_assert_int_eq(workq_push(q, &waiting.item), 0);
-        titem_wait(&slow, &slow.ran);
-        titem_wait(&slow, &slow.expired);
+        titem_wait(slow, &slow->expired);
         titem_wait(&waiting, &waiting.expired);
-        ck_assert(slow.ran);
-        ck_assert_int_eq(atomic_load(&slow.done), 0);
-        titem_release(&slow);
+        ck_assert_uint_ge(slow->expired_at_ms, slow->item.deadline_ms);
+        ck_assert_uint_ge(waiting.expired_at_ms, waiting.item.deadline_ms);
+        ck_assert_int_eq(atomic_load(&slow->done), 0);
+        titem_release(slow);
         ck_assert_int_eq(workq_drain(q, 10000), 0);
-        ck_assert_int_eq(atomic_load(&slow.done), 1);
+        ck_assert_int_eq(atomic_load(&slow->done), 1);
         ck_assert_int_eq(atomic_load(&waiting.done), 1);
         ck_assert(!waiting.ran);
         workq_free(q);
@@ -131,7 +159,12 @@ START_TEST(drain_refuses_new_work_and_times_out)
         titem_init(&late, 0);
         ck_assert_int_eq(workq_push(q, &t.item), 0);
         titem_wait(&t, &t.ran);
-        ck_assert_int_eq(workq_drain(q, 20), -ETIMEDOUT);
+        /* Never before the bound: test-shutdown's exit times rely on it. */
+        for (int i = 0; i < 10; i++) {
+                uint64_t t0 = workq_now_ns();
+                ck_assert_int_eq(workq_drain(q, 5), -ETIMEDOUT);
+                ck_assert_uint_ge(workq_now_ns() - t0, 5 * 1000000);
+        }
         ck_assert_int_eq(workq_push(q, &late.item), -SILO_EOVERLOAD);
         titem_release(&t);
         ck_assert_int_eq(workq_drain(q, 10000), 0);
@@ -139,14 +172,21 @@ START_TEST(drain_refuses_new_work_and_times_out)
 }
 END_TEST
 
-static atomic_bool slow_done_returned;
+/* A done callback that waits for the test: it says it runs, and returns when told. */
+static pthread_mutex_t slow_done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slow_done_cv = PTHREAD_COND_INITIALIZER;
+static bool slow_done_running, slow_done_go, slow_done_returned;
 
 static void slow_done(struct workq_item *it)
 {
         (void)it;
-        struct timespec ts = {0, 200 * 1000000L};
-        nanosleep(&ts, NULL);
-        atomic_store(&slow_done_returned, true);
+        pthread_mutex_lock(&slow_done_mu);
+        slow_done_running = true;
+        pthread_cond_broadcast(&slow_done_cv);
+        while (!slow_done_go)
+                pthread_cond_wait(&slow_done_cv, &slow_done_mu);
+        slow_done_returned = true;
+        pthread_mutex_unlock(&slow_done_mu);
 }
 
 static void noop(struct workq_item *it)
@@ -163,10 +203,19 @@ START_TEST(drain_waits_for_done_to_return)
         ck_assert_int_eq(workq_new(1, 4, &q), 0);
         struct workq_item it = {.ops = &ops};
         ck_assert_int_eq(workq_push(q, &it), 0);
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL); /* done is running now */
+        pthread_mutex_lock(&slow_done_mu);
+        while (!slow_done_running)
+                pthread_cond_wait(&slow_done_cv, &slow_done_mu);
+        pthread_mutex_unlock(&slow_done_mu);
+        ck_assert_int_eq(workq_drain(q, 20), -ETIMEDOUT); /* done has not returned */
+        pthread_mutex_lock(&slow_done_mu);
+        slow_done_go = true;
+        pthread_cond_broadcast(&slow_done_cv);
+        pthread_mutex_unlock(&slow_done_mu);
         ck_assert_int_eq(workq_drain(q, 10000), 0);
-        ck_assert(atomic_load(&slow_done_returned));
+        pthread_mutex_lock(&slow_done_mu);
+        ck_assert(slow_done_returned);
+        pthread_mutex_unlock(&slow_done_mu);
         workq_free(q);
 }
 END_TEST

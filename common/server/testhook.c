@@ -2,9 +2,11 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <csi.pb-c.h>
 
@@ -49,16 +51,30 @@ static void testhook_begin_call(const char *method)
         hook_paused = false;
 }
 
+static uint64_t testhook_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* The line tells a test that the call is inside its pause now (a sleep on the test's side
- * cannot know when the call got there on a loaded machine). */
+ * cannot know when the call got there on a loaded machine). The pause ends after ms, or as
+ * soon as the file SILO_TEST_RELEASE names exists: the test decides when, not the clock. */
 static void testhook_sleep_ms(const char *point, long ms)
 {
         if (ms <= 0)
                 return;
         log_debug("msg='test hook: pausing' point=%s ms=%ld", point, ms);
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0)
-                ;
+        const char *release = getenv("SILO_TEST_RELEASE");
+        uint64_t until = testhook_now_ms() + (uint64_t)ms;
+        for (uint64_t now = testhook_now_ms(); now < until; now = testhook_now_ms()) {
+                if (release && *release && access(release, F_OK) == 0)
+                        return;
+                uint64_t step = until - now < 10 ? until - now : 10;
+                struct timespec ts = {0, (long)step * 1000000L};
+                nanosleep(&ts, NULL);
+        }
 }
 
 static void testhook_pause_locked(void)

@@ -3,7 +3,9 @@
  * right after its handler takes its first operation lock (or before an unlocked handler),
  * so tests can observe timeouts, pending-operation conflicts and crashes mid-operation. Each
  * pause first logs "msg='test hook: pausing' point=<Method>" at debug: a test waits for that
- * line, never for a fixed time, to know the call is inside its pause. */
+ * line, never for a fixed time, to know the call is inside its pause. Once the file that
+ * SILO_TEST_RELEASE names exists, a pause ends (a later one at once): a test holds a call with
+ * a long delay for as long as it needs, then releases it. */
 #pragma once
 
 #include "common/server/rpc.h"

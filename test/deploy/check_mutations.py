@@ -8,6 +8,7 @@ usage: check_mutations.py --silo BUILD/silo --siloctl BUILD/siloctl --source SOU
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import shutil
@@ -123,6 +124,43 @@ CASES = [
 ]
 
 
+def short(t):
+    return " ".join(t.split())[:50]
+
+
+def run_case(a, src, case):
+    """Breaks a copy of the files in src (a directory of its own) one way and runs the check
+    that must notice. Returns (caught or None when skipped, the line to print)."""
+    path, old, new, expect = case
+    os.mkdir(src)
+    for item in COPY:
+        s = os.path.join(a.source, item)
+        if os.path.isdir(s):
+            shutil.copytree(s, os.path.join(src, item))
+        elif os.path.exists(s):
+            shutil.copy(s, os.path.join(src, item))
+    target = os.path.join(src, path)
+    text = open(target, encoding="utf-8").read()
+    what = f"{path}: '{short(old)}' -> '{short(new)}'"
+    if old not in text and not path.startswith(OURS):
+        return None, f"skip {what}: that text is gone from a file this test does not own"
+    if old not in text:
+        return False, f"FAIL {what}: the text to break is gone (update this case)"
+    open(target, "w", encoding="utf-8").write(text.replace(old, new, 1))
+    script = "check_dockerfile.py" if path in ("Dockerfile", "deploy/install-deps.sh") \
+        or path.endswith(".c") else "check_manifests.py"
+    cmd = [sys.executable, os.path.join(HERE, script), "--silo", a.silo,
+           "--source", src] + (["--siloctl", a.siloctl] if "docker" in script else [])
+    env = dict(os.environ, SILO_DEPLOY_NO_KUBECTL="1")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
+    finished = re.search(r"^\d+ passed, [1-9]\d* failed$", p.stdout, re.M)
+    if p.returncode == 1 and finished and any(expect in l for l in fails):
+        return True, f"ok   caught {what}"
+    return False, (f"FAIL not caught {what}: rc={p.returncode}, wanted '{expect}', got "
+                   f"{fails[:3] or p.stderr.strip()[-300:]}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--silo", required=True)
@@ -130,46 +168,17 @@ def main():
     ap.add_argument("--source", required=True)
     a = ap.parse_args()
     passed = failed = 0
-    env = dict(os.environ, SILO_DEPLOY_NO_KUBECTL="1")
-    with tempfile.TemporaryDirectory(prefix="silo-deploy-") as tmp:
-        for path, old, new, expect in CASES:
-            src = os.path.join(tmp, "src")
-            shutil.rmtree(src, ignore_errors=True)
-            os.mkdir(src)
-            for item in COPY:
-                s = os.path.join(a.source, item)
-                if os.path.isdir(s):
-                    shutil.copytree(s, os.path.join(src, item))
-                elif os.path.exists(s):
-                    shutil.copy(s, os.path.join(src, item))
-            target = os.path.join(src, path)
-            text = open(target, encoding="utf-8").read()
-            def short(t):
-                return " ".join(t.split())[:50]
-            what = f"{path}: '{short(old)}' -> '{short(new)}'"
-            if old not in text and not path.startswith(OURS):
-                print(f"skip {what}: that text is gone from a file this test does not own")
-                continue
-            if old not in text:
-                failed += 1
-                print(f"FAIL {what}: the text to break is gone (update this case)")
-                continue
-            open(target, "w", encoding="utf-8").write(text.replace(old, new, 1))
-            script = "check_dockerfile.py" if path in ("Dockerfile", "deploy/install-deps.sh") \
-                or path.endswith(".c") else "check_manifests.py"
-            cmd = [sys.executable, os.path.join(HERE, script), "--silo", a.silo,
-                   "--source", src] + (["--siloctl", a.siloctl] if "docker" in script else [])
-            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300,
-                               check=False)
-            fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
-            finished = re.search(r"^\d+ passed, [1-9]\d* failed$", p.stdout, re.M)
-            if p.returncode == 1 and finished and any(expect in l for l in fails):
-                passed += 1
-                print(f"ok   caught {what}")
-            else:
-                failed += 1
-                print(f"FAIL not caught {what}: rc={p.returncode}, wanted '{expect}', got "
-                      f"{fails[:3] or p.stderr.strip()[-300:]}")
+    # The cases are independent: one per CPU at a time (a busy machine stretched some fifty
+    # checks one after the other past CTest's timeout).
+    with tempfile.TemporaryDirectory(prefix="silo-deploy-") as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        runs = [pool.submit(run_case, a, os.path.join(tmp, f"case-{i}"), case)
+                for i, case in enumerate(CASES)]
+        for run in runs:
+            caught, line = run.result()
+            print(line)
+            passed += caught is True
+            failed += caught is False
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -84,6 +84,7 @@ static void harness_exec(const struct harness *h, const char *const *extra, cons
         for (size_t i = 0; extra && extra[i] && n < HARNESS_MAX_ARGS - 1; i++)
                 argv[n++] = extra[i];
         argv[n] = NULL;
+        setenv("SILO_TEST_RELEASE", h->release, 1);
         for (size_t i = 0; env && env[i]; i++)
                 putenv((char *)env[i]);
         /* A test that dies (timeout, crash) takes its daemon with it. */
@@ -95,10 +96,16 @@ static void harness_exec(const struct harness *h, const char *const *extra, cons
         _exit(127);
 }
 
-/* Waits until Probe answers ready=true, the daemon exits, or 30 s pass. */
-static int harness_wait_ready(struct harness *h)
+static uint64_t harness_now_ms(void)
 {
-        for (int i = 0; i < 1500; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int harness_probe_ready(struct harness *h)
+{
+        for (uint64_t until = harness_now_ms() + 30000; harness_now_ms() < until;) {
                 int status;
                 if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
                         h->pid = 0;
@@ -127,8 +134,36 @@ static int harness_wait_ready(struct harness *h)
         return -ETIMEDOUT;
 }
 
+/* Waits until Probe answers ready=true, the daemon exits, or 30 s pass. */
+static int harness_wait_ready(struct harness *h)
+{
+        /* The probes wait for the connection: failing at once while a restarted daemon's
+         * socket is still the stale one left its handshake to gRPC's backup poller (up to 5 s
+         * per restart). */
+        client_set_wait_for_ready(h->client, true);
+        int r = harness_probe_ready(h);
+        client_set_wait_for_ready(h->client, false);
+        return r;
+}
+
+static int harness_touch(const char *path)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return neg_errno();
+        close(fd);
+        return 0;
+}
+
+void harness_release(const struct harness *h)
+{
+        ck_assert_int_eq(harness_touch(h->release), 0);
+}
+
 static int harness_spawn(struct harness *h, const char *const *extra_args, const char *const *env)
 {
+        if (unlink(h->release) < 0 && errno != ENOENT)
+                return neg_errno();
         h->pid = fork();
         if (h->pid < 0)
                 return neg_errno();
@@ -153,6 +188,7 @@ static int harness_prepare(struct harness *h)
         harness_path(h, "kubelet", h->kubelet_dir, sizeof(h->kubelet_dir));
         harness_path(h, "csi.sock", h->socket, sizeof(h->socket));
         harness_path(h, "silo.log", h->log_path, sizeof(h->log_path));
+        harness_path(h, "release", h->release, sizeof(h->release));
         snprintf(h->endpoint, sizeof(h->endpoint), "unix://%s", h->socket);
         harness_track(h, true);
         if (mkdir(h->pool, 0750) < 0 || mkdir(h->kubelet_dir, 0750) < 0)
@@ -187,7 +223,7 @@ int harness_start_nowait(struct harness *h, const char *const *extra_args, const
         int r = harness_prepare(h);
         if (r == 0)
                 r = harness_spawn(h, extra_args, env);
-        for (int i = 0; r == 0 && i < 2000 && access(h->socket, F_OK) < 0; i++)
+        for (int i = 0; r == 0 && i < 6000 && access(h->socket, F_OK) < 0; i++)
                 harness_sleep_ms(5);
         return r;
 }
@@ -210,7 +246,7 @@ int harness_terminate(struct harness *h)
         if (h->pid <= 0)
                 return -1;
         kill(h->pid, SIGTERM);
-        int r = harness_reap(h, 15000);
+        int r = harness_reap(h, 30000);
         if (r == -2) {
                 harness_kill9(h);
                 return -1;
@@ -320,6 +356,8 @@ void harness_stop(struct harness *h)
          * hold up the server's graceful GOAWAY for seconds: close it first. */
         client_free(h->client);
         h->client = NULL;
+        if (h->pid > 0)
+                (void)harness_touch(h->release);
         int status = h->pid > 0 ? harness_terminate(h) : -3;
         bool failed = !harness_exiting && h->root[0] && harness_daemon_failed(h, status);
         if (!h->root[0])
@@ -348,6 +386,25 @@ bool harness_log_contains(const struct harness *h, const char *needle)
                 found = strstr(line, needle) != NULL;
         fclose(f);
         return found;
+}
+
+unsigned harness_metrics_port(const struct harness *h)
+{
+        FILE *f = fopen(h->log_path, "re");
+        if (!f)
+                return 0;
+        char line[4096];
+        unsigned port = 0;
+        while (!port && fgets(line, sizeof(line), f)) {
+                const char *p = strstr(line, "msg='serving metrics'");
+                p = p ? strstr(p, " port=") : NULL;
+                char *end;
+                unsigned long v = p ? strtoul(p + strlen(" port="), &end, 10) : 0;
+                if (p && end != p + strlen(" port=") && v < 65536)
+                        port = (unsigned)v;
+        }
+        fclose(f);
+        return port;
 }
 
 unsigned harness_log_count(const struct harness *h, const char *needle)

@@ -15,6 +15,7 @@ struct harness {
         char socket[300];      /* <root>/csi.sock */
         char endpoint[310];    /* unix://<socket> */
         char log_path[300];    /* <root>/silo.log: the daemon's stderr */
+        char release[300];     /* <root>/release: SILO_TEST_RELEASE of the daemon */
         pid_t pid;
         struct client *client;
 };
@@ -30,14 +31,16 @@ int harness_start(struct harness *h, const char *const *extra_args, const char *
 int harness_start_on_loop_pool(struct harness *h, unsigned mib, const char *const *extra_args,
                                const char *const *env);
 
-/* Like harness_start but returns as soon as the socket exists, before Probe says ready. */
+/* Like harness_start but returns as soon as the socket exists (or after 30 s), before Probe
+ * says ready. */
 int harness_start_nowait(struct harness *h, const char *const *extra_args, const char *const *env);
 
-/* Stops the daemon with SIGTERM (waits up to 10 s, then SIGKILL), unmounts anything still
- * mounted under root, detaches loop devices backed by files under root, removes root. */
+/* Releases its test-hook pauses, stops the daemon with SIGTERM (waits up to 30 s, then
+ * SIGKILL), unmounts anything still mounted under root, detaches loop devices backed by files
+ * under root, removes root. */
 void harness_stop(struct harness *h);
 
-/* Sends SIGTERM and waits up to 15 s: returns the exit status (0..255), or -1 when it had to
+/* Sends SIGTERM and waits up to 30 s: returns the exit status (0..255), or -1 when it had to
  * be killed or did not exit normally. The root stays. */
 int harness_terminate(struct harness *h);
 
@@ -46,6 +49,11 @@ void harness_kill9(struct harness *h);
 
 /* Starts the daemon again on the same root (after harness_kill9 or a stop without cleanup). */
 int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env);
+
+/* Ends the test-hook pauses of the daemon (SILO_TEST_DELAY), those under way and those to
+ * come: a test holds calls with a long delay ("Sleep:60000") until it has seen what it needs,
+ * then releases them. harness_stop releases; a restart starts held again. */
+void harness_release(const struct harness *h);
 
 /* Calls path ("/csi.v1.Controller/CreateVolume") with a 30 s deadline. */
 int harness_call(struct harness *h, const char *path, const ProtobufCMessage *req,
@@ -60,6 +68,11 @@ int harness_siloctl(const char *endpoint, const char *args, char *out, size_t si
 
 /* True when the daemon's log contains needle. */
 bool harness_log_contains(const struct harness *h, const char *needle);
+
+/* The port of the daemon's /metrics endpoint, from its "serving metrics" line (written before
+ * it is ready), or 0. Start it with --metrics-address 127.0.0.1:0: the kernel picks a free
+ * port as it binds, where a port picked beforehand could be taken by then. */
+unsigned harness_metrics_port(const struct harness *h);
 
 /* Lines of the daemon's log that contain needle. */
 unsigned harness_log_count(const struct harness *h, const char *needle);

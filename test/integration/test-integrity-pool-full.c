@@ -3,15 +3,12 @@
  * metrics move, a write lost to the full pool stops the filesystem (read-only), and the
  * errors stay reported after space is freed and the volume is staged again. */
 /* ctest-labels: privileged */
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,18 +18,6 @@
 
 static struct harness h;
 static unsigned port;
-
-static unsigned free_port(void)
-{
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t len = sizeof(sa);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-        close(fd);
-        return ntohs(sa.sin_port);
-}
 
 static double metric(const char *name)
 {
@@ -100,13 +85,13 @@ static int write_volume(const char *dir, size_t mib)
 
 START_TEST(test_full_pool_is_reported)
 {
-        char addr[64], id[80], staging[512], foreign[400], probe[600];
+        char id[80], staging[512], foreign[400], probe[600];
         char nmsg[512], cmsg[512];
         bool nbad, cbad;
-        port = free_port();
-        snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
-        const char *args[] = {"--metrics-address", addr, NULL};
+        const char *args[] = {"--metrics-address", "127.0.0.1:0", NULL};
         ck_assert_int_eq(harness_start_on_loop_pool(&h, 96, args, NULL), 0);
+        port = harness_metrics_port(&h);
+        ck_assert_uint_ne(port, 0);
         harness_node_track(&h);
         struct harness_ctl_vol o = {.required = 64 * HCTL_MIB, .fs_type = "ext4"};
         struct harness_node_cap cap = {.fs_type = "ext4"};

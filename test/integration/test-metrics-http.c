@@ -13,29 +13,15 @@
 #include "common/cleanup.h"
 
 static struct harness h;
-static char addr[64];
 static unsigned port;
 static char body[1 << 20];
 
-/* A port nobody listens on right now (the kernel's choice for an ephemeral bind). */
-static unsigned free_port(void)
-{
-        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ck_assert_int_ge(fd, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        socklen_t len = sizeof(sa);
-        ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-        return ntohs(sa.sin_port);
-}
-
 static void start(void)
 {
-        port = free_port();
-        snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
-        const char *args[] = {"--metrics-address", addr, NULL};
+        const char *args[] = {"--metrics-address", "127.0.0.1:0", NULL};
         ck_assert_int_eq(harness_start(&h, args, NULL), 0);
+        port = harness_metrics_port(&h);
+        ck_assert_uint_ne(port, 0);
 }
 
 static void stop(void)

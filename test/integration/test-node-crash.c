@@ -47,7 +47,8 @@ static void *async_run(void *arg)
 
 /* Starts the (delayed) call, kills the daemon while it sleeps holding the volume's lock (the
  * test hook logs its pause once the lock is taken: probing the lock with other calls raced
- * the call for it), restarts. */
+ * the call for it; the pause lasts a minute, longer than a loaded machine takes to kill),
+ * restarts. */
 static void kill_during(const char *id, bool publish)
 {
         const char *point = publish ? "point=NodePublishVolume" : "point=NodeStageVolume";
@@ -67,7 +68,7 @@ static void kill_during(const char *id, bool publish)
 
 START_TEST(test_kill_mid_stage)
 {
-        const char *env[] = {"SILO_TEST_DELAY=NodeStageVolume:3000", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=NodeStageVolume:60000:1", NULL};
         char buf[32];
 
         start(env);
@@ -82,7 +83,7 @@ END_TEST
 
 START_TEST(test_kill_mid_publish)
 {
-        const char *env[] = {"SILO_TEST_DELAY=NodePublishVolume:3000", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=NodePublishVolume:60000:1", NULL};
 
         start(env);
         ck_assert_int_eq(harness_node_volume(&h, "vol-kp", 64 * HN_MIB, "ext4", false), 0);

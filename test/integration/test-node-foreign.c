@@ -38,7 +38,7 @@ int main(void)
 {
         Suite *s = suite_create("node-foreign");
         TCase *tc = tcase_create("reconcile");
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, foreign_loop_devices_untouched);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "test/integration/harness-node.h"
 #include "common/cleanup.h"
@@ -46,14 +45,6 @@ static void assert_obj(const char *path, enum obj o)
 
         ck_assert_int_eq(lstat(path, &st), 0);
         ck_assert(o == OBJ_FIFO ? S_ISFIFO(st.st_mode) : S_ISREG(st.st_mode));
-}
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 START_TEST(test_parent_missing)
@@ -117,11 +108,12 @@ START_TEST(test_block_stage_file_fifo)
 }
 END_TEST
 
-/* The publish target is a file or a FIFO: refused at once, for mount and block volumes. */
+/* The publish target is a file or a FIFO: refused at once, for mount and block volumes. A
+ * call that blocked (a FIFO opened for reading blocks forever) would answer DEADLINE_EXCEEDED
+ * at the driver's --timeout: the status says it did not, whatever the machine's speed. */
 static void target_is(enum obj o)
 {
         char s2[600];
-        double t0;
 
         snprintf(s2, sizeof(s2), "%s2", staging);
         ck_assert_int_eq(mkdir(s2, 0750), 0);
@@ -130,15 +122,11 @@ static void target_is(enum obj o)
         ASSERT_STATUS(harness_node_publish(&h, "vol-fs", staging, target, &fs_cap, false),
                       ERR_FAILED_PRECONDITION);
         ASSERT_STATUS(harness_node_stage(&h, "vol-blk", s2, &blk_cap), ERR_OK);
-        t0 = now_s();
         enum err_status st = harness_node_publish(&h, "vol-blk", s2, target, &blk_cap, false);
-        /* 10 s: room for a loaded machine, below the driver's 15 s --timeout. */
-        ck_assert_msg(now_s() - t0 < 10, "publish onto a %s took %.1f s",
-                      o == OBJ_FIFO ? "FIFO" : "file", now_s() - t0);
-        if (o == OBJ_FIFO)
-                ck_assert_msg(st == ERR_FAILED_PRECONDITION, "block publish onto a FIFO: %s (%s)",
-                              err_status_name(st), harness_node_message());
-        else /* a regular file is what a block target is */
+        ck_assert_msg(st == (o == OBJ_FIFO ? ERR_FAILED_PRECONDITION : ERR_OK),
+                      "block publish onto a %s: %s (%s)", o == OBJ_FIFO ? "FIFO" : "file",
+                      err_status_name(st), harness_node_message());
+        if (o != OBJ_FIFO) /* a regular file is what a block target is */
                 ASSERT_STATUS(harness_node_unpublish(&h, "vol-blk", target), ERR_OK);
         if (o == OBJ_FIFO)
                 assert_obj(target, o);
@@ -193,7 +181,7 @@ int main(void)
         TCase *tc = tcase_create("paths");
 
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_parent_missing);
         tcase_add_test(tc, test_staging_regular_file);
         tcase_add_test(tc, test_staging_fifo);

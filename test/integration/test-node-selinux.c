@@ -199,7 +199,7 @@ int main(void)
         TCase *tc = tcase_create("node-selinux");
 
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, stage_applies_the_label_ext4);
         tcase_add_test(tc, stage_applies_the_label_xfs);
         tcase_add_test(tc, malformed_labels_are_invalid_argument);

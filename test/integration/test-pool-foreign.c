@@ -12,7 +12,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 #include "node/loop.h"
 #include "test/integration/harness-ctl.h"
@@ -34,14 +33,6 @@ static void setup(void)
 static void teardown(void)
 {
         harness_ctl_stop(&h);
-}
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* The first 128 KiB of the stand-in disk are still zero: nothing formatted it. */
@@ -139,15 +130,6 @@ static void assert_condition_abnormal(const char *id)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
 }
 
-/* Every call answers within a few seconds (a FIFO opened for reading would block forever):
- * 10 s, room for a loaded machine and still below the driver's 15 s --timeout. */
-#define ASSERT_QUICK(call, want)                                                                   \
-        do {                                                                                       \
-                double _t0 = now_s();                                                              \
-                ASSERT_STATUS(call, want);                                                         \
-                ck_assert_msg(now_s() - _t0 < 10, "%s took %.1f s", #call, now_s() - _t0);         \
-        } while (0)
-
 static void foreign(enum foreign f)
 {
         struct harness_ctl_vol o = {.required = 16 * HCTL_MIB, .fs_type = "ext4"};
@@ -160,22 +142,25 @@ static void foreign(enum foreign f)
         snprintf(meta, sizeof(meta), "%.*s.meta", (int)(strlen(path) - 4), path);
         harness_node_mkdir(&h, "plugins/staging/pvf", staging, sizeof(staging));
         make_foreign(f, path, standin, &disk);
+        /* Every call answers as expected: one that blocked (a FIFO opened for reading blocks
+         * forever) would answer DEADLINE_EXCEEDED at the driver's --timeout instead. (No
+         * bound on the time: a loaded machine is slow, not wrong.) */
 
-        ASSERT_QUICK(harness_node_stage(&h, id, staging, &fs), ERR_FAILED_PRECONDITION);
+        ASSERT_STATUS(harness_node_stage(&h, id, staging, &fs), ERR_FAILED_PRECONDITION);
         ck_assert_msg(strstr(harness_node_message(), "not a regular file"), "message: %s",
                       harness_node_message());
-        ASSERT_QUICK(harness_node_stage(&h, id, staging, &blk), ERR_FAILED_PRECONDITION);
+        ASSERT_STATUS(harness_node_stage(&h, id, staging, &blk), ERR_FAILED_PRECONDITION);
         ck_assert(!harness_node_is_mountpoint(staging));
         ck_assert_int_eq(harness_node_count_loops(&h), f == F_BLOCK); /* only the stand-in */
-        ASSERT_QUICK(harness_node_unstage(&h, id, staging), ERR_OK);
+        ASSERT_STATUS(harness_node_unstage(&h, id, staging), ERR_OK);
         assert_condition_abnormal(id);
-        ASSERT_QUICK(harness_ctl_publish(&h, id, "test-node", false, 0), ERR_FAILED_PRECONDITION);
-        ASSERT_QUICK(harness_ctl_unpublish(&h, id, "test-node"), ERR_OK);
+        ASSERT_STATUS(harness_ctl_publish(&h, id, "test-node", false, 0), ERR_FAILED_PRECONDITION);
+        ASSERT_STATUS(harness_ctl_unpublish(&h, id, "test-node"), ERR_OK);
         struct harness_ctl_vol clone = {
             .required = 16 * HCTL_MIB, .fs_type = "ext4", .from_vol = id};
-        ASSERT_QUICK(harness_ctl_create(&h, "pvc-clone", &clone, NULL), ERR_FAILED_PRECONDITION);
-        ASSERT_QUICK(harness_ctl_snapshot(&h, "snap-foreign", id, NULL), ERR_FAILED_PRECONDITION);
-        ASSERT_QUICK(harness_ctl_delete(&h, id), ERR_OK);
+        ASSERT_STATUS(harness_ctl_create(&h, "pvc-clone", &clone, NULL), ERR_FAILED_PRECONDITION);
+        ASSERT_STATUS(harness_ctl_snapshot(&h, "snap-foreign", id, NULL), ERR_FAILED_PRECONDITION);
+        ASSERT_STATUS(harness_ctl_delete(&h, id), ERR_OK);
         ck_assert_int_eq(access(meta, F_OK), -1); /* silo's own file is gone */
         assert_foreign_intact(f, path, standin);
         /* A restart scans the pool and meets the object as a leftover: it neither blocks
@@ -226,7 +211,7 @@ int main(void)
         TCase *tc = tcase_create("foreign");
 
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_block_device_node);
         tcase_add_test(tc, test_symlink);
         tcase_add_test(tc, test_fifo);

@@ -82,7 +82,7 @@ START_TEST(identity_rpcs)
         ck_assert_int_eq(res.status, ERR_OK);
         client_result_release(&res);
 
-        ck_assert_int_eq(probe(h.client, 5000), ERR_OK);
+        ck_assert_int_eq(probe(h.client, 30000), ERR_OK);
         ck_assert(harness_log_contains(&h, "msg='serving'"));
 }
 END_TEST
@@ -107,11 +107,11 @@ START_TEST(unknown_methods_are_unimplemented)
         Csi__V1__ProbeRequest req = CSI__V1__PROBE_REQUEST__INIT;
         char msg[256];
         ck_assert_int_eq(call_status(h.client, "/csi.v1.Identity/Nope", &req.base,
-                                     &csi__v1__probe_response__descriptor, 5000, msg, sizeof(msg)),
+                                     &csi__v1__probe_response__descriptor, 30000, msg, sizeof(msg)),
                          ERR_UNIMPLEMENTED);
         ck_assert_ptr_nonnull(strstr(msg, "/csi.v1.Identity/Nope"));
         ck_assert_int_eq(call_status(h.client, "/no.such.Service/Probe", &req.base,
-                                     &csi__v1__probe_response__descriptor, 5000, NULL, 0),
+                                     &csi__v1__probe_response__descriptor, 30000, NULL, 0),
                          ERR_UNIMPLEMENTED);
 }
 END_TEST
@@ -122,7 +122,7 @@ START_TEST(undecodable_and_oversize_requests)
         struct client_result res;
         static const unsigned char junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
         ck_assert_int_eq(client_call_raw(h.client, "/csi.v1.Identity/Probe", junk, sizeof(junk),
-                                         &csi__v1__probe_response__descriptor, 5000, &res),
+                                         &csi__v1__probe_response__descriptor, 30000, &res),
                          0);
         ck_assert_int_eq(res.status, ERR_INVALID_ARGUMENT);
         client_result_release(&res);
@@ -130,13 +130,13 @@ START_TEST(undecodable_and_oversize_requests)
         size_t big = 5 * 1024 * 1024;
         void *buf = calloc(1, big);
         ck_assert_int_eq(client_call_raw(h.client, "/csi.v1.Identity/Probe", buf, big,
-                                         &csi__v1__probe_response__descriptor, 5000, &res),
+                                         &csi__v1__probe_response__descriptor, 30000, &res),
                          0);
         free(buf);
         ck_assert_int_eq(res.status, ERR_RESOURCE_EXHAUSTED);
         client_result_release(&res);
         /* Still serving. */
-        ck_assert_int_eq(probe(h.client, 5000), ERR_OK);
+        ck_assert_int_eq(probe(h.client, 30000), ERR_OK);
 }
 END_TEST
 
@@ -175,15 +175,30 @@ static size_t join_count(struct slow_arg *a, size_t n, enum err_status want)
         return count;
 }
 
+/* Waits until n slow calls have returned; false after 30 s. */
+static bool wait_returned(unsigned n)
+{
+        for (int i = 0; i < 3000 && atomic_load(&slow_returned) < n; i++)
+                sleep_ms(10);
+        return atomic_load(&slow_returned) >= n;
+}
+
 /* 2 workers + 1 queued slot: of 5 concurrent slow calls 3 succeed and 2 are turned away
- * with the retryable UNAVAILABLE, never RESOURCE_EXHAUSTED. */
+ * with the retryable UNAVAILABLE, never RESOURCE_EXHAUSTED. The calls are held until the two
+ * are turned away: a slot freed early would take a third. */
 START_TEST(worker_pool_bound)
 {
         const char *args[] = {"--max-concurrent-requests", "2", "--max-queued-requests", "1", NULL};
-        const char *env[] = {"SILO_TEST_DELAY=Sleep:1500", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Sleep:60000", NULL};
         ck_assert_int_eq(harness_start(&h, args, env), 0);
         struct slow_arg a[5] = {0};
+        atomic_store(&slow_returned, 0);
         start_slow(a, 5);
+        ck_assert(wait_returned(2));
+        ck_assert(harness_wait_log(&h, "point=Sleep", 2));
+        ck_assert_uint_eq(harness_log_count(&h, "point=Sleep"), 2); /* the third waits */
+        ck_assert_uint_eq(atomic_load(&slow_returned), 2);
+        harness_release(&h);
         size_t ok = 0, unavailable = 0;
         for (size_t i = 0; i < 5; i++) {
                 pthread_join(a[i].thread, NULL);
@@ -207,12 +222,12 @@ static void *probe_thread(void *p)
         return NULL;
 }
 
-/* With every worker busy for 4 s, 100 concurrent Probes are all answered before any of that
+/* With every worker held busy, 100 concurrent Probes are all answered before any of that
  * work ends: Identity never waits behind volume work. (Not a fixed deadline per Probe: on a
  * loaded machine 100 calls may take seconds, and that is not what this tests.) */
 START_TEST(probe_under_load)
 {
-        const char *env[] = {"SILO_TEST_DELAY=Sleep:4000", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Sleep:60000", NULL};
         ck_assert_int_eq(harness_start(&h, NULL, env), 0);
         struct slow_arg slow[8] = {0};
         atomic_store(&slow_returned, 0);
@@ -226,56 +241,76 @@ START_TEST(probe_under_load)
         ck_assert_uint_eq(atomic_load(&slow_returned), 0);
         for (size_t i = 0; i < 100; i++)
                 ck_assert_int_eq(p[i].status, ERR_OK);
+        harness_release(&h);
         ck_assert_uint_eq(join_count(slow, 8, ERR_OK), 8);
 }
 END_TEST
 
-/* Past the budget: DEADLINE_EXCEEDED; the work goes on holding its lock, so a retry is
- * ABORTED; once it finished, the retry succeeds. */
+/* A call on a key whose first call is held: ABORTED at once, or, when the machine is too
+ * slow to answer within a short --timeout, DEADLINE_EXCEEDED, and then it is asked again. */
+static enum err_status sleep_call_while_held(const char *key)
+{
+        enum err_status st = ERR_DEADLINE_EXCEEDED;
+        for (int i = 0; i < 30 && st == ERR_DEADLINE_EXCEEDED; i++)
+                st = sleep_call(h.client, key, 30000);
+        return st;
+}
+
+/* Past the budget: DEADLINE_EXCEEDED; the work goes on holding its lock (held by the test),
+ * so a retry is ABORTED; once it finished, the retry succeeds. */
 START_TEST(budget_then_aborted_then_ok)
 {
         const char *args[] = {"--timeout", "1s", NULL};
-        const char *env[] = {"SILO_TEST_DELAY=Sleep:2500:1", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Sleep:60000:1", NULL};
         ck_assert_int_eq(harness_start(&h, args, env), 0);
         ck_assert_int_eq(sleep_call(h.client, "vol-a", 30000), ERR_DEADLINE_EXCEEDED);
-        ck_assert_int_eq(sleep_call(h.client, "vol-a", 30000), ERR_ABORTED);
+        ck_assert_int_eq(sleep_call_while_held("vol-a"), ERR_ABORTED);
+        harness_release(&h);
         ck_assert(harness_wait_log(&h, "completed_after_deadline=true", 1));
-        ck_assert_int_eq(sleep_call(h.client, "vol-a", 30000), ERR_OK);
+        ck_assert_int_eq(HARNESS_RETRY_SLOW(sleep_call(h.client, "vol-a", 30000)), ERR_OK);
 }
 END_TEST
 
-/* The client's own deadline is honoured too (shorter than --timeout). */
+/* The client's own deadline is honoured too (shorter than --timeout, which is long here:
+ * only the client's deadline can end the held call while the test waits). */
 START_TEST(client_deadline_honoured)
 {
-        const char *env[] = {"SILO_TEST_DELAY=Sleep:1500:1", NULL};
-        ck_assert_int_eq(harness_start(&h, NULL, env), 0);
-        ck_assert_int_eq(sleep_call(h.client, "k", 500), ERR_DEADLINE_EXCEEDED);
+        const char *args[] = {"--timeout", "300s", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Sleep:600000:1", NULL};
+        ck_assert_int_eq(harness_start(&h, args, env), 0);
+        ck_assert_int_eq(sleep_call(h.client, "k", 2000), ERR_DEADLINE_EXCEEDED);
         ck_assert(harness_wait_log(&h, "code=DEADLINE_EXCEEDED", 1));
+        ck_assert(!harness_log_contains(&h, "within 300000 ms"));
 }
 END_TEST
 
 START_TEST(same_object_twice_is_aborted)
 {
-        const char *env[] = {"SILO_TEST_DELAY=Sleep:1500:1", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Sleep:60000:1", NULL};
         ck_assert_int_eq(harness_start(&h, NULL, env), 0);
         struct slow_arg a = {.key = "k0"};
         pthread_create(&a.thread, NULL, slow_thread, &a);
         ck_assert(harness_wait_log(&h, "point=Sleep", 1)); /* holds the lock on k0 */
         ck_assert_int_eq(sleep_call(h.client, "k0", 30000), ERR_ABORTED);
         ck_assert_int_eq(sleep_call(h.client, "k1", 30000), ERR_OK);
+        harness_release(&h);
         pthread_join(a.thread, NULL);
         ck_assert_int_eq(a.status, ERR_OK);
 }
 END_TEST
 
-/* SIGTERM while a call runs: the call completes, the daemon exits 0, the socket is gone. */
+/* SIGTERM while a call runs: the call completes, the daemon exits 0, the socket is gone. The
+ * call is held until the daemon is shutting down. */
 START_TEST(graceful_shutdown)
 {
-        const char *env[] = {"SILO_TEST_DELAY=Sleep:1500", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Sleep:60000", NULL};
         ck_assert_int_eq(harness_start(&h, NULL, env), 0);
         struct slow_arg a = {.key = "k0"};
         pthread_create(&a.thread, NULL, slow_thread, &a);
         ck_assert(harness_wait_log(&h, "point=Sleep", 1)); /* the call runs */
+        ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+        ck_assert(harness_wait_log(&h, "msg='shutting down'", 1));
+        harness_release(&h);
         ck_assert_int_eq(harness_terminate(&h), 0);
         pthread_join(a.thread, NULL);
         ck_assert_int_eq(a.status, ERR_OK);
@@ -329,7 +364,7 @@ START_TEST(live_instance_is_not_displaced)
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
         const char *args[] = {SILO_BIN, "--endpoint", h.endpoint, "--pool", h.pool, NULL};
         ck_assert_int_eq(run_silo(args), 1);
-        ck_assert_int_eq(probe(h.client, 5000), ERR_OK);
+        ck_assert_int_eq(probe(h.client, 30000), ERR_OK);
 }
 END_TEST
 
@@ -381,14 +416,15 @@ static bool probe_ready(void)
 }
 
 /* Until the pool scan and node reconciliation finish, Probe says not ready and volume calls
- * are refused with the retryable UNAVAILABLE. */
+ * are refused with the retryable UNAVAILABLE. Startup is held until the test has seen that. */
 START_TEST(not_ready_during_startup)
 {
-        const char *env[] = {"SILO_TEST_DELAY=Startup:2000", NULL};
+        const char *env[] = {"SILO_TEST_DELAY=Startup:60000", NULL};
         ck_assert_int_eq(harness_start_nowait(&h, NULL, env), 0);
         ck_assert(!probe_ready());
         ck_assert_int_eq(sleep_call(h.client, "k", 30000), ERR_UNAVAILABLE);
-        for (int i = 0; i < 500 && !probe_ready(); i++)
+        harness_release(&h);
+        for (int i = 0; i < 1500 && !probe_ready(); i++)
                 sleep_ms(20);
         ck_assert(probe_ready());
         ck_assert_int_eq(sleep_call(h.client, "k", 30000), ERR_OK);

@@ -337,7 +337,7 @@ int main(void)
         Suite *s = suite_create("siloctl");
         TCase *tc = tcase_create("identity");
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, probe_prints_ready);
         tcase_add_test(tc, info_text_and_json);
         tcase_add_test(tc, caps_lists_services);

@@ -278,7 +278,7 @@ START_TEST(cancel_mid_stream_frees_the_snapshot)
         Csi__V1__DeleteSnapshotRequest del = CSI__V1__DELETE_SNAPSHOT_REQUEST__INIT;
         del.snapshot_id = s2;
         enum err_status st = ERR_ABORTED;
-        for (int i = 0; i < 100 && st == ERR_ABORTED; i++) {
+        for (int i = 0; i < 600 && st == ERR_ABORTED; i++) { /* 30 s */
                 st =
                     harness_ctl_call(&h, "Controller", "DeleteSnapshot", &del.base,
                                      &csi__v1__delete_snapshot_response__descriptor, NULL, NULL, 0);
@@ -292,7 +292,8 @@ START_TEST(cancel_mid_stream_frees_the_snapshot)
 }
 END_TEST
 
-/* A reader that stalls: after the first message it waits past the driver's --timeout. */
+/* A reader that stalls: after the first message it reads nothing until the driver has given
+ * up on it (its log says so). */
 struct stall {
         size_t msgs;
         enum err_status delete_meanwhile;
@@ -305,19 +306,18 @@ static int on_stalling_message(void *ctx, const ProtobufCMessage *msg)
         struct stall *s = ctx;
         if (s->msgs++ > 0)
                 return 0;
-        sleep(3);
-        /* The stream's flow-control window is full and the driver gave up on it: its lock is
-         * free. Another connection, since this one's window is the stalled one's too. */
+        /* The line is written once the handler has returned: the stream's lock is free.
+         * Another connection, since this one's window is the stalled one's too. */
+        ck_assert(harness_wait_log(&h, "read no message for 1000 ms", 1));
         struct client *other = NULL;
         ck_assert_int_eq(client_new(h.endpoint, &other), 0);
         Csi__V1__DeleteSnapshotRequest del = CSI__V1__DELETE_SNAPSHOT_REQUEST__INIT;
         del.snapshot_id = (char *)s->snapshot;
-        /* Until the driver's stall timer fires the snapshot is busy (ABORTED); the delete
-         * itself may outlast the 1 s budget on a loaded machine (DEADLINE_EXCEEDED, it goes
-         * on in the background) and is then retried. */
+        /* The delete may outlast the 1 s budget on a loaded machine (DEADLINE_EXCEEDED, it
+         * goes on in the background, and a retry is ABORTED until it is done): retried. */
         s->delete_meanwhile = ERR_ABORTED;
-        for (int i = 0; i < 60 && (s->delete_meanwhile == ERR_ABORTED ||
-                                   s->delete_meanwhile == ERR_DEADLINE_EXCEEDED);
+        for (int i = 0; i < 150 && (s->delete_meanwhile == ERR_ABORTED ||
+                                    s->delete_meanwhile == ERR_DEADLINE_EXCEEDED);
              i++) {
                 struct client_result res;
                 ck_assert_int_eq(client_call(other, "/csi.v1.Controller/DeleteSnapshot", &del.base,
