@@ -367,6 +367,28 @@ static void fuzz_copy_tree(const char *from, const char *to)
                 fuzz_die("copying the baseline pool", errno);
 }
 
+/* Inline ephemeral volumes, wired as main.c wires them: NodePublishVolume with the ephemeral
+ * key makes a volume through the controller, so its volume_id and volume_context get fuzzed
+ * past the point where a node without a controller refuses them. */
+static int fuzz_ephemeral_create(void *ctx, const char *id, uint64_t size,
+                                 enum store_provisioning prov, const char *fs_type,
+                                 bool *ret_created)
+{
+        return volumes_create_ephemeral(ctx, id, size, prov, fs_type, ret_created);
+}
+
+static int fuzz_ephemeral_remove(void *ctx, const char *id)
+{
+        return volumes_delete(ctx, id);
+}
+
+static struct node_volume_ops fuzz_ephemeral_ops = {
+    .create = fuzz_ephemeral_create,
+    .remove = fuzz_ephemeral_remove,
+    .why = controller_why,
+    .why_clear = controller_why_clear,
+};
+
 static void fuzz_services_start(void)
 {
         int r = controller_new(&env.cfg, &env.silo.controller);
@@ -375,6 +397,12 @@ static void fuzz_services_start(void)
         r = node_new(&env.cfg, &env.silo.node);
         if (r < 0)
                 fuzz_die("node_new", r);
+        if (env.cfg.scope == CONFIG_SCOPE_NODE) {
+                fuzz_ephemeral_ops.ctx = env.silo.controller;
+                r = node_ephemeral_enable(env.silo.node, &fuzz_ephemeral_ops, env.cfg.driver_name);
+                if (r < 0)
+                        fuzz_die("node_ephemeral_enable", r);
+        }
         atomic_store(&env.silo.ready, true);
 }
 
@@ -444,7 +472,8 @@ static struct silo *fuzz_env_init(bool shared)
                 fuzz_die("config_parse", r);
         env.silo.cfg = &env.cfg;
         env.silo.plugin_caps = SILO_CAP_CONTROLLER | SILO_CAP_GROUP_CONTROLLER |
-                               SILO_CAP_EXPAND_ONLINE | (shared ? 0 : SILO_CAP_ACCESSIBILITY);
+                               SILO_CAP_SNAPSHOT_METADATA | SILO_CAP_EXPAND_ONLINE |
+                               (shared ? 0 : SILO_CAP_ACCESSIBILITY);
         r = vlock_table_new(&env.silo.locks);
         if (r < 0)
                 fuzz_die("vlock_table_new", r);

@@ -288,6 +288,57 @@ static void create_volume_sources(const struct seed *s)
         }
 }
 
+/* Inline ephemeral volumes: NodePublishVolume with kubelet's marker and a volume handle,
+ * with sizes, provisioning and handles a node must refuse or take. */
+static void publish_ephemeral(const struct seed *s)
+{
+        static const char handle[] =
+            "csi-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        static const struct {
+                const char *name, *id, *size, *prov;
+        } cases[] = {
+            {"valid", handle, "1Mi", "thin"},        {"thick", handle, "1Mi", "thick"},
+            {"huge", handle, "8Ei", "thick"},        {"size-bad", handle, "1e30", "thin"},
+            {"size-zero", handle, "0", "thin"},      {"base-volume", vol_id, "1Mi", "thin"},
+            {"snapshot-id", snap_id, "1Mi", "thin"}, {"dotdot", "../../etc", "1Mi", "thin"},
+        };
+        Csi__V1__NodePublishVolumeRequest__VolumeContextEntry e[3];
+        Csi__V1__NodePublishVolumeRequest__VolumeContextEntry *list[3] = {&e[0], &e[1], &e[2]};
+        char name[64];
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                Csi__V1__NodePublishVolumeRequest *req = (void *)new_request(s);
+                for (size_t j = 0; j < 3; j++)
+                        csi__v1__node_publish_volume_request__volume_context_entry__init(&e[j]);
+                e[0].key = "csi.storage.k8s.io/ephemeral";
+                e[0].value = "true";
+                e[1].key = "size";
+                e[1].value = (char *)cases[i].size;
+                e[2].key = "provisioning";
+                e[2].value = (char *)cases[i].prov;
+                req->volume_id = (char *)cases[i].id;
+                req->staging_target_path = NULL;
+                req->n_volume_context = 3;
+                req->volume_context = list;
+                snprintf(name, sizeof(name), "ephemeral-%s", cases[i].name);
+                emit(s, name, &req->base);
+        }
+}
+
+/* Group snapshots of more than one volume: both baseline volumes, one twice, one missing. */
+static void group_sources(const struct seed *s)
+{
+        static char missing[] = "vol-0000000000000000";
+        char *two[] = {vol_id, block_id}, *twice[] = {vol_id, vol_id}, *gone[] = {vol_id, missing};
+        char **lists[] = {two, twice, gone};
+        const char *names[] = {"sources-two", "sources-twice", "sources-missing"};
+        for (size_t i = 0; i < 3; i++) {
+                Csi__V1__CreateVolumeGroupSnapshotRequest *req = (void *)new_request(s);
+                req->n_source_volume_ids = 2;
+                req->source_volume_ids = lists[i];
+                emit(s, names[i], &req->base);
+        }
+}
+
 static bool is_map_entry(const ProtobufCMessageDescriptor *d)
 {
         return d->n_fields == 2 && strcmp(d->fields[0].name, "key") == 0;
@@ -312,6 +363,10 @@ static void method_seeds(const struct seed *s)
                 cap_variants(s);
         if (strcmp(s->m->name, "CreateVolume") == 0)
                 create_volume_sources(s);
+        if (strcmp(s->m->name, "NodePublishVolume") == 0)
+                publish_ephemeral(s);
+        if (strcmp(s->m->name, "CreateVolumeGroupSnapshot") == 0)
+                group_sources(s);
 }
 
 static void write_raw(const char *target, const char *name, const void *data, size_t len)
