@@ -13,6 +13,7 @@
 
 #include "common/id.h"
 #include "common/store/store.h"
+#include "controller/controller.h"
 #include "test/fuzz/fuzz-env.h"
 
 #define K FUZZ_KUBELET_DIR
@@ -339,6 +340,44 @@ static void group_sources(const struct seed *s)
         }
 }
 
+/* Topologies naming this node, another one, and this node with a second segment, for
+ * CreateVolume (requisite, preferred) and GetCapacity. */
+static void topology_seeds(const struct seed *s)
+{
+        static const char *const nodes[] = {FUZZ_NODE_ID, "other-node", FUZZ_NODE_ID};
+        static const char *const names[] = {"ours", "other", "two-segments"};
+        Csi__V1__Topology__SegmentsEntry seg[2];
+        Csi__V1__Topology__SegmentsEntry *segs[2] = {&seg[0], &seg[1]};
+        Csi__V1__Topology topo = CSI__V1__TOPOLOGY__INIT;
+        Csi__V1__Topology *list[1] = {&topo};
+        Csi__V1__TopologyRequirement want = CSI__V1__TOPOLOGY_REQUIREMENT__INIT;
+        bool create = strcmp(s->m->name, "CreateVolume") == 0;
+        char name[64];
+        for (size_t i = 0; i < 3; i++) {
+                for (size_t j = 0; j < 2; j++)
+                        csi__v1__topology__segments_entry__init(&seg[j]);
+                seg[0].key = CONTROLLER_TOPOLOGY_KEY;
+                seg[0].value = (char *)nodes[i];
+                seg[1].key = "topology.kubernetes.io/zone";
+                seg[1].value = "z";
+                topo.n_segments = i == 2 ? 2 : 1;
+                topo.segments = segs;
+                ProtobufCMessage *req = new_request(s);
+                if (create) {
+                        want.n_requisite = i == 2 ? 0 : 1;
+                        want.requisite = list;
+                        want.n_preferred = i == 2 ? 1 : 0;
+                        want.preferred = list;
+                        ((Csi__V1__CreateVolumeRequest *)(void *)req)->accessibility_requirements =
+                            &want;
+                } else {
+                        ((Csi__V1__GetCapacityRequest *)(void *)req)->accessible_topology = &topo;
+                }
+                snprintf(name, sizeof(name), "topology-%s", names[i]);
+                emit(s, name, req);
+        }
+}
+
 static bool is_map_entry(const ProtobufCMessageDescriptor *d)
 {
         return d->n_fields == 2 && strcmp(d->fields[0].name, "key") == 0;
@@ -367,6 +406,8 @@ static void method_seeds(const struct seed *s)
                 publish_ephemeral(s);
         if (strcmp(s->m->name, "CreateVolumeGroupSnapshot") == 0)
                 group_sources(s);
+        if (strcmp(s->m->name, "CreateVolume") == 0 || strcmp(s->m->name, "GetCapacity") == 0)
+                topology_seeds(s);
 }
 
 static void write_raw(const char *target, const char *name, const void *data, size_t len)
