@@ -31,7 +31,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
 };
 
 static const char *out_dir;
-static char vol_id[ID_MAX + 1], block_id[ID_MAX + 1], snap_id[ID_MAX + 1];
+static char vol_id[ID_MAX + 1], block_id[ID_MAX + 1], snap_id[ID_MAX + 1], snap2_id[ID_MAX + 1];
 static char long_1k[1001], long_64k[65537];
 
 static Csi__V1__VolumeCapability__AccessMode cap_mode =
@@ -48,8 +48,9 @@ static const char *valid_string(const char *method, const char *field)
 {
         if (strcmp(field, "volume_id") == 0 || strcmp(field, "source_volume_id") == 0)
                 return vol_id;
-        if (strcmp(field, "snapshot_id") == 0 || strcmp(field, "base_snapshot_id") == 0 ||
-            strcmp(field, "target_snapshot_id") == 0)
+        if (strcmp(field, "target_snapshot_id") == 0)
+                return snap2_id;
+        if (strcmp(field, "snapshot_id") == 0 || strcmp(field, "base_snapshot_id") == 0)
                 return snap_id;
         if (strcmp(field, "node_id") == 0)
                 return FUZZ_NODE_ID;
@@ -588,7 +589,8 @@ int main(int argc, char **argv)
         memset(long_64k, 'b', sizeof(long_64k) - 1);
         if (id_from_name("vol", FUZZ_BASE_VOLUME, vol_id, sizeof(vol_id)) < 0 ||
             id_from_name("vol", FUZZ_BASE_BLOCK, block_id, sizeof(block_id)) < 0 ||
-            id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0)
+            id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0 ||
+            id_from_name("snap", FUZZ_BASE_SNAPSHOT2, snap2_id, sizeof(snap2_id)) < 0)
                 return 1;
         meta_seeds();
         meta_slot_seeds();
