@@ -265,7 +265,8 @@ uint64_t volumes_min_size(const char *fs_type, unsigned caps);
 /* Idempotent by name: returns the existing volume when compatible, -SILO_EEXISTS when not. */
 int volumes_create(struct controller *c, const struct volume_spec *spec, struct store_volume *ret);
 /* An inline ephemeral volume for the node service of this process: id is the CO's handle
- * (validated here), size rounded up like required_bytes, fs_type "" = ext4. A mount volume
+ * (validated here; never of the forms silo issues, "vol-", "snap-" or "grp-" and 16 hex:
+ * -SILO_EINVALID), size rounded up like required_bytes, fs_type "" = ext4. A mount volume
  * for SINGLE_NODE_WRITER, never listed by ListVolumes, counted in capacity like any other.
  * Idempotent by id (*ret_created false); other properties: -SILO_EEXISTS. */
 int volumes_create_ephemeral(struct controller *c, const char *id, uint64_t size,

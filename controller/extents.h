@@ -24,6 +24,7 @@ int extents_allocated(int fd, uint64_t start, uint64_t end, extents_emit_fn emit
 /* The ranges within [start, end) where target differs from base (base reads as zeros past
  * base_size). Ranges both files map to the same physical blocks are unchanged without a
  * read; where both files share blocks with others (reflink relatives), different blocks
- * count as changed; elsewhere the data is compared block by block. */
+ * count as changed; elsewhere, and everywhere on a filesystem without FIEMAP, the data is
+ * compared block by block. */
 int extents_delta(int base_fd, uint64_t base_size, int target_fd, uint64_t start, uint64_t end,
                   extents_emit_fn emit, void *ctx, struct extents_stats *stats);

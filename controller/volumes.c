@@ -195,6 +195,13 @@ int volumes_create_ephemeral(struct controller *c, const char *id, uint64_t size
         if (!id || !id_is_valid(id))
                 return controller_fail(-SILO_EINVALID, "volume id '%.80s' is not valid",
                                        id ? id : "");
+        /* Listings and the node's restart tell inline volumes from the rest by this form; one
+         * under it would also take the id a future CreateVolume derives from its name. */
+        if (id_has_form(id, "vol") || id_has_form(id, "snap") || id_has_form(id, "grp"))
+                return controller_fail(-SILO_EINVALID,
+                                       "volume id '%s' has the form of the ids silo issues; an "
+                                       "inline volume's id is the CO's handle",
+                                       id);
         struct volume_spec spec = {
             .name = id,
             .id = id,

@@ -20,6 +20,7 @@
 #include "common/server/identity.h"
 #include "common/server/vlock.h"
 #include "common/silo.h"
+#include "common/store/store.h"
 #include "controller/controller-rpc.h"
 #include "controller/controller.h"
 #include "node/loop.h"
@@ -291,6 +292,27 @@ static void fuzz_create_group(const char *volume_name, const char *name)
         fuzz_call_ok("/csi.v1.GroupController/CreateVolumeGroupSnapshot", &req.base);
 }
 
+/* Writes a 4 KiB block of the volume's data at each offset, so that its snapshots have
+ * extents to list and to tell apart (mkfs is faked: the volume would stay a hole). */
+static void fuzz_write_blocks(const char *volume_name, const off_t *offsets, size_t n)
+{
+        static char block[4096];
+        char id[ID_MAX + 1];
+        char *path = NULL;
+        memset(block, 0x5a, sizeof(block));
+        if (id_from_name("vol", volume_name, id, sizeof(id)) < 0 ||
+            store_volume_data_path(env.pool, id, &path) < 0)
+                fuzz_die("volume data path", EINVAL);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        free(path);
+        if (fd < 0)
+                fuzz_die("open volume data", errno);
+        for (size_t i = 0; i < n; i++)
+                if (pwrite(fd, block, sizeof(block), offsets[i]) != (ssize_t)sizeof(block))
+                        fuzz_die("write volume data", errno ? errno : EIO);
+        close(fd);
+}
+
 /* A hash of the names and inode numbers of the watched directories' entries: any create,
  * remove or atomic rewrite (a rename) changes it. */
 static uint64_t fuzz_fingerprint(const char *const *dirs, size_t n)
@@ -367,6 +389,28 @@ static void fuzz_copy_tree(const char *from, const char *to)
                 fuzz_die("copying the baseline pool", errno);
 }
 
+/* Inline ephemeral volumes, wired as main.c wires them: NodePublishVolume with the ephemeral
+ * key makes a volume through the controller, so its volume_id and volume_context get fuzzed
+ * past the point where a node without a controller refuses them. */
+static int fuzz_ephemeral_create(void *ctx, const char *id, uint64_t size,
+                                 enum store_provisioning prov, const char *fs_type,
+                                 bool *ret_created)
+{
+        return volumes_create_ephemeral(ctx, id, size, prov, fs_type, ret_created);
+}
+
+static int fuzz_ephemeral_remove(void *ctx, const char *id)
+{
+        return volumes_delete(ctx, id);
+}
+
+static struct node_volume_ops fuzz_ephemeral_ops = {
+    .create = fuzz_ephemeral_create,
+    .remove = fuzz_ephemeral_remove,
+    .why = controller_why,
+    .why_clear = controller_why_clear,
+};
+
 static void fuzz_services_start(void)
 {
         int r = controller_new(&env.cfg, &env.silo.controller);
@@ -375,6 +419,12 @@ static void fuzz_services_start(void)
         r = node_new(&env.cfg, &env.silo.node);
         if (r < 0)
                 fuzz_die("node_new", r);
+        if (env.cfg.scope == CONFIG_SCOPE_NODE) {
+                fuzz_ephemeral_ops.ctx = env.silo.controller;
+                r = node_ephemeral_enable(env.silo.node, &fuzz_ephemeral_ops, env.cfg.driver_name);
+                if (r < 0)
+                        fuzz_die("node_ephemeral_enable", r);
+        }
         atomic_store(&env.silo.ready, true);
 }
 
@@ -387,7 +437,11 @@ static void fuzz_make_baseline(void)
         fuzz_services_start();
         fuzz_create_volume(FUZZ_BASE_VOLUME, false);
         fuzz_create_volume(FUZZ_BASE_BLOCK, true);
+        static const off_t first[] = {0, 4096, 512 * 1024}, second[] = {4096, 256 * 1024};
+        fuzz_write_blocks(FUZZ_BASE_VOLUME, first, 3);
         fuzz_create_snapshot(FUZZ_BASE_VOLUME, FUZZ_BASE_SNAPSHOT);
+        fuzz_write_blocks(FUZZ_BASE_VOLUME, second, 2);
+        fuzz_create_snapshot(FUZZ_BASE_VOLUME, FUZZ_BASE_SNAPSHOT2);
         fuzz_create_group(FUZZ_BASE_BLOCK, FUZZ_BASE_GROUP);
         snprintf(env.base, sizeof(env.base), "%s/pool.base", env.root);
         fuzz_copy_tree(env.pool, env.base);
@@ -444,7 +498,8 @@ static struct silo *fuzz_env_init(bool shared)
                 fuzz_die("config_parse", r);
         env.silo.cfg = &env.cfg;
         env.silo.plugin_caps = SILO_CAP_CONTROLLER | SILO_CAP_GROUP_CONTROLLER |
-                               SILO_CAP_EXPAND_ONLINE | (shared ? 0 : SILO_CAP_ACCESSIBILITY);
+                               SILO_CAP_SNAPSHOT_METADATA | SILO_CAP_EXPAND_ONLINE |
+                               (shared ? 0 : SILO_CAP_ACCESSIBILITY);
         r = vlock_table_new(&env.silo.locks);
         if (r < 0)
                 fuzz_die("vlock_table_new", r);

@@ -17,10 +17,11 @@
 #define FUZZ_NODE_ID     "fuzz-node"
 
 /* Objects every input finds in the pool (created again after each input that changed it). */
-#define FUZZ_BASE_VOLUME   "fuzz-base"      /* 1 MiB thin ext4, mount access */
-#define FUZZ_BASE_BLOCK    "fuzz-block"     /* 1 MiB thin, block access */
-#define FUZZ_BASE_SNAPSHOT "fuzz-base-snap" /* of FUZZ_BASE_VOLUME */
-#define FUZZ_BASE_GROUP    "fuzz-group"     /* group snapshot of FUZZ_BASE_BLOCK */
+#define FUZZ_BASE_VOLUME    "fuzz-base"       /* 1 MiB thin ext4, mount access */
+#define FUZZ_BASE_BLOCK     "fuzz-block"      /* 1 MiB thin, block access */
+#define FUZZ_BASE_SNAPSHOT  "fuzz-base-snap"  /* of FUZZ_BASE_VOLUME: data at 0-8K, 512K */
+#define FUZZ_BASE_SNAPSHOT2 "fuzz-base-snap2" /* later: 4K and 256K rewritten */
+#define FUZZ_BASE_GROUP     "fuzz-group"      /* group snapshot of FUZZ_BASE_BLOCK */
 
 /* Entries beneath the kubelet dir that requests may name: "dir" (a directory), "file" (a
  * regular file), "fifo" (a FIFO, which no open may block on). */

@@ -13,6 +13,7 @@
 
 #include "common/id.h"
 #include "common/store/store.h"
+#include "controller/controller.h"
 #include "test/fuzz/fuzz-env.h"
 
 #define K FUZZ_KUBELET_DIR
@@ -30,7 +31,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
 };
 
 static const char *out_dir;
-static char vol_id[ID_MAX + 1], block_id[ID_MAX + 1], snap_id[ID_MAX + 1];
+static char vol_id[ID_MAX + 1], block_id[ID_MAX + 1], snap_id[ID_MAX + 1], snap2_id[ID_MAX + 1];
 static char long_1k[1001], long_64k[65537];
 
 static Csi__V1__VolumeCapability__AccessMode cap_mode =
@@ -47,8 +48,9 @@ static const char *valid_string(const char *method, const char *field)
 {
         if (strcmp(field, "volume_id") == 0 || strcmp(field, "source_volume_id") == 0)
                 return vol_id;
-        if (strcmp(field, "snapshot_id") == 0 || strcmp(field, "base_snapshot_id") == 0 ||
-            strcmp(field, "target_snapshot_id") == 0)
+        if (strcmp(field, "target_snapshot_id") == 0)
+                return snap2_id;
+        if (strcmp(field, "snapshot_id") == 0 || strcmp(field, "base_snapshot_id") == 0)
                 return snap_id;
         if (strcmp(field, "node_id") == 0)
                 return FUZZ_NODE_ID;
@@ -288,6 +290,95 @@ static void create_volume_sources(const struct seed *s)
         }
 }
 
+/* Inline ephemeral volumes: NodePublishVolume with kubelet's marker and a volume handle,
+ * with sizes, provisioning and handles a node must refuse or take. */
+static void publish_ephemeral(const struct seed *s)
+{
+        static const char handle[] =
+            "csi-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        static const struct {
+                const char *name, *id, *size, *prov;
+        } cases[] = {
+            {"valid", handle, "1Mi", "thin"},        {"thick", handle, "1Mi", "thick"},
+            {"huge", handle, "8Ei", "thick"},        {"size-bad", handle, "1e30", "thin"},
+            {"size-zero", handle, "0", "thin"},      {"base-volume", vol_id, "1Mi", "thin"},
+            {"snapshot-id", snap_id, "1Mi", "thin"}, {"dotdot", "../../etc", "1Mi", "thin"},
+        };
+        Csi__V1__NodePublishVolumeRequest__VolumeContextEntry e[3];
+        Csi__V1__NodePublishVolumeRequest__VolumeContextEntry *list[3] = {&e[0], &e[1], &e[2]};
+        char name[64];
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                Csi__V1__NodePublishVolumeRequest *req = (void *)new_request(s);
+                for (size_t j = 0; j < 3; j++)
+                        csi__v1__node_publish_volume_request__volume_context_entry__init(&e[j]);
+                e[0].key = "csi.storage.k8s.io/ephemeral";
+                e[0].value = "true";
+                e[1].key = "size";
+                e[1].value = (char *)cases[i].size;
+                e[2].key = "provisioning";
+                e[2].value = (char *)cases[i].prov;
+                req->volume_id = (char *)cases[i].id;
+                req->staging_target_path = NULL;
+                req->n_volume_context = 3;
+                req->volume_context = list;
+                snprintf(name, sizeof(name), "ephemeral-%s", cases[i].name);
+                emit(s, name, &req->base);
+        }
+}
+
+/* Group snapshots of more than one volume: both baseline volumes, one twice, one missing. */
+static void group_sources(const struct seed *s)
+{
+        static char missing[] = "vol-0000000000000000";
+        char *two[] = {vol_id, block_id}, *twice[] = {vol_id, vol_id}, *gone[] = {vol_id, missing};
+        char **lists[] = {two, twice, gone};
+        const char *names[] = {"sources-two", "sources-twice", "sources-missing"};
+        for (size_t i = 0; i < 3; i++) {
+                Csi__V1__CreateVolumeGroupSnapshotRequest *req = (void *)new_request(s);
+                req->n_source_volume_ids = 2;
+                req->source_volume_ids = lists[i];
+                emit(s, names[i], &req->base);
+        }
+}
+
+/* Topologies naming this node, another one, and this node with a second segment, for
+ * CreateVolume (requisite, preferred) and GetCapacity. */
+static void topology_seeds(const struct seed *s)
+{
+        static const char *const nodes[] = {FUZZ_NODE_ID, "other-node", FUZZ_NODE_ID};
+        static const char *const names[] = {"ours", "other", "two-segments"};
+        Csi__V1__Topology__SegmentsEntry seg[2];
+        Csi__V1__Topology__SegmentsEntry *segs[2] = {&seg[0], &seg[1]};
+        Csi__V1__Topology topo = CSI__V1__TOPOLOGY__INIT;
+        Csi__V1__Topology *list[1] = {&topo};
+        Csi__V1__TopologyRequirement want = CSI__V1__TOPOLOGY_REQUIREMENT__INIT;
+        bool create = strcmp(s->m->name, "CreateVolume") == 0;
+        char name[64];
+        for (size_t i = 0; i < 3; i++) {
+                for (size_t j = 0; j < 2; j++)
+                        csi__v1__topology__segments_entry__init(&seg[j]);
+                seg[0].key = CONTROLLER_TOPOLOGY_KEY;
+                seg[0].value = (char *)nodes[i];
+                seg[1].key = "topology.kubernetes.io/zone";
+                seg[1].value = "z";
+                topo.n_segments = i == 2 ? 2 : 1;
+                topo.segments = segs;
+                ProtobufCMessage *req = new_request(s);
+                if (create) {
+                        want.n_requisite = i == 2 ? 0 : 1;
+                        want.requisite = list;
+                        want.n_preferred = i == 2 ? 1 : 0;
+                        want.preferred = list;
+                        ((Csi__V1__CreateVolumeRequest *)(void *)req)->accessibility_requirements =
+                            &want;
+                } else {
+                        ((Csi__V1__GetCapacityRequest *)(void *)req)->accessible_topology = &topo;
+                }
+                snprintf(name, sizeof(name), "topology-%s", names[i]);
+                emit(s, name, req);
+        }
+}
+
 static bool is_map_entry(const ProtobufCMessageDescriptor *d)
 {
         return d->n_fields == 2 && strcmp(d->fields[0].name, "key") == 0;
@@ -312,6 +403,12 @@ static void method_seeds(const struct seed *s)
                 cap_variants(s);
         if (strcmp(s->m->name, "CreateVolume") == 0)
                 create_volume_sources(s);
+        if (strcmp(s->m->name, "NodePublishVolume") == 0)
+                publish_ephemeral(s);
+        if (strcmp(s->m->name, "CreateVolumeGroupSnapshot") == 0)
+                group_sources(s);
+        if (strcmp(s->m->name, "CreateVolume") == 0 || strcmp(s->m->name, "GetCapacity") == 0)
+                topology_seeds(s);
 }
 
 static void write_raw(const char *target, const char *name, const void *data, size_t len)
@@ -492,7 +589,8 @@ int main(int argc, char **argv)
         memset(long_64k, 'b', sizeof(long_64k) - 1);
         if (id_from_name("vol", FUZZ_BASE_VOLUME, vol_id, sizeof(vol_id)) < 0 ||
             id_from_name("vol", FUZZ_BASE_BLOCK, block_id, sizeof(block_id)) < 0 ||
-            id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0)
+            id_from_name("snap", FUZZ_BASE_SNAPSHOT, snap_id, sizeof(snap_id)) < 0 ||
+            id_from_name("snap", FUZZ_BASE_SNAPSHOT2, snap2_id, sizeof(snap2_id)) < 0)
                 return 1;
         meta_seeds();
         meta_slot_seeds();

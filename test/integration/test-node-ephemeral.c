@@ -189,6 +189,17 @@ START_TEST(test_bad_attributes)
         memset(longid, 'a', sizeof(longid) - 1);
         longid[sizeof(longid) - 1] = '\0';
         ASSERT_STATUS(publish(longid, target, "64Mi", &ext4), ERR_NOT_FOUND);
+        /* Ids of silo's own forms are CreateVolume's and CreateSnapshot's: an inline volume
+         * under one would squat a future name's id and escape the restart's clean-up. */
+        static const char *const own[] = {"vol-0123456789abcdef", "snap-0123456789abcdef",
+                                          "grp-0123456789abcdef"};
+        for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+                ASSERT_STATUS(publish(own[i], target, "64Mi", &ext4), ERR_INVALID_ARGUMENT);
+                ck_assert_msg(strstr(harness_node_message(), own[i]), "%s", harness_node_message());
+                char rel[128];
+                snprintf(rel, sizeof(rel), "pool/volumes/%s.meta", own[i]);
+                ck_assert(!exists(rel));
+        }
         /* A target outside the kubelet dir is refused before anything is made. */
         ASSERT_STATUS(publish(EPH_A, "/etc/eph", "64Mi", &ext4), ERR_INVALID_ARGUMENT);
         ck_assert(!exists("pool/volumes/" EPH_A ".meta"));

@@ -1,7 +1,8 @@
 /* ctest-labels: privileged */
 /* SnapshotMetadata on the real binary: allocated ranges and deltas are exactly what was
- * written, on a plain ext4 pool and on a reflink (XFS) pool; streams resume, page, cancel
- * and refuse bad requests. Privileged: the reflink pool is a loop-mounted XFS. */
+ * written, on a plain ext4 pool, on a reflink (XFS) pool and on a tmpfs (no FIEMAP); streams
+ * resume, page, cancel and refuse bad requests. Privileged: the reflink pool is a loop-mounted XFS.
+ */
 #include <check.h>
 #include <csi.pb-c.h>
 #include <fcntl.h>
@@ -227,6 +228,20 @@ START_TEST(ranges_on_reflink_pool)
 }
 END_TEST
 
+/* A pool filesystem without FIEMAP (tmpfs): the delta compares the data instead. */
+START_TEST(ranges_on_pool_without_block_maps)
+{
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        client_free(h.client);
+        h.client = NULL;
+        ck_assert_int_eq(harness_terminate(&h), 0);
+        ck_assert_int_eq(mount("silo-test", h.pool, "tmpfs", MS_NOSUID | MS_NODEV, "size=512m"), 0);
+        ck_assert_int_eq(client_new(h.endpoint, &h.client), 0);
+        ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
+        check_ranges();
+}
+END_TEST
+
 START_TEST(refusals)
 {
         ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
@@ -404,6 +419,7 @@ int main(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, ranges_on_plain_pool);
         tcase_add_test(tc, ranges_on_reflink_pool);
+        tcase_add_test(tc, ranges_on_pool_without_block_maps);
         tcase_add_test(tc, refusals);
         tcase_add_test(tc, cancel_mid_stream_frees_the_snapshot);
         tcase_add_test(tc, siloctl_prints_ranges);
