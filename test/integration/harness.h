@@ -47,6 +47,12 @@ void harness_kill9(struct harness *h);
 /* Starts the daemon again on the same root (after harness_kill9 or a stop without cleanup). */
 int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env);
 
+/* Like harness_restart, with a new client that first calls once the daemon has logged that it
+ * serves: a gRPC channel refused once (by the dead daemon's socket, or by the new one's before
+ * it listens) waits 5 or 10 s in reconnect backoff before it tries again. For tests that
+ * restart often. */
+int harness_restart_fresh(struct harness *h, const char *const *extra_args, const char *const *env);
+
 /* Calls path ("/csi.v1.Controller/CreateVolume") with a 30 s deadline. */
 int harness_call(struct harness *h, const char *path, const ProtobufCMessage *req,
                  const ProtobufCMessageDescriptor *resp_desc, struct client_result *res);
