@@ -92,6 +92,24 @@ struct hc_model {
         char failure[2048]; /* the first failure a client thread saw */
 };
 
+/* What an answer carried. */
+struct hc_reply {
+        char id[HC_ID];
+        int64_t size;
+        char member_id[HC_MEMBERS][HC_ID];
+        char member_src[HC_MEMBERS][HC_ID];
+        int64_t member_size[HC_MEMBERS];
+        char msg[512];
+};
+
+/* Sends op (HC_WRITE: writes into the data file itself); the answer's contents into rep. */
+enum err_status hc_send(struct hc_model *m, struct hc_client *cl, const struct hc_op *op,
+                        struct hc_reply *rep);
+/* A random number below n from the client's generator. */
+unsigned hc_below(struct hc_client *cl, unsigned n);
+/* The name of the client's object what ('v', 's', 'g') in slot. */
+void hc_name(const struct hc_client *cl, char what, int slot, char *buf, size_t size);
+
 uint64_t hc_rng_seed(unsigned seed, unsigned round, unsigned salt);
 uint64_t hc_rng(uint64_t *state);
 
@@ -105,6 +123,10 @@ void hc_client_stream(struct hc_model *m, struct hc_client *cl);
 /* Sends the unanswered call again until it is answered; the answer must be the spec's. */
 void hc_client_retry(struct hc_model *m, struct hc_client *cl);
 
+/* Records the first failure a client thread sees and stops the clients. */
+void hc_fail(struct hc_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A status that is no answer: the call did not get through, or the daemon died under it. */
+bool hc_is_unanswered(enum err_status st);
 /* Fails the test with what a client thread recorded. */
 void hc_assert_no_failure(struct hc_model *m);
 
