@@ -143,6 +143,11 @@ int harness_restart(struct harness *h, const char *const *extra_args, const char
         return r < 0 ? r : harness_wait_ready(h);
 }
 
+int harness_respawn(struct harness *h, const char *const *extra_args, const char *const *env)
+{
+        return harness_spawn(h, extra_args, env);
+}
+
 int harness_restart_fresh(struct harness *h, const char *const *extra_args, const char *const *env)
 {
         unsigned serving = harness_log_count(h, "msg='serving'");

@@ -47,6 +47,9 @@ void harness_kill9(struct harness *h);
 /* Starts the daemon again on the same root (after harness_kill9 or a stop without cleanup). */
 int harness_restart(struct harness *h, const char *const *extra_args, const char *const *env);
 
+/* Starts the daemon again on the same root and returns at once (to kill it while it starts). */
+int harness_respawn(struct harness *h, const char *const *extra_args, const char *const *env);
+
 /* Like harness_restart, with a new client that first calls once the daemon has logged that it
  * serves: a gRPC channel refused once (by the dead daemon's socket, or by the new one's before
  * it listens) waits 5 or 10 s in reconnect backoff before it tries again. For tests that

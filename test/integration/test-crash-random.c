@@ -1,13 +1,15 @@
-/* Random kill -9 under a stream of controller operations. In each round two client threads
- * send a random mix of named, idempotent calls (creates thin and thick, from a snapshot and
- * from a volume, snapshots, group snapshots, deletes, publish, unpublish, expand) while the
- * main thread kills the daemon after a random delay. After the restart the pool must hold no
- * leftover, every call that got no answer is sent again until it gets the spec's answer (as
- * a CSI sidecar would), and then the listings, the attach records, the sizes and every data
- * file must be exactly what the clients were told. The seed is fixed unless SILO_CRASH_SEED
- * gives another (or "random"); with SILO_CRASH_ROUNDS it replays a run: the same calls and
- * delays, though the kill lands where the timing puts it. SILO_CRASH_VERBOSE=1 logs each
- * round. */
+/* Random kill -9 under streams of calls. Controller: in each round two client threads send
+ * a random mix of named, idempotent calls (creates thin and thick, from a snapshot and from a
+ * volume, snapshots, group snapshots, deletes, publish, unpublish, expand, modify) while the
+ * main thread kills the daemon after a random delay (and one round in four again while it
+ * starts). After the restart the pool must hold no leftover, every call that got no answer
+ * is sent again until it gets the spec's answer (as a CSI sidecar would), and then the
+ * listings, the attach records, the sizes and every data file must be exactly what the
+ * clients were told. Node: the same with stage, publish and their undoing (below).
+ * The seed is fixed unless SILO_CRASH_SEED gives another (or "random"); with
+ * SILO_CRASH_ROUNDS and SILO_CRASH_NODE_ROUNDS it replays a run: the same calls and delays,
+ * though the kill lands where the timing puts it. SILO_CRASH_VERBOSE=1 logs each round. A
+ * long run needs CK_TIMEOUT_MULTIPLIER (each case has 300 s). */
 /* ctest-labels: privileged */
 #include <check.h>
 #include <csi.pb-c.h>
@@ -71,6 +73,17 @@ static unsigned crash_seed(void)
         return env_or("SILO_CRASH_SEED", SEED_DEFAULT);
 }
 
+/* One round in four, the daemon is killed again while it starts: in its recovery, or just
+ * after. */
+static void kill_while_starting(uint64_t *rng)
+{
+        if (hc_rng(rng) % 4)
+                return;
+        ck_assert_int_eq(harness_respawn(&h, NULL, NULL), 0);
+        sleep_ms((long)(hc_rng(rng) % 40));
+        harness_kill9(&h);
+}
+
 struct client_thread {
         pthread_t th;
         struct hc_client *cl;
@@ -106,6 +119,7 @@ static void crash_round(unsigned round)
                 pthread_join(t[i].th, NULL);
         hc_assert_no_failure(&model);
         double t1 = now_s();
+        kill_while_starting(&rng);
         ck_assert_int_eq(harness_restart_fresh(&h, NULL, NULL), 0);
         double t2 = now_s();
         hc_check_pool(&model);
@@ -317,6 +331,7 @@ static void node_round(unsigned round)
         for (int i = 0; i < NODE_VOLS; i++)
                 pthread_join(t[i], NULL);
         hc_assert_no_failure(&model);
+        kill_while_starting(&rng);
         ck_assert_int_eq(harness_restart_fresh(&h, NULL, NULL), 0);
         node_check_all(true);
         for (int i = 0; i < NODE_VOLS; i++)
