@@ -73,6 +73,33 @@ static unsigned crash_seed(void)
         return env_or("SILO_CRASH_SEED", SEED_DEFAULT);
 }
 
+/* The end of the daemon's log, before a failure takes the test root with it. */
+static void dump_log(void)
+{
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "grep -v level=debug '%s' | tail -n 30 >&2", h.log_path);
+        (void)!system(cmd);
+}
+
+static void restart(void)
+{
+        int r = harness_restart_fresh(&h, NULL, NULL);
+        if (r < 0)
+                dump_log();
+        ck_assert_msg(r == 0, "seed %u round %u: restart: %s", model.seed, model.round,
+                      strerror(-r));
+}
+
+static void check_clients(void)
+{
+        pthread_mutex_lock(&model.lock);
+        bool failed = model.failure[0] != '\0';
+        pthread_mutex_unlock(&model.lock);
+        if (failed)
+                dump_log();
+        hc_assert_no_failure(&model);
+}
+
 /* One round in four, the daemon is killed again while it starts: in its recovery, or just
  * after. */
 static void kill_while_starting(uint64_t *rng)
@@ -117,16 +144,16 @@ static void crash_round(unsigned round)
         harness_kill9(&h);
         for (int i = 0; i < HC_CLIENTS; i++)
                 pthread_join(t[i].th, NULL);
-        hc_assert_no_failure(&model);
+        check_clients();
         double t1 = now_s();
         kill_while_starting(&rng);
-        ck_assert_int_eq(harness_restart_fresh(&h, NULL, NULL), 0);
+        restart();
         double t2 = now_s();
         hc_check_pool(&model);
         hc_check_listings(&model, true);
         for (int i = 0; i < HC_CLIENTS; i++)
                 hc_client_retry(&model, &model.clients[i]);
-        hc_assert_no_failure(&model);
+        check_clients();
         hc_check_listings(&model, false);
         hc_check_data(&model);
         if (verbose)
@@ -143,7 +170,7 @@ static void crash_round(unsigned round)
 #define NODE_VOLS           2
 #define NODE_ROUNDS_DEFAULT 20
 #define NODE_KILL_MAX_MS    400
-#define NODE_SIZE           (64 * HN_MIB)
+#define NODE_SIZE           (2048 * HN_MIB)
 
 enum node_kind { N_STAGE, N_PUBLISH, N_UNPUBLISH, N_UNSTAGE, N_WRITE, N_FRESH };
 static const char *const node_kind_names[] = {
@@ -330,13 +357,13 @@ static void node_round(unsigned round)
         harness_kill9(&h);
         for (int i = 0; i < NODE_VOLS; i++)
                 pthread_join(t[i], NULL);
-        hc_assert_no_failure(&model);
+        check_clients();
         kill_while_starting(&rng);
-        ck_assert_int_eq(harness_restart_fresh(&h, NULL, NULL), 0);
+        restart();
         node_check_all(true);
         for (int i = 0; i < NODE_VOLS; i++)
                 node_retry(&nvols[i]);
-        hc_assert_no_failure(&model);
+        check_clients();
         node_check_all(false);
         if (verbose)
                 fprintf(stderr, "node round %u: kill after %ld ms: %s%s %s%s\n", round, delay,
@@ -380,6 +407,8 @@ START_TEST(node_random_kills)
                         nvols[i].id, nvols[i].calls, nvols[i].unanswered);
         }
         harness_node_assert_clean(&h);
+        fprintf(stderr, "test-crash-random node: %u unmounts waited for a helper's exec\n",
+                harness_log_count(&h, "mount busy; retrying"));
 }
 END_TEST
 
