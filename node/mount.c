@@ -7,9 +7,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "common/beneath.h"
 #include "common/fileio.h"
+#include "common/log.h"
+#include "node/spawn.h"
 #include "common/cleanup.h"
 #include "common/seam.h"
 
@@ -327,6 +330,15 @@ int mount_fd_id(int fd, int *ret_id, bool *ret_is_root)
         return mount_fd_stat(fd, ret_id, ret_is_root, NULL);
 }
 
+#define MOUNT_BUSY_RETRIES 6 /* 1 + 2 + ... + 32 ms */
+
+static void mount_sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
 SILO_SEAM int mount_umount_at(int dirfd, const char *name, int id)
 {
         _cleanup_close_ int fd = beneath_open(dirfd, name, O_PATH, 0);
@@ -340,7 +352,16 @@ SILO_SEAM int mount_umount_at(int dirfd, const char *name, int id)
         if ((size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name) >=
             sizeof(path))
                 return -ENAMETOOLONG;
-        if (umount2(path, UMOUNT_NOFOLLOW) < 0)
-                return neg_errno();
-        return 0;
+        /* A helper that another call is starting holds copies of the descriptors we have just
+         * closed until its exec (spawn.h): the mount is busy only that long. A mount that is
+         * still busy after the retries is in use. */
+        for (int i = 0;; i++) {
+                spawn_settle();
+                if (umount2(path, UMOUNT_NOFOLLOW) == 0)
+                        return 0;
+                if (errno != EBUSY || i == MOUNT_BUSY_RETRIES)
+                        return neg_errno();
+                log_debug("msg='mount busy; retrying' path='%s' attempt=%d", path, i + 1);
+                mount_sleep_ms(1L << i);
+        }
 }

@@ -1,6 +1,7 @@
 #include "node/spawn.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,16 @@
 
 #include "common/cleanup.h"
 #include "common/seam.h"
+
+/* Held shared while a child is between fork and exec (posix_spawn returns after its exec has
+ * begun); spawn_settle() takes it exclusively to wait that out. */
+static pthread_rwlock_t spawn_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+void spawn_settle(void)
+{
+        pthread_rwlock_wrlock(&spawn_lock);
+        pthread_rwlock_unlock(&spawn_lock);
+}
 
 static const char *const spawn_dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
 
@@ -73,8 +84,11 @@ static int spawn_start(const char *path, const char *const *argv, int out_fd, pi
                 r = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
         if (r == 0)
                 r = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-        if (r == 0)
+        if (r == 0) {
+                pthread_rwlock_rdlock(&spawn_lock);
                 r = posix_spawn(ret, path, &fa, NULL, (char *const *)argv, (char *const *)envp);
+                pthread_rwlock_unlock(&spawn_lock);
+        }
         posix_spawn_file_actions_destroy(&fa);
         return -r;
 }

@@ -2,12 +2,17 @@
 /* ctest-labels: privileged */
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "node/mount.h"
+#include "node/spawn.h"
 #include "common/cleanup.h"
 
 static char root[128];
@@ -332,6 +337,42 @@ END_TEST
 
 /* The table read by mount ID (statmount) says what /proc/self/mountinfo says of the same
  * mounts: a bind with per-mount flags, a read-only bind, and "/". */
+static atomic_bool spawner_stop;
+
+static void *spawner_run(void *arg)
+{
+        static const char *const argv[] = {"true", NULL};
+        (void)arg;
+        while (!atomic_load(&spawner_stop))
+                ck_assert_int_eq(spawn_run(argv, NULL, 0), 0);
+        return NULL;
+}
+
+/* A helper another call starts holds copies of our descriptors until its exec: an unmount
+ * right after we closed ours must wait for that, not fail EBUSY (test-crash-random saw
+ * NodeUnpublishVolume answer 'busy' beside a NodeStageVolume's e2fsck). */
+START_TEST(test_umount_beside_spawns)
+{
+        _cleanup_close_ int rfd = root_fd();
+        pthread_t th;
+        char dir[256];
+
+        make_dir("beside", dir, sizeof(dir));
+        atomic_store(&spawner_stop, false);
+        ck_assert_int_eq(pthread_create(&th, NULL, spawner_run, NULL), 0);
+        for (int i = 0; i < 300; i++) {
+                int id = tmpfs_at("beside", 0), fd = at("beside"), r;
+                struct timespec ts = {0, 200000}; /* 0.2 ms: spawns copy fd meanwhile */
+                nanosleep(&ts, NULL);
+                close(fd);
+                r = mount_umount_at(rfd, "beside", id);
+                ck_assert_msg(r == 0, "unmount %d: %s", i, strerror(-r));
+        }
+        atomic_store(&spawner_stop, true);
+        pthread_join(th, NULL);
+}
+END_TEST
+
 START_TEST(test_table_by_id_matches_mountinfo)
 {
         _cleanup_mount_table_ struct mount_table *all = NULL, *byid = NULL;
@@ -399,6 +440,7 @@ static Suite *mount_suite(void)
         tcase_add_test(tc, test_bind_flags);
         tcase_add_test(tc, test_node_bind);
         tcase_add_test(tc, test_umount_symlink_not_followed);
+        tcase_add_test(tc, test_umount_beside_spawns);
         tcase_add_test(tc, test_sb_readonly);
         tcase_add_test(tc, test_table_by_id_matches_mountinfo);
         suite_add_tcase(s, tc);

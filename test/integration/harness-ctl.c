@@ -31,6 +31,13 @@ enum err_status harness_ctl_call(struct harness *h, const char *service, const c
 enum err_status harness_ctl_create(struct harness *h, const char *name,
                                    const struct harness_ctl_vol *o, char *ret_id)
 {
+        return harness_ctl_create_full(h, name, o, ret_id, NULL, NULL, 0);
+}
+
+enum err_status harness_ctl_create_full(struct harness *h, const char *name,
+                                        const struct harness_ctl_vol *o, char *ret_id,
+                                        int64_t *ret_capacity, char *msg, size_t msg_size)
+{
         static const struct harness_ctl_vol none;
         if (!o)
                 o = &none;
@@ -83,11 +90,13 @@ enum err_status harness_ctl_create(struct harness *h, const char *name,
         req.n_parameters = np;
         req.parameters = pp;
         Csi__V1__CreateVolumeResponse *resp = NULL;
-        enum err_status st =
-            harness_ctl_call(h, "Controller", "CreateVolume", &req.base,
-                             &csi__v1__create_volume_response__descriptor, (void **)&resp, NULL, 0);
+        enum err_status st = harness_ctl_call(h, "Controller", "CreateVolume", &req.base,
+                                              &csi__v1__create_volume_response__descriptor,
+                                              (void **)&resp, msg, msg_size);
         if (st == ERR_OK && ret_id)
                 snprintf(ret_id, 65, "%s", resp->volume->volume_id);
+        if (st == ERR_OK && ret_capacity)
+                *ret_capacity = resp->volume->capacity_bytes;
         if (resp)
                 protobuf_c_message_free_unpacked(&resp->base, NULL);
         return st;

@@ -33,6 +33,10 @@ struct harness_ctl_vol {
 /* CreateVolume; on OK copies the id into ret_id (>= 65 bytes) when not NULL. */
 enum err_status harness_ctl_create(struct harness *h, const char *name,
                                    const struct harness_ctl_vol *o, char *ret_id);
+/* The same, with the capacity on OK and the status message into msg (may be NULL). */
+enum err_status harness_ctl_create_full(struct harness *h, const char *name,
+                                        const struct harness_ctl_vol *o, char *ret_id,
+                                        int64_t *ret_capacity, char *msg, size_t msg_size);
 enum err_status harness_ctl_delete(struct harness *h, const char *id);
 enum err_status harness_ctl_publish(struct harness *h, const char *id, const char *node,
                                     bool readonly, int mode);

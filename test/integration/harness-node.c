@@ -12,7 +12,7 @@
 #include "node/loop.h"
 #include "common/cleanup.h"
 
-static char harness_node_msg[1024];
+static __thread char harness_node_msg[1024]; /* per thread: tests call from several */
 
 const char *harness_node_message(void)
 {
