@@ -57,12 +57,23 @@ static int preflight_pool_dir(const char *pool)
         return 0;
 }
 
+#define PREFLIGHT_OWNER_WAIT_MS 10000
+
 /* One owner per node-scoped pool: two in-memory views of one pool drift apart. */
 static int preflight_claim_pool(const struct config *cfg, struct preflight *p)
 {
         bool node_scope = cfg->scope == CONFIG_SCOPE_NODE;
         char holder[200] = "";
         int r = store_owner_claim(cfg->pool, node_scope, holder, sizeof(holder));
+        /* Killed while it started a helper, the previous owner leaves its claim with that
+         * child until the child's exec: wait for that rather than refuse a restart. */
+        if (r == -EWOULDBLOCK && node_scope && store_owner_is_gone(cfg->pool)) {
+                log_info("msg='waiting for the pool: its previous owner is gone, a process it "
+                         "started still holds its claim' previous='%s' pool='%s'",
+                         holder, cfg->pool);
+                r = store_owner_claim_wait(cfg->pool, PREFLIGHT_OWNER_WAIT_MS, holder,
+                                           sizeof(holder));
+        }
         if (r >= 0) {
                 p->pool_lock_fd = r;
                 return 0;

@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -41,10 +44,50 @@ static int store_owner_write(int fd)
         return 0;
 }
 
+static int store_owner_path(const char *pool, char *path, size_t size)
+{
+        return snprintf(path, size, "%s/%s", pool, STORE_OWNER_FILE) >= (int)size ? -ENAMETOOLONG
+                                                                                  : 0;
+}
+
+bool store_owner_is_gone(const char *pool)
+{
+        char path[4096], buf[160], host[64] = "", me[64] = "";
+        long pid = 0;
+        if (store_owner_path(pool, path, sizeof(path)) < 0)
+                return false;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        /* A shared claim would be granted: the holders are shared instances, not an owner. */
+        if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0)
+                return false;
+        char *end = NULL;
+        if (strncmp(buf, "pid=", 4) == 0)
+                pid = strtol(buf + 4, &end, 10);
+        if (pid <= 0 || !end || strncmp(end, " host=", 6) != 0)
+                return false;
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(end + 6, "\n"), end + 6);
+        if (gethostname(me, sizeof(me) - 1) < 0 || strcmp(host, me) != 0)
+                return false;
+        return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int store_owner_claim_wait(const char *pool, int timeout_ms, char *holder, size_t size)
+{
+        int r = store_owner_claim(pool, true, holder, size);
+        for (int waited = 0; r == -EWOULDBLOCK && waited < timeout_ms; waited += 20) {
+                struct timespec ts = {0, 20 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                r = store_owner_claim(pool, true, holder, size);
+        }
+        return r;
+}
+
 int store_owner_claim(const char *pool, bool exclusive, char *holder, size_t size)
 {
         char path[4096];
-        if (snprintf(path, sizeof(path), "%s/%s", pool, STORE_OWNER_FILE) >= (int)sizeof(path))
+        if (store_owner_path(pool, path, sizeof(path)) < 0)
                 return -ENAMETOOLONG;
         _cleanup_close_ int fd =
             open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);

@@ -104,6 +104,13 @@ enum store_kind { STORE_VOLUMES, STORE_SNAPSHOTS, STORE_GROUPS, STORE_NODES };
  * claim (holder then says who: the owner's line, or that shared-scope instances hold it), or
  * another negative errno when the file cannot be opened or locked (EROFS, EACCES, ENOLCK...). */
 int store_owner_claim(const char *pool, bool exclusive, char *holder, size_t size);
+/* True when the exclusive owner the file names is a process of this host that no longer
+ * exists. Its claim can outlive it a moment: a helper it was starting holds a copy of every
+ * descriptor until its exec. */
+bool store_owner_is_gone(const char *pool);
+/* store_owner_claim(exclusive) again every 20 ms while it answers -EWOULDBLOCK, for up to
+ * timeout_ms. */
+int store_owner_claim_wait(const char *pool, int timeout_ms, char *holder, size_t size);
 
 /* Creates the pool's subdirectories when missing. */
 int store_init(const char *pool);

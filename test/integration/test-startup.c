@@ -4,9 +4,11 @@
  * what to do. */
 #include <check.h>
 #include <csi.pb-c.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +66,31 @@ START_TEST(second_owner_of_a_node_pool_is_refused)
         /* The claim dies with its owner. */
         harness_kill9(&h);
         ck_assert_int_eq(harness_restart(&h, NULL, NULL), 0);
+}
+END_TEST
+
+/* Killed while it started a helper, an owner leaves its claim with that child until the
+ * child's exec (test-crash-random's node case saw a restart refused so under load). A new
+ * instance waits for such a claim when the owner the file names is gone, and starts once the
+ * claim is dropped. The test holds the lock in the helper's place. */
+START_TEST(dead_owners_leftover_claim_is_waited_for)
+{
+        char lock[400];
+        ck_assert_int_eq(harness_start(&h, NULL, NULL), 0);
+        harness_kill9(&h);
+        snprintf(lock, sizeof(lock), "%s/owner.lock", h.pool);
+        int fd = open(lock, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+        ck_assert_int_eq(harness_respawn(&h, NULL, NULL), 0);
+        ck_assert(harness_wait_log(&h, "its previous owner is gone", 1));
+        close(fd);
+        ck_assert(harness_wait_log(&h, "msg='serving'", 2));
+        /* A fresh channel: the old one lost its daemon and may still be in its backoff. */
+        client_free(h.client);
+        ck_assert_int_eq(client_new(h.endpoint, &h.client), 0);
+        ck_assert_int_eq(probe(&h), ERR_OK);
+        ck_assert(!harness_log_contains(&h, "pool is in use by another silo"));
 }
 END_TEST
 
@@ -220,6 +247,7 @@ int main(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, second_owner_of_a_node_pool_is_refused);
+        tcase_add_test(tc, dead_owners_leftover_claim_is_waited_for);
         tcase_add_test(tc, shared_pool_instances_run_together);
         tcase_add_test(tc, missing_kubelet_dir);
         tcase_add_test(tc, socket_in_a_missing_directory);
