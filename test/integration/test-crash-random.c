@@ -378,11 +378,12 @@ static void node_setup(struct node_vol *v, int i)
         v->block = i == 1;
         snprintf(rel, sizeof(rel), "staging%d", i);
         harness_node_mkdir(&h, rel, v->staging, sizeof(v->staging));
-        snprintf(rel, sizeof(rel), "pods/%s", v->id);
+        ck_assert_uint_lt((size_t)snprintf(rel, sizeof(rel), "pods/%s", v->id), sizeof(rel));
         harness_node_kpath(&h, rel, v->target, sizeof(v->target));
         snprintf(v->file, sizeof(v->file), "%s/data", v->target);
-        snprintf(v->staged_at, sizeof(v->staged_at), "%s%s%s", v->staging, v->block ? "/" : "",
-                 v->block ? v->id : "");
+        ck_assert_uint_lt((size_t)snprintf(v->staged_at, sizeof(v->staged_at), "%s%s%s", v->staging,
+                                           v->block ? "/" : "", v->block ? v->id : ""),
+                          sizeof(v->staged_at));
         ck_assert_int_eq(node_fresh(v), 0);
 }
 
