@@ -183,25 +183,6 @@ int harness_respawn(struct harness *h, const char *const *extra_args, const char
         return harness_spawn(h, extra_args, env);
 }
 
-int harness_restart_fresh(struct harness *h, const char *const *extra_args, const char *const *env)
-{
-        unsigned serving = harness_log_count(h, "msg='serving'");
-        client_free(h->client);
-        h->client = NULL;
-        int r = harness_spawn(h, extra_args, env);
-        for (int i = 0; r == 0 && i < 3000 && harness_log_count(h, "msg='serving'") <= serving;
-             i++) {
-                if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
-                        h->pid = 0;
-                        r = -ECHILD;
-                }
-                harness_sleep_ms(10);
-        }
-        if (r == 0)
-                r = client_new(h->endpoint, &h->client);
-        return r < 0 ? r : harness_wait_ready(h);
-}
-
 static int harness_prepare(struct harness *h)
 {
         *h = (struct harness){0};

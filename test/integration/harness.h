@@ -58,12 +58,6 @@ void harness_release(const struct harness *h);
 /* Starts the daemon again on the same root and returns at once (to kill it while it starts). */
 int harness_respawn(struct harness *h, const char *const *extra_args, const char *const *env);
 
-/* Like harness_restart, with a new client that first calls once the daemon has logged that it
- * serves: a gRPC channel refused once (by the dead daemon's socket, or by the new one's before
- * it listens) waits 5 or 10 s in reconnect backoff before it tries again. For tests that
- * restart often. */
-int harness_restart_fresh(struct harness *h, const char *const *extra_args, const char *const *env);
-
 /* Calls path ("/csi.v1.Controller/CreateVolume") with a 30 s deadline. */
 int harness_call(struct harness *h, const char *path, const ProtobufCMessage *req,
                  const ProtobufCMessageDescriptor *resp_desc, struct client_result *res);

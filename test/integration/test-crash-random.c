@@ -83,7 +83,7 @@ static void dump_log(void)
 
 static void restart(void)
 {
-        int r = harness_restart_fresh(&h, NULL, NULL);
+        int r = harness_restart(&h, NULL, NULL);
         if (r < 0)
                 dump_log();
         ck_assert_msg(r == 0, "seed %u round %u: restart: %s", model.seed, model.round,
