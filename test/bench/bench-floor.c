@@ -93,7 +93,7 @@ static int bench_floor_unstage(struct bench_floor_vol *v)
 
 static int bench_floor_write(struct bench_floor_vol *v)
 {
-        return bench_steps_write(v->target, v->access == BENCH_BLOCK);
+        return bench_steps_write(v->target, v->access == BENCH_BLOCK, 0);
 }
 
 static int bench_floor_delete(struct bench_floor_vol *v)

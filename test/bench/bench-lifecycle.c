@@ -108,7 +108,7 @@ static int bench_lifecycle_cycle(struct bench *b, enum bench_access a, bool *no_
         bench_csi_name(b, "life", l.name, sizeof(l.name));
         int r = bench_lifecycle_up(&l, st);
         if (r == 0) {
-                r = bench_steps_write(l.target, a == BENCH_BLOCK);
+                r = bench_steps_write(l.target, a == BENCH_BLOCK, 0);
                 bench_lifecycle_tick(st, BENCH_STEP_WRITE);
         }
         if (r == 0)

@@ -17,7 +17,7 @@ unsigned bench_steps_iterations(const struct bench *b)
         return b->opt.quick ? 2 : 10;
 }
 
-int bench_steps_write(const char *path, bool block)
+int bench_steps_write(const char *path, bool block, unsigned mib)
 {
         static char data[1 << 20];
         char file[600];
@@ -26,7 +26,7 @@ int bench_steps_write(const char *path, bool block)
         _cleanup_close_ int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
                 return neg_errno();
-        if (write(fd, data, sizeof(data)) != (ssize_t)sizeof(data))
+        if (pwrite(fd, data, sizeof(data), (off_t)mib << 20) != (ssize_t)sizeof(data))
                 return -EIO;
         return fsync(fd) < 0 ? neg_errno() : 0;
 }

@@ -168,9 +168,9 @@ struct bench_steps {
 };
 /* Number of volume lifecycles per run. */
 unsigned bench_steps_iterations(const struct bench *b);
-/* Writes 1 MiB and fsyncs: into <path>/bench.dat for a filesystem, onto path for a block
- * device. */
-int bench_steps_write(const char *path, bool block);
+/* Writes MiB number mib (1 MiB at mib << 20) and fsyncs: into <path>/bench.dat for a
+ * filesystem, onto path for a block device. */
+int bench_steps_write(const char *path, bool block, unsigned mib);
 /* Records p50 and p99 of every measured step: "<phase>_<step>_<access>_p50". With
  * vs_floor, each figure also shows its ratio to "floor_<step>_<access>_p50/p99". */
 void bench_steps_report(const char *phase, enum bench_access a, struct bench_steps *runs,
